@@ -450,13 +450,17 @@ data_split(int32_t **tr, long *ntr, int32_t **va, long *nva,
 	{
 		long a = 0, b = 0, j;
 
-		for (k = 0; k < K; k++)
-			for (j = 0; j < keep[k]; j++) {
-				if (j < qv[k])
-					(*va)[b++] = byc[start[k] + j];
-				else
-					(*tr)[a++] = byc[start[k] + j];
-			}
+		/* Training from the head of each class's shuffled order,
+		 * validation from its tail: runs with the same seed but
+		 * different subsets (the supernet's and a candidate's) then
+		 * never train on each other's validation images while the
+		 * two together fit in the class. */
+		for (k = 0; k < K; k++) {
+			for (j = 0; j < keep[k] - qv[k]; j++)
+				(*tr)[a++] = byc[start[k] + j];
+			for (j = 0; j < qv[k]; j++)
+				(*va)[b++] = byc[start[k + 1] - 1 - j];
+		}
 	}
 	qsort(*tr, *ntr, sizeof(int32_t), cmp_i32);
 	qsort(*va, *nva, sizeof(int32_t), cmp_i32);

@@ -44,7 +44,12 @@ void data_quota(long *q /* (K) */, const long *count /* (K) */, int K, long tota
 /* Seeded stratified split of d: when subset > 0, first keep a stratified
  * subset of that many samples; then put round(val_frac * n) of them,
  * stratified, into the validation set. *tr and *va are malloc'd index
- * lists, each sorted ascending; the two are disjoint. */
+ * lists, each sorted ascending; the two are disjoint. Training images
+ * come from the head of each class's seeded order and validation images
+ * from its tail, so two splits with the same seed (a supernet's on 10000
+ * images, a candidate's on 12000) keep each other's validation images out
+ * of training whenever one's training and the other's validation quota
+ * fit in the class together. */
 void data_split(int32_t **tr, long *ntr, int32_t **va, long *nva,
     const struct data_set *d, long subset, double val_frac, uint64_t seed);
 

@@ -311,6 +311,26 @@ test_split(void)
 	CHECK(cnt[0] == 8 && cnt[1] == 5 && cnt[2] == 2);
 	count_classes(cnt, &d, tr2, ntr2);
 	CHECK(cnt[0] == 22 && cnt[1] == 15 && cnt[2] == 8);
+
+	/* Splits of different sizes with one seed: neither trains on the
+	 * other's validation images (the supernet's and a candidate's). */
+	{
+		int32_t *tr3, *va3;
+		long ntr3, nva3, clash = 0;
+
+		data_split(&tr3, &ntr3, &va3, &nva3, &d, 120, 0.1, 7);
+		memset(seen, 0, sizeof(seen));
+		for (i = 0; i < ntr2; i++)
+			seen[tr2[i]] |= 1;
+		for (i = 0; i < nva2; i++)
+			seen[va2[i]] |= 2;
+		for (i = 0; i < ntr3; i++)
+			clash += (seen[tr3[i]] & 2) != 0;
+		for (i = 0; i < nva3; i++)
+			clash += (seen[va3[i]] & 1) != 0;
+		CHECK_EQ_L(clash, 0);
+		free(tr3), free(va3);
+	}
 	free(tr2), free(va2);
 
 	/* No validation. */
