@@ -52,6 +52,36 @@ rec_in_close(struct rec_in *r)
 }
 
 void
+rec_files_init(struct rec_files *in, int argc, char *const *argv)
+{
+	in->paths = argv;
+	in->n = argc;
+	in->i = -1;
+	in->open = 0;
+}
+
+const msgpack_object *
+rec_files_next(struct rec_files *in)
+{
+	const msgpack_object *m;
+
+	for (;;) {
+		if (!in->open) {
+			/* No file arguments: stdin, once. */
+			if (in->i + 1 >= (in->n ? in->n : 1))
+				return NULL;
+			in->i++;
+			rec_in_open(&in->r, in->n ? in->paths[in->i] : "-");
+			in->open = 1;
+		}
+		if ((m = rec_next(&in->r)) != NULL)
+			return m;
+		rec_in_close(&in->r);
+		in->open = 0;
+	}
+}
+
+void
 rec_fail(const struct rec_in *r, const char *key, const char *fmt, ...)
 {
 	va_list ap;

@@ -32,6 +32,24 @@ void rec_in_fd(struct rec_in *r, int fd, const char *name);
 const msgpack_object *rec_next(struct rec_in *r);
 void rec_in_close(struct rec_in *r);
 
+/*
+ * The records of each input in turn: the file arguments, or stdin when there
+ * are none. Errors about a record go through &in->r, which names the file
+ * being read and the record's number within it. Each input is closed once
+ * its last record has been read.
+ */
+struct rec_files {
+	struct rec_in r;        /* the input being read */
+	char *const *paths;     /* the file arguments (n of them) */
+	int n;
+	int i;                  /* index of the input in r; -1 before the first */
+	int open;               /* r is open */
+};
+void rec_files_init(struct rec_files *in, int argc, char *const *argv);
+/* The next record, valid until the next call; NULL (and again NULL on
+ * further calls) after the last record of the last input. */
+const msgpack_object *rec_files_next(struct rec_files *in);
+
 /* "tool: file: record N: key "k": message" on stderr, exit EX_DATAERR.
  * key may be NULL for a message about the whole record. */
 void rec_fail(const struct rec_in *r, const char *key, const char *fmt, ...)
