@@ -325,6 +325,14 @@ check_genome(const struct arch *a, const struct rec_in *r, const msgpack_object 
 }
 
 void
+arch_read_typed(struct arch *a, const struct rec_in *r, const msgpack_object *m)
+{
+	if (!rec_is(m, "arch") && !rec_is(m, "eenn"))
+		rec_fail(r, "type", "not \"arch\" or \"eenn\"");
+	arch_read(a, r, m);
+}
+
+void
 arch_read(struct arch *a, const struct rec_in *r, const msgpack_object *m)
 {
 	char sp[16];

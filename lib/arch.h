@@ -65,6 +65,9 @@ void arch_genome_repair(const struct arch *base, int *g);
 /* Read and check the arch keys of record m (ks, e, d, exits, ... or, when
  * ks is absent, genome). Bad values fail via rec_fail. */
 void arch_read(struct arch *a, const struct rec_in *r, const msgpack_object *m);
+/* arch_read of an "arch" or "eenn" record (an eenn record is read again
+ * from its arch keys); a record of any other type fails on its "type". */
+void arch_read_typed(struct arch *a, const struct rec_in *r, const msgpack_object *m);
 /* Put the arch keys (all of them, genome included). */
 void arch_put(struct rec_out *o, const struct arch *a);
 

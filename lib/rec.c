@@ -82,20 +82,25 @@ rec_files_next(struct rec_files *in)
 }
 
 void
+rec_vfail(const char *name, const char *unit, long n, const char *key, const char *fmt,
+    va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "%s: %s: %s %ld: ", program_invocation_short_name, name, unit, n);
+	if (key)
+		fprintf(stderr, "key \"%s\": ", key);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	exit(EX_DATAERR);
+}
+
+void
 rec_fail(const struct rec_in *r, const char *key, const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "%s: %s: record %ld: ", program_invocation_short_name,
-	    r ? r->name : "?", r ? r->n : 0L);
-	if (key)
-		fprintf(stderr, "key \"%s\": ", key);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EX_DATAERR);
+	rec_vfail(r ? r->name : "?", "record", r ? r->n : 0L, key, fmt, ap);
 }
 
 static void

@@ -10,6 +10,7 @@
 #ifndef REC_H
 #define REC_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <msgpack.h>
 
@@ -54,6 +55,10 @@ const msgpack_object *rec_files_next(struct rec_files *in);
  * key may be NULL for a message about the whole record. */
 void rec_fail(const struct rec_in *r, const char *key, const char *fmt, ...)
     __attribute__((noreturn, format(printf, 3, 4)));
+/* The same for any unit of input: "tool: name: UNIT N: key "k": message"
+ * (json2rec's lines). */
+void rec_vfail(const char *name, const char *unit, long n, const char *key, const char *fmt,
+    va_list ap) __attribute__((noreturn, format(printf, 5, 0)));
 
 /* Lookup; NULL if absent. map must be a map object. */
 const msgpack_object *rec_get(const msgpack_object *map, const char *key);

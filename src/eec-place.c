@@ -102,7 +102,9 @@ main(int argc, char **argv)
 	};
 	static struct arch_layer l[MAX_LAYERS];
 	struct rec_out o;
-	int c, i, f;
+	struct rec_files in;
+	const msgpack_object *m;
+	int c, i;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		if (c == 'h')
@@ -113,43 +115,35 @@ main(int argc, char **argv)
 	argv += optind;
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	rec_out_init(&o);
-	for (f = 0; f < (argc ? argc : 1); f++) {
-		struct rec_in r;
-		const msgpack_object *m;
+	rec_files_init(&in, argc, argv);
+	while ((m = rec_files_next(&in)) != NULL) {
+		struct arch a;
+		struct arch_net n;
+		long cost[ARCH_EXITS + 1], spent[ARCH_EXITS + 1];
+		int st[ARCH_EXITS + 1], nl;
+		char msg[1024];
 
-		rec_in_open(&r, argc ? argv[f] : "-");
-		while ((m = rec_next(&r)) != NULL) {
-			struct arch a;
-			struct arch_net n;
-			long cost[ARCH_EXITS + 1], spent[ARCH_EXITS + 1];
-			int st[ARCH_EXITS + 1], nl;
-			char msg[1024];
-
-			/* An eenn record is placed again from its arch keys. */
-			if (!rec_is(m, "arch") && !rec_is(m, "eenn"))
-				rec_fail(&r, "type", "not \"arch\" or \"eenn\"");
-			arch_read(&a, &r, m);
-			arch_net_build(&n, &a);
-			if ((nl = arch_net_layers(&n, l, MAX_LAYERS)) > MAX_LAYERS)
-				errx(EX_SOFTWARE, "more than %d layers", MAX_LAYERS);
-			rec_out_begin(&o, m, "eenn", 1);
-			rec_key(&o, "heads");
-			msgpack_pack_array(&o.pk, n.nexit);
-			for (i = 0; i < n.nexit; i++) {
-				pack_head(&o.pk, &n, i, l, nl);
-				st[i] = n.ex[i].stage;
-				cost[i] = n.ex[i].cost;
-				spent[i] = n.ex[i].spent;
-			}
-			rec_put_ints(&o, "exit_stages", st, n.nexit);
-			rec_put_longs(&o, "exit_cost", cost, n.nexit);
-			rec_put_longs(&o, "exit_spent", spent, n.nexit);
-			rec_put_int(&o, "macs_backbone", n.macs_backbone);
-			placement(msg, sizeof(msg), &n);
-			rec_put_str(&o, "placement", msg);
-			rec_out_end(&o, stdout);
+		/* An eenn record is placed again from its arch keys. */
+		arch_read_typed(&a, &in.r, m);
+		arch_net_build(&n, &a);
+		if ((nl = arch_net_layers(&n, l, MAX_LAYERS)) > MAX_LAYERS)
+			errx(EX_SOFTWARE, "more than %d layers", MAX_LAYERS);
+		rec_out_begin(&o, m, "eenn", 1);
+		rec_key(&o, "heads");
+		msgpack_pack_array(&o.pk, n.nexit);
+		for (i = 0; i < n.nexit; i++) {
+			pack_head(&o.pk, &n, i, l, nl);
+			st[i] = n.ex[i].stage;
+			cost[i] = n.ex[i].cost;
+			spent[i] = n.ex[i].spent;
 		}
-		rec_in_close(&r);
+		rec_put_ints(&o, "exit_stages", st, n.nexit);
+		rec_put_longs(&o, "exit_cost", cost, n.nexit);
+		rec_put_longs(&o, "exit_spent", spent, n.nexit);
+		rec_put_int(&o, "macs_backbone", n.macs_backbone);
+		placement(msg, sizeof(msg), &n);
+		rec_put_str(&o, "placement", msg);
+		rec_out_end(&o, stdout);
 	}
 	rec_out_free(&o);
 	cli_finish();

@@ -666,9 +666,11 @@ main(int argc, char **argv)
 	struct opts op = { .split = 1, .batch = 1, .threads = 1, .rule = -1, .limit = -1,
 	    .init_seed = -1, .subset = -1, .split_seed = -1, .val_frac = NAN };
 	struct rec_out o;
+	struct rec_files in;
+	const msgpack_object *m;
 	struct dset s;
 	long recno = 0;
-	int c, f;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -719,14 +721,10 @@ main(int argc, char **argv)
 		run_record(&o, &op, &s, &ck.r, ck.arch, 1, 1);
 		ckpt_close(&ck);
 	}
-	for (f = 0; f < argc || (f == 0 && !op.weights); f++) {
-		struct rec_in r;
-		const msgpack_object *m;
-
-		rec_in_open(&r, argc ? argv[f] : "-");
-		while ((m = rec_next(&r)) != NULL)
-			run_record(&o, &op, &s, &r, m, ++recno, 0);
-		rec_in_close(&r);
+	if (argc || !op.weights) {
+		rec_files_init(&in, argc, argv);
+		while ((m = rec_files_next(&in)) != NULL)
+			run_record(&o, &op, &s, &in.r, m, ++recno, 0);
 	}
 	dset_free(&s);
 	rec_out_free(&o);

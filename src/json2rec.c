@@ -6,7 +6,6 @@
  */
 #define _GNU_SOURCE
 #include <err.h>
-#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,18 +25,13 @@ usage(FILE *fp, int status)
 	exit(status);
 }
 
-static void __attribute__((noreturn, format(printf, 3, 4)))
-line_fail(const char *name, long line, const char *fmt, ...)
+static void __attribute__((noreturn, format(printf, 4, 5)))
+line_fail(const char *name, long line, const char *key, const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "%s: %s: line %ld: ", program_invocation_short_name, name, line);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EX_DATAERR);
+	rec_vfail(name, "line", line, key, fmt, ap);
 }
 
 static void
@@ -56,20 +50,21 @@ convert(FILE *in, const char *name, msgpack_sbuffer *sb, msgpack_packer *pk)
 		if (strspn(buf, " \t\r\n") == (size_t)len)
 			continue;
 		if ((j = json_loadb(buf, len, JSON_DECODE_ANY, &je)) == NULL)
-			line_fail(name, line, "bad JSON at column %d: %s", je.column, je.text);
+			line_fail(name, line, NULL, "bad JSON at column %d: %s", je.column,
+			    je.text);
 		if (!json_is_object(j))
-			line_fail(name, line, "not a JSON object");
+			line_fail(name, line, NULL, "not a JSON object");
 		if ((t = json_object_get(j, "type")) == NULL)
-			line_fail(name, line, "key \"type\": missing");
+			line_fail(name, line, "type", "missing");
 		if (!json_is_string(t))
-			line_fail(name, line, "key \"type\": not a string");
+			line_fail(name, line, "type", "not a string");
 		if ((v = json_object_get(j, "v")) == NULL)
-			line_fail(name, line, "key \"v\": missing");
+			line_fail(name, line, "v", "missing");
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
-			line_fail(name, line, "key \"v\": not a non-negative integer");
+			line_fail(name, line, "v", "not a non-negative integer");
 		msgpack_sbuffer_clear(sb);
 		if (rec_from_json(pk, j, msg, sizeof(msg)) < 0)
-			line_fail(name, line, "%s", msg);
+			line_fail(name, line, NULL, "%s", msg);
 		if (fwrite(sb->data, 1, sb->size, stdout) != sb->size)
 			err(EX_IOERR, "stdout");
 		json_decref(j);

@@ -90,7 +90,9 @@ main(int argc, char **argv)
 	static const char *const formats[] = { "table", "rec", NULL };
 	static struct arch_layer l[MAX_LAYERS];
 	struct rec_out o;
-	int c, i, f, table = isatty(STDOUT_FILENO), layers = 0;
+	struct rec_files in;
+	const msgpack_object *m;
+	int c, i, table = isatty(STDOUT_FILENO), layers = 0;
 
 	while ((c = getopt_long(argc, argv, "hf:l", longopts, NULL)) != -1) {
 		switch (c) {
@@ -111,58 +113,50 @@ main(int argc, char **argv)
 	argv += optind;
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	rec_out_init(&o);
-	for (f = 0; f < (argc ? argc : 1); f++) {
-		struct rec_in r;
-		const msgpack_object *m;
+	rec_files_init(&in, argc, argv);
+	while ((m = rec_files_next(&in)) != NULL) {
+		struct totals t = { 0, 0, 0, 0 };
+		struct arch a;
+		struct arch_net n;
+		char type[64];
+		int nl = 0, eenn = rec_is(m, "eenn");
 
-		rec_in_open(&r, argc ? argv[f] : "-");
-		while ((m = rec_next(&r)) != NULL) {
-			struct totals t = { 0, 0, 0, 0 };
-			struct arch a;
-			struct arch_net n;
-			char type[64];
-			int nl = 0, eenn = rec_is(m, "eenn");
-
-			if (!eenn && !rec_is(m, "arch"))
-				rec_fail(&r, "type", "not \"arch\" or \"eenn\"");
-			arch_read(&a, &r, m);
-			arch_net_build(&n, &a);
-			/* Layer names cost more than the counting: only when shown. */
-			if ((table || layers) &&
-			    (nl = arch_net_layers(&n, l, MAX_LAYERS)) > MAX_LAYERS)
-				errx(EX_SOFTWARE, "more than %d layers", MAX_LAYERS);
-			t.macs_bb = n.macs_backbone;
-			t.params_bb = n.params_backbone;
-			for (i = 0; i < n.nexit - 1; i++) {
-				t.macs_heads += n.ex[i].head_macs;
-				t.params_heads += n.ex[i].head_params;
-			}
-			if (table) {
-				print_table(stdout, r.n, m, &n, l, nl, eenn, &t);
-				continue;
-			}
-			rec_str(&r, m, "type", type, sizeof(type));
-			rec_out_begin(&o, m, type, rec_int(&r, m, "v", 0, 1L << 62));
-			rec_put_int(&o, "macs_backbone", t.macs_bb);
-			rec_put_int(&o, "params", t.params_bb);
-			if (eenn) {
-				rec_put_int(&o, "macs_heads", t.macs_heads);
-				rec_put_int(&o, "params_heads", t.params_heads);
-			}
-			if (layers) {
-				int cnt = 0;
-
-				for (i = 0; i < nl; i++)
-					cnt += eenn || !l[i].exit;
-				rec_key(&o, "layers");
-				msgpack_pack_array(&o.pk, cnt);
-				for (i = 0; i < nl; i++)
-					if (eenn || !l[i].exit)
-						arch_pack_layer(&o.pk, &l[i]);
-			}
-			rec_out_end(&o, stdout);
+		arch_read_typed(&a, &in.r, m);
+		arch_net_build(&n, &a);
+		/* Layer names cost more than the counting: only when shown. */
+		if ((table || layers) &&
+		    (nl = arch_net_layers(&n, l, MAX_LAYERS)) > MAX_LAYERS)
+			errx(EX_SOFTWARE, "more than %d layers", MAX_LAYERS);
+		t.macs_bb = n.macs_backbone;
+		t.params_bb = n.params_backbone;
+		for (i = 0; i < n.nexit - 1; i++) {
+			t.macs_heads += n.ex[i].head_macs;
+			t.params_heads += n.ex[i].head_params;
 		}
-		rec_in_close(&r);
+		if (table) {
+			print_table(stdout, in.r.n, m, &n, l, nl, eenn, &t);
+			continue;
+		}
+		rec_str(&in.r, m, "type", type, sizeof(type));
+		rec_out_begin(&o, m, type, rec_int(&in.r, m, "v", 0, 1L << 62));
+		rec_put_int(&o, "macs_backbone", t.macs_bb);
+		rec_put_int(&o, "params", t.params_bb);
+		if (eenn) {
+			rec_put_int(&o, "macs_heads", t.macs_heads);
+			rec_put_int(&o, "params_heads", t.params_heads);
+		}
+		if (layers) {
+			int cnt = 0;
+
+			for (i = 0; i < nl; i++)
+				cnt += eenn || !l[i].exit;
+			rec_key(&o, "layers");
+			msgpack_pack_array(&o.pk, cnt);
+			for (i = 0; i < nl; i++)
+				if (eenn || !l[i].exit)
+					arch_pack_layer(&o.pk, &l[i]);
+		}
+		rec_out_end(&o, stdout);
 	}
 	rec_out_free(&o);
 	cli_finish();

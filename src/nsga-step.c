@@ -409,12 +409,14 @@ main(int argc, char **argv)
 	struct nsga ns;
 	struct cli_progress prog;
 	struct rec_out o;
+	struct rec_files in;
+	const msgpack_object *m;
 	const char *errpath = NULL, *macspath = NULL;
 	double lo[ARCH_MAX_GENOME], hi[ARCH_MAX_GENOME], *x0, *ff2, eta = 1.0;
 	double acc_min = -1, macs_max = -1, penalty = 10, target = -1;
 	struct cand *cand;
 	int ilo[ARCH_MAX_GENOME], ihi[ARCH_MAX_GENOME], *pick, *frontidx;
-	int c, f, i, nocon = 0, pop = 40, gens = 20, k = 8, skip = 0, n0, nc, nadm, nf, np;
+	int c, i, nocon = 0, pop = 40, gens = 20, k = 8, skip = 0, n0, nc, nadm, nf, np;
 	long iter = 1;
 	uint64_t seed = 1;
 	char extra[96];
@@ -508,15 +510,9 @@ main(int argc, char **argv)
 	s.mm = &mm;
 
 	memset(&ar, 0, sizeof(ar));
-	for (f = 0; f < (argc ? argc : 1); f++) {
-		struct rec_in r;
-		const msgpack_object *m;
-
-		rec_in_open(&r, argc ? argv[f] : "-");
-		while ((m = rec_next(&r)) != NULL)
-			add_record(&ar, &s, &r, m, &emr, &mmr, skip);
-		rec_in_close(&r);
-	}
+	rec_files_init(&in, argc, argv);
+	while ((m = rec_files_next(&in)) != NULL)
+		add_record(&ar, &s, &in.r, m, &emr, &mmr, skip);
 	if (ar.skipped)
 		warnx("%d archive records without \"%s\" and \"%s\" only rule out their genomes",
 		    ar.skipped, em.target, mm.target);

@@ -200,20 +200,20 @@ read_heat(struct heats *hs, const struct rec_in *r, const msgpack_object *m,
 }
 
 static void
-read_file(struct archive *ar, struct heats *hs, const char *path, const struct opts *op)
+read_files(struct archive *ar, struct heats *hs, int argc, char **argv, const struct opts *op)
 {
-	struct rec_in r;
+	struct rec_files in;
 	const msgpack_object *m;
 	msgpack_packer pk;
 
 	msgpack_packer_init(&pk, &ar->buf, msgpack_sbuffer_write);
-	rec_in_open(&r, path);
-	while ((m = rec_next(&r)) != NULL) {
+	rec_files_init(&in, argc, argv);
+	while ((m = rec_files_next(&in)) != NULL) {
 		const msgpack_object *fe = rec_get(m, "feasible");
 		struct item *t;
 
 		if (op->heat_plot)
-			read_heat(hs, &r, m, op);
+			read_heat(hs, &in.r, m, op);
 		if (!rec_is(m, "result") &&
 		    (!rec_get(m, op->acc_key) || !rec_get(m, op->macs_key))) {
 			ar->skipped++;
@@ -226,11 +226,11 @@ read_file(struct archive *ar, struct heats *hs, const char *path, const struct o
 		}
 		t = &ar->it[ar->n];
 		memset(t, 0, sizeof *t);
-		t->err = 1 - rec_dbl(&r, m, op->acc_key, 0, 1);
-		t->macs = rec_dbl(&r, m, op->macs_key, 0, INFINITY);
-		t->iter = rec_get(m, "iter") ? rec_int(&r, m, "iter", 0, 1L << 30) : 0;
+		t->err = 1 - rec_dbl(&in.r, m, op->acc_key, 0, 1);
+		t->macs = rec_dbl(&in.r, m, op->macs_key, 0, INFINITY);
+		t->iter = rec_get(m, "iter") ? rec_int(&in.r, m, "iter", 0, 1L << 30) : 0;
 		if (fe && fe->type != MSGPACK_OBJECT_BOOLEAN)
-			rec_fail(&r, "feasible", "not a boolean");
+			rec_fail(&in.r, "feasible", "not a boolean");
 		t->ok = !fe || fe->via.boolean;
 		t->cv = pareto_violation(1 - t->err, t->macs, op->acc_min, op->macs_max);
 		t->adm = t->ok && t->cv <= 0;
@@ -239,7 +239,6 @@ read_file(struct archive *ar, struct heats *hs, const char *path, const struct o
 		t->len = ar->buf.size - t->off;
 		ar->n++;
 	}
-	rec_in_close(&r);
 }
 
 /* Fronts, ranks along each front by error, and the knee of front 0.
@@ -839,8 +838,7 @@ main(int argc, char **argv)
 	if (!op.macs_key)
 		op.macs_key = macs_keys[split];
 	msgpack_sbuffer_init(&ar.buf);
-	for (f = 0; f < (argc ? argc : 1); f++)
-		read_file(&ar, &hs, argc ? argv[f] : "-", &op);
+	read_files(&ar, &hs, argc, argv, &op);
 	if (op.heat_plot)
 		heat_layout(&hrows, &hcols, &hs, &op);
 	if (!(order = malloc((ar.n + 1) * sizeof *order)))

@@ -150,7 +150,9 @@ main(int argc, char **argv)
 		{ "pretty", no_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int c, i, pretty = 0;
+	struct rec_files in;
+	const msgpack_object *m;
+	int c, pretty = 0;
 
 	while ((c = getopt_long(argc, argv, "hp", longopts, NULL)) != -1) {
 		switch (c) {
@@ -166,16 +168,10 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	for (i = 0; i < (argc ? argc : 1); i++) {
-		struct rec_in r;
-		const msgpack_object *m;
-
-		rec_in_open(&r, argc ? argv[i] : "-");
-		while ((m = rec_next(&r)) != NULL) {
-			put_value(stdout, m, pretty ? 0 : -1);
-			fputc('\n', stdout);
-		}
-		rec_in_close(&r);
+	rec_files_init(&in, argc, argv);
+	while ((m = rec_files_next(&in)) != NULL) {
+		put_value(stdout, m, pretty ? 0 : -1);
+		fputc('\n', stdout);
 	}
 	cli_finish();
 	return 0;

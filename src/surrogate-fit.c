@@ -70,10 +70,11 @@ predict(const char *path, int argc, char **argv)
 	struct sur_model sm;
 	struct rec_in mr;
 	struct rec_out o;
+	struct rec_files in;
 	const msgpack_object *m;
 	char key[96];
 	double *x;
-	int f, i, g[ARCH_MAX_GENOME];
+	int i, g[ARCH_MAX_GENOME];
 
 	rec_in_open(&mr, path);
 	if ((m = rec_next(&mr)) == NULL)
@@ -86,24 +87,19 @@ predict(const char *path, int argc, char **argv)
 	x = malloc(sizeof(double) * sm.d);
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	rec_out_init(&o);
-	for (f = 0; f < (argc ? argc : 1); f++) {
-		struct rec_in r;
+	rec_files_init(&in, argc, argv);
+	while ((m = rec_files_next(&in)) != NULL) {
+		char type[64];
+		double y;
 
-		rec_in_open(&r, argc ? argv[f] : "-");
-		while ((m = rec_next(&r)) != NULL) {
-			char type[64];
-			double y;
-
-			genome(g, &r, m, sm.d, "the model");
-			for (i = 0; i < sm.d; i++)
-				x[i] = g[i];
-			y = sur_predict(&sm, x);
-			rec_str(&r, m, "type", type, sizeof(type));
-			rec_out_begin(&o, m, type, rec_int(&r, m, "v", 0, LONG_MAX));
-			rec_put_dbl(&o, key, sm.error ? 1 - y : y);
-			rec_out_end(&o, stdout);
-		}
-		rec_in_close(&r);
+		genome(g, &in.r, m, sm.d, "the model");
+		for (i = 0; i < sm.d; i++)
+			x[i] = g[i];
+		y = sur_predict(&sm, x);
+		rec_str(&in.r, m, "type", type, sizeof(type));
+		rec_out_begin(&o, m, type, rec_int(&in.r, m, "v", 0, LONG_MAX));
+		rec_put_dbl(&o, key, sm.error ? 1 - y : y);
+		rec_out_end(&o, stdout);
 	}
 	rec_out_free(&o);
 	free(x);
@@ -135,11 +131,13 @@ main(int argc, char **argv)
 	struct sur_opts so;
 	struct sur_model sm;
 	struct rec_out o;
+	struct rec_files in;
+	const msgpack_object *m;
 	struct cli_out out;
 	const char *target = NULL, *model = NULL, *opath = NULL;
 	double *x = NULL, *y = NULL;
 	long n = 0, cap = 0, skipped = 0;
-	int c, f, i, d = 0, error = 0, skip = 0, verbose = 0, g[ARCH_MAX_GENOME];
+	int c, i, d = 0, error = 0, skip = 0, verbose = 0, g[ARCH_MAX_GENOME];
 	int threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	char msg[256];
 
@@ -214,40 +212,34 @@ main(int argc, char **argv)
 	if (so.kind == SUR_AS && so.folds < 2)
 		errx(EX_USAGE, "--folds: adaptive switching needs at least 2");
 
-	for (f = 0; f < (argc ? argc : 1); f++) {
-		struct rec_in r;
-		const msgpack_object *m;
+	rec_files_init(&in, argc, argv);
+	while ((m = rec_files_next(&in)) != NULL) {
+		const msgpack_object *t = rec_get(m, target);
+		double v;
+		int k;
 
-		rec_in_open(&r, argc ? argv[f] : "-");
-		while ((m = rec_next(&r)) != NULL) {
-			const msgpack_object *t = rec_get(m, target);
-			double v;
-			int k;
-
-			if (!t && skip) {
-				skipped++;
-				continue;
-			}
-			k = genome(g, &r, m, d, "the first record");
-			if (!t)
-				rec_fail(&r, target, "missing");
-			if (!rec_isnum(t))
-				rec_fail(&r, target, "not a number");
-			if (!isfinite(v = rec_num(t)))
-				rec_fail(&r, target, "%g is not a finite number", v);
-			if (n == cap) {
-				cap = cap ? 2 * cap : 256;
-				x = realloc(x, sizeof(double) * cap * k);
-				y = realloc(y, sizeof(double) * cap);
-				if (!x || !y)
-					err(EX_SOFTWARE, "realloc");
-			}
-			d = k;
-			for (i = 0; i < d; i++)
-				x[n * d + i] = g[i];
-			y[n++] = error ? 1 - v : v;
+		if (!t && skip) {
+			skipped++;
+			continue;
 		}
-		rec_in_close(&r);
+		k = genome(g, &in.r, m, d, "the first record");
+		if (!t)
+			rec_fail(&in.r, target, "missing");
+		if (!rec_isnum(t))
+			rec_fail(&in.r, target, "not a number");
+		if (!isfinite(v = rec_num(t)))
+			rec_fail(&in.r, target, "%g is not a finite number", v);
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			x = realloc(x, sizeof(double) * cap * k);
+			y = realloc(y, sizeof(double) * cap);
+			if (!x || !y)
+				err(EX_SOFTWARE, "realloc");
+		}
+		d = k;
+		for (i = 0; i < d; i++)
+			x[n * d + i] = g[i];
+		y[n++] = error ? 1 - v : v;
 	}
 	if (skipped)
 		warnx("skipped %ld records without \"%s\"", skipped, target);

@@ -391,9 +391,11 @@ main(int argc, char **argv)
 	    .acc_min = NAN, .macs_max = NAN, .target = NAN, .lambda = 0.1 };
 	struct cli_progress p;
 	struct rec_out o;
+	struct rec_files in;
+	const msgpack_object *m;
 	double secs = 0;
 	long nrec = 0, combos = 0, samples = 0;
-	int c, f, method_set = 0;
+	int c, method_set = 0;
 
 	for (c = 0; c < 9; c++)
 		op.grid[c] = (c + 1) / 10.0;
@@ -443,16 +445,10 @@ main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	rec_out_init(&o);
 	cli_progress_start(&p, "records", 0);
-	for (f = 0; f < (argc ? argc : 1); f++) {
-		struct rec_in r;
-		const msgpack_object *m;
-
-		rec_in_open(&r, argc ? argv[f] : "-");
-		while ((m = rec_next(&r)) != NULL) {
-			secs += tune(&o, &op, &r, m, &combos, &samples);
-			cli_progress(&p, ++nrec, NULL);
-		}
-		rec_in_close(&r);
+	rec_files_init(&in, argc, argv);
+	while ((m = rec_files_next(&in)) != NULL) {
+		secs += tune(&o, &op, &in.r, m, &combos, &samples);
+		cli_progress(&p, ++nrec, NULL);
 	}
 	{
 		char extra[160];
