@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "nachos.h"
 
 #include "nsga.h"
@@ -15,6 +16,28 @@
 #include "stats.h"
 
 const char *const pareto_knee_names[] = { "line", "tradeoff", NULL };
+
+int
+pareto_opt(struct pareto_opts *po, int c, const char *arg)
+{
+	switch (c) {
+	case PARETO_O_ACC_MIN:
+		po->acc_min = cli_double("--acc-min", arg, 0, 1);
+		return 1;
+	case PARETO_O_MACS_MAX:
+		po->macs_max = cli_double("--macs-max", arg, 1e-300, INFINITY);
+		return 1;
+	case PARETO_O_KNEE:
+		po->knee = cli_choice("--knee", arg, pareto_knee_names);
+		return 1;
+	case PARETO_O_REF:
+		if (cli_doubles("--ref", arg, po->ref, 2, 1e-300, INFINITY) != 2)
+			errx(EX_USAGE, "--ref: \"%s\" is not two numbers err,macs", arg);
+		po->have_ref = 1;
+		return 1;
+	}
+	return 0;
+}
 
 /* Scores closer than this count as a tie (float noise of the scaling). */
 #define KNEE_TIE 1e-12

@@ -90,4 +90,25 @@ extern const char *const pareto_knee_names[];    /* "line", "tradeoff", NULL */
 int pareto_knee(const double *x /* (n) */, const double *y /* (n) */, int n,
     enum pareto_knee method);
 
+/*
+ * The options pareto(1) and run-report(1) share: the constraints, the knee
+ * and the hypervolume reference. PARETO_LONGOPTS goes into a getopt_long
+ * table (which needs <getopt.h>); pareto_opt takes what getopt_long returns.
+ */
+struct pareto_opts {
+	double acc_min, macs_max;  /* --acc-min, --macs-max; as the tool set them when not given */
+	double ref[2];             /* --ref err,macs */
+	int have_ref;
+	int knee;                  /* --knee: an enum pareto_knee */
+};
+enum { PARETO_O_ACC_MIN = 0x1000, PARETO_O_MACS_MAX, PARETO_O_KNEE, PARETO_O_REF };
+#define PARETO_LONGOPTS \
+	{ "acc-min", required_argument, NULL, PARETO_O_ACC_MIN }, \
+	{ "macs-max", required_argument, NULL, PARETO_O_MACS_MAX }, \
+	{ "knee", required_argument, NULL, PARETO_O_KNEE }, \
+	{ "ref", required_argument, NULL, PARETO_O_REF }
+/* Returns 1 when c is one of these options (arg parsed into po; a bad value
+ * exits EX_USAGE naming the option), 0 when it is not. */
+int pareto_opt(struct pareto_opts *po, int c, const char *arg);
+
 #endif

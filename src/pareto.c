@@ -37,10 +37,8 @@ usage(FILE *fp, int status)
 
 struct opts {
 	const char *acc_key, *macs_key;
-	double acc_min, macs_max;      /* 0 / INFINITY: no constraint */
-	int all, table, quiet, hv, knee;
-	double ref[2];
-	int have_ref;
+	struct pareto_opts po;         /* acc_min, macs_max 0 / INFINITY: no constraint */
+	int all, table, quiet, hv;
 	char *cols[MAX_COLS];
 	int ncols;
 	const char *plot;
@@ -232,7 +230,7 @@ read_files(struct archive *ar, struct heats *hs, int argc, char **argv, const st
 		if (fe && fe->type != MSGPACK_OBJECT_BOOLEAN)
 			rec_fail(&in.r, "feasible", "not a boolean");
 		t->ok = !fe || fe->via.boolean;
-		t->cv = pareto_violation(1 - t->err, t->macs, op->acc_min, op->macs_max);
+		t->cv = pareto_violation(1 - t->err, t->macs, op->po.acc_min, op->po.macs_max);
 		t->adm = t->ok && t->cv <= 0;
 		t->off = ar->buf.size;
 		msgpack_pack_object(&pk, *m);
@@ -289,7 +287,7 @@ analyse(struct archive *ar, const struct opts *op, int *order)
 		y[k] = ar->it[order[k]].macs;
 	}
 	if (k > 0)
-		ar->it[order[pareto_knee(x, y, k, op->knee)]].knee = 1;
+		ar->it[order[pareto_knee(x, y, k, op->po.knee)]].knee = 1;
 	free(x);
 	free(ok);
 }
@@ -478,12 +476,12 @@ plot(const struct archive *ar, const int *order, const struct opts *op,
 		    ar->n, hv[nhv - 1].hv, hv[nhv - 1].iter);
 	else
 		fprintf(fp, "set title \"%d records\"\n", ar->n);
-	if (op->acc_min > 0)
+	if (op->po.acc_min > 0)
 		fprintf(fp, "set arrow from %.10g, graph 0 to %.10g, graph 1 nohead dt 2 lw 1.5 lc rgb \"red\"\n",
-		    100 * (1 - op->acc_min), 100 * (1 - op->acc_min));
-	if (isfinite(op->macs_max))
+		    100 * (1 - op->po.acc_min), 100 * (1 - op->po.acc_min));
+	if (isfinite(op->po.macs_max))
 		fprintf(fp, "set arrow from graph 0, first %.10g to graph 1, first %.10g nohead dt 2 lw 1.5 lc rgb \"red\"\n",
-		    op->macs_max / 1e6, op->macs_max / 1e6);
+		    op->po.macs_max / 1e6, op->po.macs_max / 1e6);
 	/* blocks: admissible, inadmissible, front, knee */
 	for (i = 0; i < 4; i++) {
 		int j, rows = 0;
@@ -741,8 +739,8 @@ plot_name(const char *opt, const char *path)
 int
 main(int argc, char **argv)
 {
-	enum { O_SPLIT = 256, O_ACC_KEY, O_MACS_KEY, O_ACC_MIN, O_MACS_MAX, O_KNEE, O_HV,
-	    O_REF, O_COLS, O_PLOT, O_HEAT_PLOT, O_EXIT };
+	enum { O_SPLIT = 256, O_ACC_KEY, O_MACS_KEY, O_HV, O_COLS, O_PLOT, O_HEAT_PLOT,
+	    O_EXIT };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "all", no_argument, NULL, 'a' },
@@ -751,11 +749,8 @@ main(int argc, char **argv)
 		{ "split", required_argument, NULL, O_SPLIT },
 		{ "acc-key", required_argument, NULL, O_ACC_KEY },
 		{ "macs-key", required_argument, NULL, O_MACS_KEY },
-		{ "acc-min", required_argument, NULL, O_ACC_MIN },
-		{ "macs-max", required_argument, NULL, O_MACS_MAX },
-		{ "knee", required_argument, NULL, O_KNEE },
+		PARETO_LONGOPTS,
 		{ "hv", no_argument, NULL, O_HV },
-		{ "ref", required_argument, NULL, O_REF },
 		{ "cols", required_argument, NULL, O_COLS },
 		{ "plot", required_argument, NULL, O_PLOT },
 		{ "heatmap-plot", required_argument, NULL, O_HEAT_PLOT },
@@ -766,8 +761,8 @@ main(int argc, char **argv)
 	static const char *const splits[] = { "val", "test", NULL };
 	static const char *const acc_keys[] = { "top1_ee_val", "top1_ee_test" };
 	static const char *const macs_keys[] = { "avg_macs_val", "avg_macs" };
-	struct opts op = { NULL, NULL, 0, INFINITY, 0, isatty(STDOUT_FILENO), 0, 0,
-	    PARETO_KNEE_LINE, { 0, 0 }, 0, { NULL }, 0, NULL, NULL, 0 };
+	struct opts op = { .po = { 0, INFINITY, { 0, 0 }, 0, PARETO_KNEE_LINE },
+	    .table = isatty(STDOUT_FILENO) };
 	struct archive ar = { { 0, NULL, 0 }, NULL, 0, 0, 0 };
 	struct heats hs = { NULL, 0, 0, 0 };
 	struct pareto_hv_row *hv = NULL;
@@ -796,22 +791,8 @@ main(int argc, char **argv)
 		case O_MACS_KEY:
 			op.macs_key = optarg;
 			break;
-		case O_ACC_MIN:
-			op.acc_min = cli_double("--acc-min", optarg, 0, 1);
-			break;
-		case O_MACS_MAX:
-			op.macs_max = cli_double("--macs-max", optarg, 1e-300, INFINITY);
-			break;
-		case O_KNEE:
-			op.knee = cli_choice("--knee", optarg, pareto_knee_names);
-			break;
 		case O_HV:
 			op.hv = 1;
-			break;
-		case O_REF:
-			if (cli_doubles("--ref", optarg, op.ref, 2, 1e-300, INFINITY) != 2)
-				errx(EX_USAGE, "--ref: \"%s\" is not two numbers err,macs", optarg);
-			op.have_ref = 1;
 			break;
 		case O_COLS:
 			parse_cols(&op, optarg);
@@ -826,7 +807,8 @@ main(int argc, char **argv)
 			op.heat_exit = (int)cli_long("--exit", optarg, 1, EXO_MAX_EXITS);
 			break;
 		default:
-			usage(stderr, EX_USAGE);
+			if (!pareto_opt(&op.po, c, optarg))
+				usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;
@@ -852,12 +834,12 @@ main(int argc, char **argv)
 		int *adm;
 
 		hv_inputs(&x, &iter, &adm, &ar);
-		if (!op.have_ref && pareto_ref(op.ref, &first, x, x + ar.n, iter, ar.n) != 0)
+		if (!op.po.have_ref && pareto_ref(op.po.ref, &first, x, x + ar.n, iter, ar.n) != 0)
 			errx(EX_DATAERR, "cannot derive a hypervolume reference from iteration %ld "
-			    "(largest error %g, MACs %g): give --ref", first, op.ref[0] / 1.01,
-			    op.ref[1] / 1.01);
+			    "(largest error %g, MACs %g): give --ref", first, op.po.ref[0] / 1.01,
+			    op.po.ref[1] / 1.01);
 		hv = cli_calloc(ar.n, sizeof *hv);
-		nhv = pareto_hv_iters(hv, x, x + ar.n, iter, adm, ar.n, op.ref[0], op.ref[1]);
+		nhv = pareto_hv_iters(hv, x, x + ar.n, iter, adm, ar.n, op.po.ref[0], op.po.ref[1]);
 		free(x);
 		free(iter);
 		free(adm);
@@ -883,7 +865,7 @@ main(int argc, char **argv)
 		    nf0, nadm ? "" : " (none admissible: the least violating)");
 		for (i = 0; i < nhv; i++)
 			fprintf(fp, "iteration %ld: hypervolume %.6f (%.6g of %.6g x %.6g), %d records, front %d\n",
-			    hv[i].iter, hv[i].hv, hv[i].hv_abs, op.ref[0], op.ref[1], hv[i].n,
+			    hv[i].iter, hv[i].hv, hv[i].hv_abs, op.po.ref[0], op.po.ref[1], hv[i].n,
 			    hv[i].nfront);
 		if (ar.skipped)
 			fprintf(fp, "%d records without %s and %s skipped\n", ar.skipped,
@@ -893,7 +875,7 @@ main(int argc, char **argv)
 			    hs.without);
 	}
 	if (!op.table)
-		write_records(&ar, order, nout, hv, nhv, op.ref);
+		write_records(&ar, order, nout, hv, nhv, op.po.ref);
 	free(order);
 	free(hv);
 	free(ar.it);

@@ -67,9 +67,8 @@ struct run {
 
 struct opts {
 	const char *out, *plots, *method_key, *seed_key;
-	double acc_min, macs_max;   /* < 0: not given */
-	double ref[2];
-	int have_ref, knee, bins;
+	struct pareto_opts po;      /* acc_min, macs_max < 0: not given */
+	int bins;
 };
 
 static char methods[32][NAME];
@@ -318,7 +317,7 @@ analyse(struct run *u, const struct opts *op, const double *ref /* (2) */)
 		fx[i] = x[idx[i]];
 		fy[i] = y[idx[i]];
 	}
-	u->best = idx[pareto_knee(fx, fy, nf, op->knee)];
+	u->best = idx[pareto_knee(fx, fy, nf, op->po.knee)];
 	u->adm = adm[u->best];
 	u->over = (double)over / n;
 	u->hv = cli_calloc(n, sizeof *u->hv);
@@ -1078,11 +1077,11 @@ report(FILE *fp, const struct opts *op, const double *ref /* (2) */)
 	    "admissible front in (top-1 error, avg MACs) on the validation split; a run with no "
 	    "admissible EENN gives the closest one (least constraint violation), flagged below. "
 	    "Figures of these networks are on the test set; std is the sample standard deviation "
-	    "over seeds (one seed: the value alone).\n\n", pareto_knee_names[op->knee]);
+	    "over seeds (one seed: the value alone).\n\n", pareto_knee_names[op->po.knee]);
 	table_runs(fp);
 	table_best(fp);
 	table_exits(fp);
-	table_hv(fp, ref, op->have_ref);
+	table_hv(fp, ref, op->po.have_ref);
 	table_friedman(fp);
 	if (nfigs) {
 		fprintf(fp, "## Figures\n\n");
@@ -1105,22 +1104,18 @@ cmp_run(const void *a, const void *b)
 int
 main(int argc, char **argv)
 {
-	enum { O_PLOTS = 256, O_ACC_MIN, O_MACS_MAX, O_KNEE, O_REF, O_METHOD_KEY, O_SEED_KEY,
-	    O_BINS };
+	enum { O_PLOTS = 256, O_METHOD_KEY, O_SEED_KEY, O_BINS };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "plots", required_argument, NULL, O_PLOTS },
-		{ "acc-min", required_argument, NULL, O_ACC_MIN },
-		{ "macs-max", required_argument, NULL, O_MACS_MAX },
-		{ "knee", required_argument, NULL, O_KNEE },
-		{ "ref", required_argument, NULL, O_REF },
+		PARETO_LONGOPTS,
 		{ "method-key", required_argument, NULL, O_METHOD_KEY },
 		{ "seed-key", required_argument, NULL, O_SEED_KEY },
 		{ "bins", required_argument, NULL, O_BINS },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts op = { NULL, NULL, "search", "seed", -1, -1, { 0, 0 }, 0, PARETO_KNEE_LINE,
+	struct opts op = { NULL, NULL, "search", "seed", { -1, -1, { 0, 0 }, 0, PARETO_KNEE_LINE },
 		20 };
 	double ref[2];
 	char *s = NULL;
@@ -1139,20 +1134,6 @@ main(int argc, char **argv)
 		case O_PLOTS:
 			op.plots = optarg;
 			break;
-		case O_ACC_MIN:
-			op.acc_min = cli_double("--acc-min", optarg, 0, 1);
-			break;
-		case O_MACS_MAX:
-			op.macs_max = cli_double("--macs-max", optarg, 1e-300, INFINITY);
-			break;
-		case O_KNEE:
-			op.knee = cli_choice("--knee", optarg, pareto_knee_names);
-			break;
-		case O_REF:
-			if (cli_doubles("--ref", optarg, op.ref, 2, 1e-300, INFINITY) != 2)
-				errx(EX_USAGE, "--ref: \"%s\" is not two numbers err,macs", optarg);
-			op.have_ref = 1;
-			break;
 		case O_METHOD_KEY:
 			op.method_key = optarg;
 			break;
@@ -1163,7 +1144,8 @@ main(int argc, char **argv)
 			op.bins = (int)cli_long("--bins", optarg, 2, 1000);
 			break;
 		default:
-			usage(stderr, EX_USAGE);
+			if (!pareto_opt(&op.po, c, optarg))
+				usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;
@@ -1177,19 +1159,19 @@ main(int argc, char **argv)
 		read_rundir(argv[i]);
 	/* constraints: options, else the run's records, else its config */
 	for (i = 0; i < nruns; i++) {
-		if (op.acc_min >= 0)
-			runs[i].acc_min = op.acc_min;
-		if (op.macs_max >= 0)
-			runs[i].macs_max = op.macs_max;
+		if (op.po.acc_min >= 0)
+			runs[i].acc_min = op.po.acc_min;
+		if (op.po.macs_max >= 0)
+			runs[i].macs_max = op.po.macs_max;
 		if (runs[i].acc_min < 0)
 			runs[i].acc_min = 0;
 		if (runs[i].macs_max <= 0)
 			runs[i].macs_max = INFINITY;
 	}
 	qsort(runs, nruns, sizeof *runs, cmp_run);
-	if (op.have_ref) {
-		ref[0] = op.ref[0];
-		ref[1] = op.ref[1];
+	if (op.po.have_ref) {
+		ref[0] = op.po.ref[0];
+		ref[1] = op.po.ref[1];
 	} else {
 		common_ref(ref);
 	}
