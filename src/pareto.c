@@ -450,6 +450,23 @@ run_gnuplot(FILE *fp, char **s, size_t *len, const char *path, const char *opt)
 	free(*s);
 }
 
+/* Autoscale axis so that it reaches c (a constraint line, drawn as an
+ * arrow, which does not widen the range itself) with a margin of 5% of the
+ * span of c and the points v (n); a c well inside the points changes nothing. */
+static void
+range_cover(FILE *fp, const char *axis, double c, const double *v /* (n) */, int n)
+{
+	double lo = c, hi = c, pad;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		lo = v[i] < lo ? v[i] : lo;
+		hi = v[i] > hi ? v[i] : hi;
+	}
+	pad = 0.05 * (hi > lo ? hi - lo : fabs(c) > 0 ? fabs(c) : 1);
+	fprintf(fp, "set %srange [*<%.10g:%.10g<*]\n", axis, c - pad, c + pad);
+}
+
 static void
 plot(const struct archive *ar, const int *order, const struct opts *op,
     const struct pareto_hv_row *hv, int nhv)
@@ -458,6 +475,7 @@ plot(const struct archive *ar, const int *order, const struct opts *op,
 	char *s;
 	size_t len;
 	FILE *fp = script_open(&s, &len, op->plot, 900, op->hv && nhv > 0 ? 880 : 640, 11);
+	double *xy = cli_calloc(2 * ar->n, sizeof *xy);   /* error (%), then MACs (M) */
 	int i;
 
 	for (i = 0; i < ar->n; i++) {
@@ -476,12 +494,25 @@ plot(const struct archive *ar, const int *order, const struct opts *op,
 		    ar->n, hv[nhv - 1].hv, hv[nhv - 1].iter);
 	else
 		fprintf(fp, "set title \"%d records\"\n", ar->n);
-	if (op->po.acc_min > 0)
+	for (i = 0; i < ar->n; i++) {
+		xy[i] = 100 * ar->it[i].err;
+		xy[ar->n + i] = ar->it[i].macs / 1e6;
+	}
+	if (op->po.acc_min > 0) {
+		double c = 100 * (1 - op->po.acc_min);
+
 		fprintf(fp, "set arrow from %.10g, graph 0 to %.10g, graph 1 nohead dt 2 lw 1.5 lc rgb \"red\"\n",
-		    100 * (1 - op->po.acc_min), 100 * (1 - op->po.acc_min));
-	if (isfinite(op->po.macs_max))
+		    c, c);
+		range_cover(fp, "x", c, xy, ar->n);
+	}
+	if (isfinite(op->po.macs_max)) {
+		double c = op->po.macs_max / 1e6;
+
 		fprintf(fp, "set arrow from graph 0, first %.10g to graph 1, first %.10g nohead dt 2 lw 1.5 lc rgb \"red\"\n",
-		    op->po.macs_max / 1e6, op->po.macs_max / 1e6);
+		    c, c);
+		range_cover(fp, "y", c, xy + ar->n, ar->n);
+	}
+	free(xy);
 	/* blocks: admissible, inadmissible, front, knee */
 	for (i = 0; i < 4; i++) {
 		int j, rows = 0;
@@ -515,6 +546,7 @@ plot(const struct archive *ar, const int *order, const struct opts *op,
 	if (op->hv && nhv > 0)
 		fprintf(fp, "set origin 0,0\nset size 0.885,0.3\nunset title\nunset arrow\n"
 		    "unset colorbox\nset offsets 0.5, 0.5, graph 0.1, graph 0.1\n"
+		    "set xrange [*:*]\nset yrange [*:*]\n"
 		    "set xlabel \"iteration\"\nset ylabel \"hypervolume\"\n%s"
 		    "plot $hv using 1:2 with linespoints pt 7 lw 1.5 lc rgb \"black\" notitle\n"
 		    "unset multiplot\n", hv[nhv - 1].iter - hv[0].iter <= 15 ? "set xtics 1\n" : "");

@@ -191,6 +191,22 @@ ids() {
 	[ -z "$output" ]
 }
 
+@test "--plot: a constraint outside the archive's range widens the axis to show its line" {
+	command -v gnuplot || skip "gnuplot not installed"
+	archive
+	# errors are 10-30 %: 1 % (--acc-min .99) lies left of them, 50 % right;
+	# gnuplot draws no arrow outside the plot's range
+	for acc in 0.99 0.5; do
+		pareto -q --acc-min $acc --plot c.svg arch.rec > /dev/null
+		[ "$(red c.svg)" -eq 1 ] || { echo "--acc-min $acc: no constraint line"; return 1; }
+	done
+	# MACs are 900-3000: 9000 lies above them; both lines, in one path
+	pareto -q --acc-min 0.99 --macs-max 9000 --hv --plot c.svg arch.rec > /dev/null
+	grep "<path stroke='rgb(255,   0,   0)'" c.svg | grep -q "d='M[^M]*M"
+	# the hypervolume panel below keeps its own range: iterations 0 and 1
+	grep -q '> 1.5</tspan>' c.svg
+}
+
 @test "bad input: exit 65 naming record and key, no partial output" {
 	archive
 	for bad in '"top1_ee_val":1.5' '"top1_ee_val":"high"' '"avg_macs_val":-1' \
