@@ -9,6 +9,32 @@
 
 #define FIN (-DBL_MAX), DBL_MAX        /* any finite number */
 
+/* A CART model's trees as the record keeps them: the node count of each
+ * tree, then each node array over all trees, tree after tree. */
+struct flat {
+	int *nn;                        /* (ntree) */
+	int *feat, *left, *right;       /* (tot) */
+	double *thr, *val;              /* (tot) */
+};
+
+static void
+flat_nodes(struct flat *f, int tot)
+{
+	f->feat = malloc(sizeof(int) * 3 * tot);
+	f->left = f->feat + tot;
+	f->right = f->left + tot;
+	f->thr = malloc(sizeof(double) * 2 * tot);
+	f->val = f->thr + tot;
+}
+
+static void
+flat_free(struct flat *f)
+{
+	free(f->nn);
+	free(f->feat);
+	free(f->thr);
+}
+
 static void
 put_cv(struct rec_out *o, const struct sur_model *m)
 {
@@ -92,36 +118,28 @@ sur_put(struct rec_out *o, const struct sur_model *m)
 		}
 		break;
 	case SUR_CART: {
-		int *nn = malloc(sizeof(int) * m->ntree), *fi, *le, *ri, t, q = 0;
-		double *th, *va;
+		struct flat f;
+		int t, q = 0;
 
+		f.nn = malloc(sizeof(int) * m->ntree);
 		for (t = 0; t < m->ntree; t++)
-			tot += nn[t] = m->tree[t].nn;
-		fi = malloc(sizeof(int) * tot);
-		le = malloc(sizeof(int) * tot);
-		ri = malloc(sizeof(int) * tot);
-		th = malloc(sizeof(double) * tot);
-		va = malloc(sizeof(double) * tot);
+			tot += f.nn[t] = m->tree[t].nn;
+		flat_nodes(&f, tot);
 		for (t = 0; t < m->ntree; t++)
-			for (i = 0; i < nn[t]; i++, q++) {
-				fi[q] = m->tree[t].feat[i];
-				le[q] = m->tree[t].left[i];
-				ri[q] = m->tree[t].right[i];
-				th[q] = m->tree[t].thr[i];
-				va[q] = m->tree[t].val[i];
+			for (i = 0; i < f.nn[t]; i++, q++) {
+				f.feat[q] = m->tree[t].feat[i];
+				f.left[q] = m->tree[t].left[i];
+				f.right[q] = m->tree[t].right[i];
+				f.thr[q] = m->tree[t].thr[i];
+				f.val[q] = m->tree[t].val[i];
 			}
-		rec_put_ints(o, "tree_nodes", nn, m->ntree);
-		rec_put_ints(o, "feat", fi, tot);
-		rec_put_dbls(o, "thr", th, tot);
-		rec_put_dbls(o, "val", va, tot);
-		rec_put_ints(o, "left", le, tot);
-		rec_put_ints(o, "right", ri, tot);
-		free(nn);
-		free(fi);
-		free(le);
-		free(ri);
-		free(th);
-		free(va);
+		rec_put_ints(o, "tree_nodes", f.nn, m->ntree);
+		rec_put_ints(o, "feat", f.feat, tot);
+		rec_put_dbls(o, "thr", f.thr, tot);
+		rec_put_dbls(o, "val", f.val, tot);
+		rec_put_ints(o, "left", f.left, tot);
+		rec_put_ints(o, "right", f.right, tot);
+		flat_free(&f);
 		break;
 	}
 	case SUR_MLP:
@@ -235,58 +253,49 @@ sur_read(struct sur_model *m, const struct rec_in *r, const msgpack_object *rec)
 		}
 		break;
 	case SUR_CART: {
-		int *nn, *fi, *le, *ri, tot = 0, t, q = 0;
-		double *th, *va;
+		struct flat f;
+		int tot = 0, t, q = 0;
 
 		a = rec_arr(r, rec, "tree_nodes", -1);
 		m->ntree = (int)a->via.array.size;
 		if (m->ntree < 1)
 			rec_fail(r, "tree_nodes", "is empty");
-		nn = malloc(sizeof(int) * m->ntree);
-		rec_ints(r, rec, "tree_nodes", nn, m->ntree, 1, INT_MAX / 2);
+		f.nn = malloc(sizeof(int) * m->ntree);
+		rec_ints(r, rec, "tree_nodes", f.nn, m->ntree, 1, INT_MAX / 2);
 		for (t = 0; t < m->ntree; t++) {
-			if (tot > INT_MAX / 2 - nn[t])
+			if (tot > INT_MAX / 2 - f.nn[t])
 				rec_fail(r, "tree_nodes", "too many nodes");
-			tot += nn[t];
+			tot += f.nn[t];
 		}
-		fi = malloc(sizeof(int) * tot);
-		le = malloc(sizeof(int) * tot);
-		ri = malloc(sizeof(int) * tot);
-		th = malloc(sizeof(double) * tot);
-		va = malloc(sizeof(double) * tot);
-		rec_ints(r, rec, "feat", fi, tot, -1, d - 1);
-		rec_dbls(r, rec, "thr", th, tot, FIN);
-		rec_dbls(r, rec, "val", va, tot, FIN);
-		rec_ints(r, rec, "left", le, tot, -1, INT_MAX);
-		rec_ints(r, rec, "right", ri, tot, -1, INT_MAX);
-		read_children(r, "left", le, nn, m->ntree);
-		read_children(r, "right", ri, nn, m->ntree);
+		flat_nodes(&f, tot);
+		rec_ints(r, rec, "feat", f.feat, tot, -1, d - 1);
+		rec_dbls(r, rec, "thr", f.thr, tot, FIN);
+		rec_dbls(r, rec, "val", f.val, tot, FIN);
+		rec_ints(r, rec, "left", f.left, tot, -1, INT_MAX);
+		rec_ints(r, rec, "right", f.right, tot, -1, INT_MAX);
+		read_children(r, "left", f.left, f.nn, m->ntree);
+		read_children(r, "right", f.right, f.nn, m->ntree);
 		m->tree = calloc(m->ntree, sizeof(struct sur_tree));
 		for (t = 0; t < m->ntree; t++) {
 			struct sur_tree *tr = m->tree + t;
+			int n = tr->nn = f.nn[t];
 
-			tr->nn = nn[t];
-			tr->feat = malloc(sizeof(int) * nn[t]);
-			tr->left = malloc(sizeof(int) * nn[t]);
-			tr->right = malloc(sizeof(int) * nn[t]);
-			tr->thr = malloc(sizeof(double) * nn[t]);
-			tr->val = malloc(sizeof(double) * nn[t]);
-			for (i = 0; i < nn[t]; i++, q++) {
-				if (fi[q] >= 0 && (le[q] < 0 || ri[q] < 0))
+			tr->feat = malloc(sizeof(int) * n);
+			tr->left = malloc(sizeof(int) * n);
+			tr->right = malloc(sizeof(int) * n);
+			tr->thr = malloc(sizeof(double) * n);
+			tr->val = malloc(sizeof(double) * n);
+			for (i = 0; i < n; i++, q++) {
+				if (f.feat[q] >= 0 && (f.left[q] < 0 || f.right[q] < 0))
 					rec_fail(r, "feat", "split node %d of tree %d lacks a child", i, t);
-				tr->feat[i] = fi[q];
-				tr->left[i] = le[q];
-				tr->right[i] = ri[q];
-				tr->thr[i] = th[q];
-				tr->val[i] = va[q];
+				tr->feat[i] = f.feat[q];
+				tr->left[i] = f.left[q];
+				tr->right[i] = f.right[q];
+				tr->thr[i] = f.thr[q];
+				tr->val[i] = f.val[q];
 			}
 		}
-		free(nn);
-		free(fi);
-		free(le);
-		free(ri);
-		free(th);
-		free(va);
+		flat_free(&f);
 		break;
 	}
 	case SUR_MLP:
