@@ -128,6 +128,8 @@ struct arch_layer {
 /* Enumerate every MAC-bearing layer (plus pools as 0-MAC rows) in order;
  * returns the count, writing at most max into out (out may be NULL). */
 int arch_net_layers(const struct arch_net *n, struct arch_layer *out, int max);
+/* Room for the layers of a net of the search spaces (callers still check). */
+#define ARCH_MAX_LAYERS 160
 /* A layer as a record value: {name, in: [c,h,w], out: [c,h,w], macs, params}. */
 void arch_pack_layer(msgpack_packer *pk, const struct arch_layer *l);
 

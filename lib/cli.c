@@ -4,6 +4,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,6 +155,22 @@ void
 cli_progress_end(struct cli_progress *p, const char *extra)
 {
 	progress_print(p, extra, 1);
+}
+
+int
+cli_help_only(int argc, char **argv, const char *usage)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		fputs(usage, c == 'h' ? stdout : stderr);
+		exit(c == 'h' ? 0 : EX_USAGE);
+	}
+	return optind;
 }
 
 FILE *

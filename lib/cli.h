@@ -15,6 +15,11 @@ int cli_doubles(const char *opt, const char *s, double *out, int max, double lo,
 /* Pick s from a NULL-terminated list of names; returns its index or exits. */
 int cli_choice(const char *opt, const char *s, const char *const *names);
 
+/* The options of a tool that has none but -h/--help: usage to stdout and
+ * exit 0 on -h, to stderr and exit EX_USAGE on anything else. Returns
+ * optind, the index of the first file argument. */
+int cli_help_only(int argc, char **argv, const char *usage);
+
 /* Flush and check stdout; exits EX_IOERR on a write error. Call before exit 0. */
 void cli_finish(void);
 

@@ -5,7 +5,6 @@
  * the MACs really spent per exit.
  */
 #include <err.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +13,7 @@
 #include "cli.h"
 #include "nachos.h"
 
-#define MAX_LAYERS 160
-
 static const char usage_str[] = "usage: eec-place [-h] [file ...]\n";
-
-static void
-usage(FILE *fp, int status)
-{
-	fputs(usage_str, fp);
-	exit(status);
-}
 
 static void
 pack_kv_int(msgpack_packer *pk, const char *key, long v)
@@ -96,23 +86,15 @@ placement(char *buf, size_t sz, const struct arch_net *n)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	static struct arch_layer l[MAX_LAYERS];
+	static struct arch_layer l[ARCH_MAX_LAYERS];
 	struct rec_out o;
 	struct rec_files in;
 	const msgpack_object *m;
-	int c, i;
+	int i;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 'h')
-			usage(stdout, 0);
-		usage(stderr, EX_USAGE);
-	}
-	argc -= optind;
-	argv += optind;
+	i = cli_help_only(argc, argv, usage_str);
+	argc -= i;
+	argv += i;
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	rec_out_init(&o);
 	rec_files_init(&in, argc, argv);
@@ -126,8 +108,8 @@ main(int argc, char **argv)
 		/* An eenn record is placed again from its arch keys. */
 		arch_read_typed(&a, &in.r, m);
 		arch_net_build(&n, &a);
-		if ((nl = arch_net_layers(&n, l, MAX_LAYERS)) > MAX_LAYERS)
-			errx(EX_SOFTWARE, "more than %d layers", MAX_LAYERS);
+		if ((nl = arch_net_layers(&n, l, ARCH_MAX_LAYERS)) > ARCH_MAX_LAYERS)
+			errx(EX_SOFTWARE, "more than %d layers", ARCH_MAX_LAYERS);
 		rec_out_begin(&o, m, "eenn", 1);
 		rec_key(&o, "heads");
 		msgpack_pack_array(&o.pk, n.nexit);

@@ -6,7 +6,6 @@
  */
 #define _GNU_SOURCE
 #include <err.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,13 +16,6 @@
 #include "rec.h"
 
 static const char usage_str[] = "usage: json2rec [-h] [file ...]\n";
-
-static void
-usage(FILE *fp, int status)
-{
-	fputs(usage_str, fp);
-	exit(status);
-}
 
 static void __attribute__((noreturn, format(printf, 4, 5)))
 line_fail(const char *name, long line, const char *key, const char *fmt, ...)
@@ -77,21 +69,13 @@ convert(FILE *in, const char *name, msgpack_sbuffer *sb, msgpack_packer *pk)
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	int c, i;
+	int i;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 'h')
-			usage(stdout, 0);
-		usage(stderr, EX_USAGE);
-	}
-	argc -= optind;
-	argv += optind;
+	i = cli_help_only(argc, argv, usage_str);
+	argc -= i;
+	argv += i;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	for (i = 0; i < (argc ? argc : 1); i++) {

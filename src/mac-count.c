@@ -14,8 +14,6 @@
 #include "cli.h"
 #include "nachos.h"
 
-#define MAX_LAYERS 160
-
 static const char usage_str[] = "usage: mac-count [-hl] [-f table|rec] [file ...]\n";
 
 static void
@@ -88,7 +86,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const formats[] = { "table", "rec", NULL };
-	static struct arch_layer l[MAX_LAYERS];
+	static struct arch_layer l[ARCH_MAX_LAYERS];
 	struct rec_out o;
 	struct rec_files in;
 	const msgpack_object *m;
@@ -125,8 +123,8 @@ main(int argc, char **argv)
 		arch_net_build(&n, &a);
 		/* Layer names cost more than the counting: only when shown. */
 		if ((table || layers) &&
-		    (nl = arch_net_layers(&n, l, MAX_LAYERS)) > MAX_LAYERS)
-			errx(EX_SOFTWARE, "more than %d layers", MAX_LAYERS);
+		    (nl = arch_net_layers(&n, l, ARCH_MAX_LAYERS)) > ARCH_MAX_LAYERS)
+			errx(EX_SOFTWARE, "more than %d layers", ARCH_MAX_LAYERS);
 		t.macs_bb = n.macs_backbone;
 		t.params_bb = n.params_backbone;
 		for (i = 0; i < n.nexit - 1; i++) {

@@ -801,6 +801,8 @@ main(int argc, char **argv)
 	int c, f, split = 0, nout, nhv = 0, *order, hrows = 0, hcols = 0;
 
 	while ((c = getopt_long(argc, argv, "af:hq", longopts, NULL)) != -1) {
+		if (pareto_opt(&op.po, c, optarg))
+			continue;
 		switch (c) {
 		case 'a':
 			op.all = 1;
@@ -839,8 +841,7 @@ main(int argc, char **argv)
 			op.heat_exit = (int)cli_long("--exit", optarg, 1, EXO_MAX_EXITS);
 			break;
 		default:
-			if (!pareto_opt(&op.po, c, optarg))
-				usage(stderr, EX_USAGE);
+			usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;

@@ -1124,6 +1124,8 @@ main(int argc, char **argv)
 	int c, i;
 
 	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+		if (pareto_opt(&op.po, c, optarg))
+			continue;
 		switch (c) {
 		case 'h':
 			usage(stdout, 0);
@@ -1144,8 +1146,7 @@ main(int argc, char **argv)
 			op.bins = (int)cli_long("--bins", optarg, 2, 1000);
 			break;
 		default:
-			if (!pareto_opt(&op.po, c, optarg))
-				usage(stderr, EX_USAGE);
+			usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;
