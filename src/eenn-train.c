@@ -810,8 +810,10 @@ main(int argc, char **argv)
 	struct train_ds ds;
 	struct super sn;
 	struct rec_out o;
+	struct rec_files in;
+	const msgpack_object *m;
 	long recno = 0;
-	int ch, f, k;
+	int ch, k;
 
 	c.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	while ((ch = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
@@ -892,34 +894,26 @@ main(int argc, char **argv)
 	if (c.supernet && !c.bench)
 		super_load(&sn, c.supernet);
 	rec_out_init(&o);
-	for (f = 0; f < (argc ? argc : 1); f++) {
-		struct rec_in r;
-		const msgpack_object *m;
+	rec_files_init(&in, argc, argv);
+	while ((m = rec_files_next(&in)) != NULL) {
+		struct arch a;
+		struct arch_net net;
 
-		rec_in_open(&r, argc ? argv[f] : "-");
-		while ((m = rec_next(&r)) != NULL) {
-			struct arch a;
-			struct arch_net net;
+		arch_read_typed(&a, &in.r, m);
+		arch_net_build(&net, &a);
+		recno++;
+		if (c.bench)
+			bench_record(&c, m, &net, &o);
+		else {
+			struct cfg rc = c;
 
-			if (!rec_is(m, "arch") && !rec_is(m, "eenn"))
-				rec_fail(&r, "type", "not \"arch\" or \"eenn\"");
-			arch_read(&a, &r, m);
-			arch_net_build(&net, &a);
-			recno++;
-			if (c.bench)
-				bench_record(&c, m, &net, &o);
-			else {
-				struct cfg rc = c;
-
-				/* Without --method: eenn records get the NACHOS
-				 * trainer, arch records the backbone alone. */
-				if (rc.method == M_AUTO)
-					rc.method = rec_is(m, "eenn") ? M_NACHOS : M_BACKBONE;
-				train_record(&rc, &ds, c.supernet ? &sn : NULL, &r, m, &net,
-				    recno, &o);
-			}
+			/* Without --method: eenn records get the NACHOS
+			 * trainer, arch records the backbone alone. */
+			if (rc.method == M_AUTO)
+				rc.method = rec_is(m, "eenn") ? M_NACHOS : M_BACKBONE;
+			train_record(&rc, &ds, c.supernet ? &sn : NULL, &in.r, m, &net,
+			    recno, &o);
 		}
-		rec_in_close(&r);
 	}
 	rec_out_free(&o);
 	if (c.supernet && !c.bench)

@@ -571,9 +571,10 @@ extract(struct cfg *c, int argc, char **argv)
 	struct ckpt ck;
 	struct train_ds ds;
 	struct rec_out o;
+	struct rec_files in;
+	const msgpack_object *m;
 	int32_t *cidx;
 	long nc, recno = 0;
-	int f;
 
 	ckpt_open(&ck, c->extract);
 	split_cfg(c, &ck);
@@ -583,59 +584,51 @@ extract(struct cfg *c, int argc, char **argv)
 	train_load_data(&ds, c->data, c->subset, c->val_frac, (uint64_t)c->split_seed);
 	nc = train_calib_set(&cidx, &ds, c->calib, (uint64_t)c->seed + 2);
 	rec_out_init(&o);
-	for (f = 0; f < (argc ? argc : 1); f++) {
-		struct rec_in r;
-		const msgpack_object *m;
+	rec_files_init(&in, argc, argv);
+	while ((m = rec_files_next(&in)) != NULL) {
+		struct arch a;
+		struct model sub;
+		char why[160], *wpath = NULL;
+		const char *key;
+		double t0 = cli_now(), vl, va, tl, ta;
 
-		rec_in_open(&r, argc ? argv[f] : "-");
-		while ((m = rec_next(&r)) != NULL) {
-			struct arch a;
-			struct model sub;
-			char why[160], *wpath = NULL;
-			const char *key;
-			double t0 = cli_now(), vl, va, tl, ta;
-
-			if (!rec_is(m, "arch") && !rec_is(m, "eenn"))
-				rec_fail(&r, "type", "not \"arch\" or \"eenn\"");
-			arch_read(&a, &r, m);
-			if ((key = super_check(&s, &a, why, sizeof(why))) != NULL)
-				rec_fail(&r, key, "%s", why);
-			if (a.classes != ds.tr.classes)
-				rec_fail(&r, "classes", "%d, but the dataset in %s has %d classes",
-				    a.classes, c->data, ds.tr.classes);
-			recno++;
-			if (c->out)
-				wpath = train_weights_path("-o", c->out, recno);
-			subnet(&sub, &s, &a, c->batch, &ds, cidx, nc);
-			if (wpath)
-				ckpt_save(wpath, &sub, m, 0);
-			rec_out_begin(&o, m, "result", 1);
-			rec_put_str(&o, "method", "supernet");
-			rec_put_str(&o, "supernet", c->extract);
-			rec_put_int(&o, "calib", nc);
-			if (c->eval) {
-				rec_put_str(&o, "data", c->data);
-				rec_put_int(&o, "n_train", ds.ntr);
-				rec_put_int(&o, "n_val", ds.nva);
-				rec_put_int(&o, "n_test", ds.nte);
-				if (ds.nva) {
-					train_evaluate(&sub, &ds, &ds.tr, ds.iva, ds.nva, &vl, &va);
-					rec_put_dbl(&o, "acc_val", va);
-				}
-				train_evaluate(&sub, &ds, &ds.te, ds.ite, ds.nte, &tl, &ta);
-				rec_put_dbl(&o, "acc_test", ta);
-				rec_put_dbl(&o, "loss_test", tl);
-				fprintf(stderr, "ofa-train: record %ld: acc_test %.4f\n", recno, ta);
+		arch_read_typed(&a, &in.r, m);
+		if ((key = super_check(&s, &a, why, sizeof(why))) != NULL)
+			rec_fail(&in.r, key, "%s", why);
+		if (a.classes != ds.tr.classes)
+			rec_fail(&in.r, "classes", "%d, but the dataset in %s has %d classes",
+			    a.classes, c->data, ds.tr.classes);
+		recno++;
+		if (c->out)
+			wpath = train_weights_path("-o", c->out, recno);
+		subnet(&sub, &s, &a, c->batch, &ds, cidx, nc);
+		if (wpath)
+			ckpt_save(wpath, &sub, m, 0);
+		rec_out_begin(&o, m, "result", 1);
+		rec_put_str(&o, "method", "supernet");
+		rec_put_str(&o, "supernet", c->extract);
+		rec_put_int(&o, "calib", nc);
+		if (c->eval) {
+			rec_put_str(&o, "data", c->data);
+			rec_put_int(&o, "n_train", ds.ntr);
+			rec_put_int(&o, "n_val", ds.nva);
+			rec_put_int(&o, "n_test", ds.nte);
+			if (ds.nva) {
+				train_evaluate(&sub, &ds, &ds.tr, ds.iva, ds.nva, &vl, &va);
+				rec_put_dbl(&o, "acc_val", va);
 			}
-			rec_put_dbl(&o, "wall", cli_now() - t0);
-			if (wpath)
-				rec_put_str(&o, "weights", wpath);
-			rec_out_end(&o, stdout);
-			fflush(stdout);
-			model_free(&sub);
-			free(wpath);
+			train_evaluate(&sub, &ds, &ds.te, ds.ite, ds.nte, &tl, &ta);
+			rec_put_dbl(&o, "acc_test", ta);
+			rec_put_dbl(&o, "loss_test", tl);
+			fprintf(stderr, "ofa-train: record %ld: acc_test %.4f\n", recno, ta);
 		}
-		rec_in_close(&r);
+		rec_put_dbl(&o, "wall", cli_now() - t0);
+		if (wpath)
+			rec_put_str(&o, "weights", wpath);
+		rec_out_end(&o, stdout);
+		fflush(stdout);
+		model_free(&sub);
+		free(wpath);
 	}
 	rec_out_free(&o);
 	free(cidx);
