@@ -71,14 +71,11 @@ opt_grad_norm(const float *grad, const struct opt_seg *seg, int nseg)
 	return sqrt(sum);
 }
 
-double
-opt_clip(float *grad, const struct opt_seg *seg, int nseg, double max_norm)
+void
+opt_scale(float *grad, const struct opt_seg *seg, int nseg, double c)
 {
-	double norm = opt_grad_norm(grad, seg, nseg), c = max_norm / (norm + 1e-6);
 	int s;
 
-	if (c >= 1)
-		return norm;
 	for (s = 0; s < nseg; s++) {
 		float *g = grad + seg[s].off;
 		long i;
@@ -86,6 +83,15 @@ opt_clip(float *grad, const struct opt_seg *seg, int nseg, double max_norm)
 		for (i = 0; i < seg[s].n; i++)
 			g[i] *= (float)c;
 	}
+}
+
+double
+opt_clip(float *grad, const struct opt_seg *seg, int nseg, double max_norm)
+{
+	double norm = opt_grad_norm(grad, seg, nseg), c = max_norm / (norm + 1e-6);
+
+	if (c < 1)
+		opt_scale(grad, seg, nseg, c);
 	return norm;
 }
 

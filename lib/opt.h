@@ -34,6 +34,8 @@ void opt_sgd_step(struct opt_sgd *o, float *param /* (nparam) */,
 
 /* L2 norm of the gradient over the segments. */
 double opt_grad_norm(const float *grad /* (nparam) */, const struct opt_seg *seg, int nseg);
+/* grad *= c over the segments (clipping one norm over several buffers). */
+void opt_scale(float *grad /* (nparam) */, const struct opt_seg *seg, int nseg, double c);
 /* torch.nn.utils.clip_grad_norm_: when the norm exceeds max_norm, scale the
  * gradient by max_norm / (norm + 1e-6). Returns the norm before clipping. */
 double opt_clip(float *grad /* (nparam) */, const struct opt_seg *seg, int nseg,

@@ -43,9 +43,9 @@
 static const char usage_str[] =
     "usage: ofa-train [-h] [--data dir] [--preset quick|paper] [--epochs n] [--batch n]\n"
     "                 [--ps f,k,d] [--lr x] [--wd x] [--momentum x] [--warmup epochs]\n"
-    "                 [--kd x] [--random n] [--subset n] [--val-frac x] [--split-seed n]\n"
-    "                 [--calib n] [--width w] [--resolution r] [--in-ch c] [--seed n]\n"
-    "                 [--threads n] [--resume] -o supernet\n"
+    "                 [--kd x] [--clip norm] [--random n] [--subset n] [--val-frac x]\n"
+    "                 [--split-seed n] [--calib n] [--width w] [--resolution r]\n"
+    "                 [--in-ch c] [--seed n] [--threads n] [--resume] -o supernet\n"
     "       ofa-train [-h] --extract supernet [--data dir] [--eval] [--calib n]\n"
     "                 [--batch n] [--threads n] [-o weights] [file ...]\n";
 
@@ -64,7 +64,7 @@ struct cfg {
 	int preset, epochs, batch, random, calib, res, in_ch, threads, resume, eval;
 	int ps[3];                   /* progressive shrinking: full, kernel, depth epochs */
 	long subset, seed, split_seed;
-	double lr, wd, momentum, warmup, kd, val_frac, width;
+	double lr, wd, momentum, warmup, kd, clip, val_frac, width;
 };
 
 /* Build a model of arch a for batch B, extract it from s, recalibrate BN. */
@@ -265,7 +265,7 @@ put_state(struct rec_out *o, const struct trainer *t)
 	int i;
 
 	rec_key(o, "train");
-	msgpack_pack_map(&o->pk, 18);
+	msgpack_pack_map(&o->pk, 19);
 	rec_pack_str(&o->pk, "epoch"), msgpack_pack_int(&o->pk, t->epoch);
 	rec_pack_str(&o->pk, "epochs"), msgpack_pack_int(&o->pk, c->epochs);
 	rec_pack_str(&o->pk, "ps");
@@ -278,6 +278,7 @@ put_state(struct rec_out *o, const struct trainer *t)
 	rec_pack_str(&o->pk, "momentum"), msgpack_pack_double(&o->pk, c->momentum);
 	rec_pack_str(&o->pk, "warmup"), msgpack_pack_double(&o->pk, c->warmup);
 	rec_pack_str(&o->pk, "kd"), msgpack_pack_double(&o->pk, c->kd);
+	rec_pack_str(&o->pk, "clip"), msgpack_pack_double(&o->pk, c->clip);
 	rec_pack_str(&o->pk, "random"), msgpack_pack_int(&o->pk, c->random);
 	rec_pack_str(&o->pk, "subset"), msgpack_pack_long(&o->pk, c->subset);
 	rec_pack_str(&o->pk, "val_frac"), msgpack_pack_double(&o->pk, c->val_frac);
@@ -357,6 +358,8 @@ resume_cfg(struct cfg *c, struct ckpt *ck)
 	c->momentum = rec_dbl(r, st, "momentum", 0, 1);
 	c->warmup = rec_dbl(r, st, "warmup", 0, 100000);
 	c->kd = rec_dbl(r, st, "kd", 0, 100);
+	/* Checkpoints older than --clip trained without it. */
+	c->clip = rec_get(st, "clip") ? rec_dbl(r, st, "clip", 0, 1e9) : 0;
 	c->random = rec_int(r, st, "random", 0, 16);
 	c->calib = rec_int(r, st, "calib", 1, 1 << 30);
 }
@@ -391,12 +394,12 @@ run_epoch(struct trainer *t, struct cli_progress *p, const struct opt_sched *sc,
 	struct data_aug aug = { 4, 1 };
 	struct nn_rng rng;
 	int32_t *order = cli_calloc(t->ds->ntr, sizeof(int32_t));
-	double lsum = 0, vl, va, t0 = cli_now();
+	double lsum = 0, vl, va, t0 = cli_now(), gsum = 0, gmax = 0;
 	long done, step = (long)t->epoch * spe;
 	char extra[160];
 	int32_t *cidx;
 	int lv = level(c, t->epoch);
-	long nc;
+	long nc, nclip = 0;
 
 	/* One stream per epoch from the seed: a resumed run draws exactly what
 	 * the uninterrupted one would have. */
@@ -429,6 +432,20 @@ run_epoch(struct trainer *t, struct cli_progress *p, const struct opt_sched *sc,
 			sample(&a, &t->s, lv, &rng);
 			train_arch(t, &a, N, t->soft);
 		}
+		/* One norm over the weights and the kernel transforms: the
+		 * sandwich sums several subnets' gradients into the shared
+		 * weights, and a rare spike can throw the run back to chance. */
+		{
+			double gm = opt_grad_norm(t->s.m.grad, t->seg, t->nseg);
+			double gk = opt_grad_norm(t->s.ktg, &t->kseg, 1), g = sqrt(gm * gm + gk * gk);
+
+			gsum += g, gmax = fmax(gmax, g);
+			if (c->clip > 0 && g > c->clip) {
+				opt_scale(t->s.m.grad, t->seg, t->nseg, c->clip / (g + 1e-6));
+				opt_scale(t->s.ktg, &t->kseg, 1, c->clip / (g + 1e-6));
+				nclip++;
+			}
+		}
 		opt_sgd_step(&t->om, t->s.m.param, t->s.m.grad, lr);
 		opt_sgd_step(&t->ok, t->s.ktp, t->s.ktg, lr);
 		lsum += l * N;
@@ -452,8 +469,10 @@ run_epoch(struct trainer *t, struct cli_progress *p, const struct opt_sched *sc,
 	t->epoch++;
 	t->wall += cli_now() - t0;
 	save(t);
-	snprintf(extra, sizeof(extra), "epoch %d/%d loss %.4f max val_acc %.4f (%.1fs)",
-	    t->epoch, c->epochs, t->c_loss[t->epoch - 1], va, cli_now() - t0);
+	snprintf(extra, sizeof(extra),
+	    "epoch %d/%d loss %.4f max val_acc %.4f grad norm mean %.3g max %.3g clipped %ld (%.1fs)",
+	    t->epoch, c->epochs, t->c_loss[t->epoch - 1], va, gsum / spe, gmax, nclip,
+	    cli_now() - t0);
 	cli_progress_end(p, extra);
 	free(cidx);
 	free(order);
@@ -524,6 +543,7 @@ train(struct cfg *c)
 	rec_put_dbl(&o, "wd", c->wd);
 	rec_put_dbl(&o, "momentum", c->momentum);
 	rec_put_dbl(&o, "kd", c->kd);
+	rec_put_dbl(&o, "clip", c->clip);
 	rec_put_int(&o, "random", c->random);
 	rec_put_int(&o, "calib", c->calib);
 	rec_put_int(&o, "train_seed", c->seed);
@@ -655,7 +675,7 @@ ps_opt(struct cfg *c, const char *arg)
 int
 main(int argc, char **argv)
 {
-	enum { O_DATA = 256, O_PRESET, O_EPOCHS, O_PS, O_BATCH, O_LR, O_WD, O_MOM, O_WARM, O_KD,
+	enum { O_DATA = 256, O_PRESET, O_EPOCHS, O_PS, O_BATCH, O_LR, O_WD, O_MOM, O_WARM, O_KD, O_CLIP,
 	    O_RANDOM, O_SUBSET, O_VAL, O_SPLIT, O_CALIB, O_WIDTH, O_RES, O_INCH, O_SEED,
 	    O_THREADS, O_RESUME, O_EXTRACT, O_EVAL };
 	static const struct option longopts[] = {
@@ -670,6 +690,7 @@ main(int argc, char **argv)
 		{ "momentum", required_argument, NULL, O_MOM },
 		{ "warmup", required_argument, NULL, O_WARM },
 		{ "kd", required_argument, NULL, O_KD },
+		{ "clip", required_argument, NULL, O_CLIP },
 		{ "random", required_argument, NULL, O_RANDOM },
 		{ "subset", required_argument, NULL, O_SUBSET },
 		{ "val-frac", required_argument, NULL, O_VAL },
@@ -729,6 +750,7 @@ main(int argc, char **argv)
 			c.warmup = cli_double("--warmup", optarg, 0, 100000), set.warmup = 1;
 			break;
 		case O_KD: c.kd = cli_double("--kd", optarg, 0, 100); break;
+		case O_CLIP: c.clip = cli_double("--clip", optarg, 0, 1e9); break;
 		case O_RANDOM:
 			c.random = cli_long("--random", optarg, 0, 16), set.random = 1;
 			break;

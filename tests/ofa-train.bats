@@ -67,6 +67,23 @@ setup() {
 	[ "$(jq .step s.json)" -eq 5 ]
 }
 
+@test "--clip: every step above the norm is clipped; the setting is in the result and the checkpoint" {
+	# 360 training images at batch 32: 12 steps an epoch; a tiny norm clips them all.
+	ofa-train "${TINY[@]}" --epochs 1 --clip 1e-6 -o c.ckpt 2> err.txt | rec2json > out.json
+	grep -q 'epoch 1/1 .* grad norm mean [0-9.e+-]* max [0-9.e+-]* clipped 12 ' err.txt
+	[ "$(jq .clip out.json)" = 1e-06 ]
+	[ "$(rec2json c.ckpt | jq .train.clip)" = 1e-06 ]
+	# Without clipping no step is, and the gradient norms are reported.
+	ofa-train "${TINY[@]}" --epochs 1 -o n.ckpt 2> err.txt > /dev/null
+	grep -q 'clipped 0 ' err.txt
+	# Clipped to almost nothing, the weights barely move: far less than unclipped.
+	ofa-train "${TINY[@]}" --epochs 0 -o z.ckpt > /dev/null 2>&1
+	d() { rec2json "$1" | jq -r '.tensors["first_conv.conv.weight"].data["$base64"]' | base64 -d | od -An -f -v; }
+	paste <(d z.ckpt) <(d c.ckpt) <(d n.ckpt) | awk '{ for (i = 1; i <= NF / 3; i++) {
+		c += ($(NF / 3 + i) - $i) ^ 2; n += ($(2 * NF / 3 + i) - $i) ^ 2 } }
+	    END { print c, n; exit !(c < 1e-6 * n) }'
+}
+
 @test "killed with SIGKILL after the first epoch, --resume ends as the whole run" {
 	# with progressive shrinking's phases (full, kernel, depth) first, so a
 	# resume crosses a phase change and may cross the channel sorting
