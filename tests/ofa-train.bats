@@ -23,7 +23,7 @@ setup() {
 
 @test "bad options exit 64 with nothing on stdout" {
 	for args in "--epochs x -o s" "--batch 1 -o s" "--preset slow -o s" "--lr -1 -o s" \
-	    "--kd -1 -o s" "--random 17 -o s" "--threads 0 -o s" "--width 0 -o s" \
+	    "--kd -1 -o s" "--clip -1 -o s" "--random 17 -o s" "--threads 0 -o s" "--width 0 -o s" \
 	    "--bogus -o s" "--epochs 1 --warmup 2 -o s" "--epochs 2 --ps 1,1,1 -o s" "--ps 1,1 -o s" "--ps 1.5,0,0 -o s" "" "--eval -o s" "-o s a.rec" \
 	    "--extract s --resume"; do
 		run --separate-stderr ofa-train "${TINY[@]}" $args
@@ -73,8 +73,8 @@ setup() {
 	grep -q 'epoch 1/1 .* grad norm mean [0-9.e+-]* max [0-9.e+-]* clipped 12 ' err.txt
 	[ "$(jq .clip out.json)" = 1e-06 ]
 	[ "$(rec2json c.ckpt | jq .train.clip)" = 1e-06 ]
-	# Without clipping no step is, and the gradient norms are reported.
-	ofa-train "${TINY[@]}" --epochs 1 -o n.ckpt 2> err.txt > /dev/null
+	# --clip 0: no step is clipped (the presets clip at 10).
+	ofa-train "${TINY[@]}" --epochs 1 --clip 0 -o n.ckpt 2> err.txt > /dev/null
 	grep -q 'clipped 0 ' err.txt
 	# Clipped to almost nothing, the weights barely move: far less than unclipped.
 	ofa-train "${TINY[@]}" --epochs 0 -o z.ckpt > /dev/null 2>&1
