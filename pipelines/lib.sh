@@ -72,17 +72,22 @@ nl_apply() {
 	done <<< "$NL_SET"
 }
 
-# nl_preset NAME|FILE: a preset is a file of KEY=value shell assignments,
-# examples/NAME.conf next to the pipelines, or $NACHOS_PRESETS/NAME.conf.
+# nl_preset_file NAME|FILE: the file of a preset, a file of KEY=value shell
+# assignments: FILE itself, $NACHOS_PRESETS/NAME.conf or examples/NAME.conf
+# next to the pipelines.
+nl_preset_file() {
+	local d
+	[ -f "$1" ] && { echo "$1"; return; }
+	for d in ${NACHOS_PRESETS:-} "$NL_DIR/../examples" "$NL_DIR/../share/nachos/examples"; do
+		[ -f "$d/$1.conf" ] && { echo "$d/$1.conf"; return; }
+	done
+	nl_die 64 "--preset: no preset \"$1\""
+}
+
+# nl_preset NAME|FILE: apply a preset.
 nl_preset() {
-	local f=$1 d
-	if [ ! -f "$f" ]; then
-		for d in ${NACHOS_PRESETS:-} "$NL_DIR/../examples" \
-		    "$NL_DIR/../share/nachos/examples"; do
-			[ -f "$d/$1.conf" ] && { f=$d/$1.conf; break; }
-		done
-	fi
-	[ -f "$f" ] || nl_die 64 "--preset: no preset \"$1\""
+	local f
+	f=$(nl_preset_file "$1") || exit
 	# shellcheck disable=SC1090
 	. "$f" || nl_die 64 "--preset: $f: not a valid preset"
 }

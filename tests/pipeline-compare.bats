@@ -54,3 +54,21 @@ setup() {
 	[ "$(wc -l < out/logs/nachos-s1.log)" -gt 0 ]
 	! grep -q 'resumed' out/logs/nachos-s1.log
 }
+
+@test "the preset is copied into the output once: runs started by a later --resume keep its settings" {
+	local t=(--data d --supernet none --mu 1,1,1 --subset 200 --batch 32 --threads 1 -j 1)
+	printf 'N_START=2\nITERATIONS=0\n' > my.conf
+	run --separate-stderr compare --methods random --seeds 1 --preset my.conf out -- "${t[@]}"
+	assert_success
+	cmp my.conf out/preset.conf
+	( . out/runs/random-s1/config && [ "$N_START" = 2 ] )
+	# The preset changes; a second seed added by --resume still gets N_START=2.
+	echo 'N_START=3' > my.conf
+	run --separate-stderr compare --resume --methods random --seeds 2 --preset my.conf out -- "${t[@]}"
+	assert_success
+	( . out/runs/random-s2/config && [ "$N_START" = 2 ] )
+	run --separate-stderr compare --preset nosuch out2
+	assert_failure 64
+	[[ $stderr == *'--preset: no preset "nosuch"'* ]]
+	[ ! -e out2 ]
+}
