@@ -195,7 +195,11 @@ setup() {
 	jq -e '.acc_min == 0.5 and .macs_max == 300000 and (.utilization | add > 0.99)' \
 	    tuned.json > /dev/null
 	jq -s -e '[.[].utilization[0:4] | add] | max > 0.5' tuned.json > /dev/null
-	jq -s -e '[.[].top1_ee_test] | min >= 0.6' tuned.json > /dev/null
+	# well above the chance of 4 classes (0.25) on test; a feasible pick
+	# meets both constraints on validation (the rule may stop right at 0.5)
+	jq -s -e '[.[].top1_ee_test] | min >= 0.45' tuned.json > /dev/null
+	jq -s -e 'map(select(.feasible) | .top1_ee_val >= 0.5 and .avg_macs_val <= 300000) | all' \
+	    tuned.json > /dev/null
 	# --exo names the file itself, with %d for several records
 	eenn --mu1 0 --mu2 1 --mu3 0 --exo 'x%d.exo' e.rec 2> /dev/null | rec2json > x.json
 	[ -s x1.exo ] && [ -s x2.exo ]
@@ -233,7 +237,7 @@ setup() {
 @test "--supernet: EENNs start from a tiny ofa-train supernet; a width mismatch exits 65" {
 	mkidx d4 4 1000 100
 	ofa-train --data d4 --batch 32 --width 0.25 --resolution 16 --in-ch 1 --threads 1 \
-	    --calib 64 --epochs 1 -o s.ckpt > /dev/null 2>&1
+	    --calib 64 --epochs 2 -o s.ckpt > /dev/null 2>&1
 	eenns 4 > e.rec
 	# no training: the extracted, recalibrated backbone is already above chance
 	eenn --supernet s.ckpt --calib 64 --mu1 0 --mu2 0 --mu3 0 e.rec 2> /dev/null |
