@@ -37,6 +37,8 @@ setup() {
 		[ -s "out/runs/$r/archive.rec" ] && [ -s "out/runs/$r/report.md" ] || { echo "missing $r"; return 1; }
 	done
 	( . out/runs/nachos-s2/config && [ "$SEED" = 2 ] && [ "$N_START" = 2 ] )
+	# seed by seed, so a comparison stopped half-way is balanced
+	[ "$(paste -sd, out/runs.list)" = "nachos 1,random 1,nachos 2,random 2" ]
 	( . out/runs/random-s1/config && [ "$SEARCH" = random ] && [ "$SEED" = 1 ] )
 	rec2json out/runs/random-s2/archive.rec | jq -e 'select(.search != "random")' && return 1
 	grep -q '^## Friedman test over methods (Table VII)' out/report.md
