@@ -11,9 +11,7 @@ tiny=(--data d --supernet none --n-start 2 --iterations 1 -k 1 --pop 8 --gens 3
     --mu 1,1,1 --subset 200 --batch 32 --threads 1 -j 1 --acc-min 0.5 --macs-max 4e6)
 
 setup() {
-	mkidx d 10 300 100
-	stand_in wrap
-	PATH="$PWD/wrap:$PATH"
+	pipeline_setup
 }
 
 @test "-h prints the usage; bad options exit 64 before creating anything" {
