@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "arch.h"
 #include "cli.h"
 #include "exo.h"
 #include "nachos.h"
@@ -44,6 +45,8 @@ struct ee {
 	long iter;
 	double acc_val, macs_val;           /* the search's objectives */
 	double acc, macs, acc_bb, macs_bb;  /* test figures; backbone MACs */
+	double exp_macs;                    /* Ĉ on validation; NAN: not a nachos record */
+	int genome[ARCH_MAX_GENOME], ngenome; /* 0 genes: the record has none */
 	int nexit;                          /* B, the final exit included */
 	double thr[MAXB], util[MAXB], ece[MAXB], spent[MAXB], cost[MAXB];
 	int rule;                           /* thr_rule */
@@ -134,6 +137,15 @@ parse(struct run *u, const struct rec_in *r, const msgpack_object *m, const char
 	e->acc = rec_dbl(r, m, "top1_ee_test", 0, 1);
 	e->macs = rec_dbl(r, m, "avg_macs", 0, INFINITY);
 	e->acc_bb = rec_dbl(r, m, "top1_backbone_test", 0, 1);
+	e->exp_macs = rec_dbl_or(r, m, "exp_macs_val", NAN);
+	if (rec_get(m, "genome")) {
+		a = rec_arr(r, m, "genome", -1);
+		if (a->via.array.size > ARCH_MAX_GENOME)
+			rec_fail(r, "genome", "%u genes, more than %d", a->via.array.size,
+			    ARCH_MAX_GENOME);
+		e->ngenome = (int)a->via.array.size;
+		rec_ints(r, m, "genome", e->genome, e->ngenome, 0, 1L << 20);
+	}
 	a = rec_arr(r, m, "exit_spent", -1);
 	if (a->via.array.size < 1 || a->via.array.size > MAXB)
 		rec_fail(r, "exit_spent", "%u exits, not 1 to %d", a->via.array.size, MAXB);
@@ -726,6 +738,78 @@ run_of(int meth, long seed)
 	return NULL;
 }
 
+/* Records of method m's run and the first method's run of the same seed
+ * with the same id and genome: an ablation's shared initial archive,
+ * trained both ways from one seed, so their difference is the method's
+ * alone. */
+static void
+table_paired(FILE *fp)
+{
+	int m, k, i, j, q, any = 0;
+
+	if (nmethods < 2)
+		return;
+	fprintf(fp, "## Paired records: one architecture trained by two methods\n\n");
+	for (m = 1; m < nmethods; m++) {
+		double *d[3] = { NULL, NULL, NULL };  /* Δ MACs, Δ expected MACs, Δ accuracy */
+		int n = 0, cap = 0, adm0 = 0, adm = 0, seeds = 0;
+		char b[3][64];
+
+		for (k = 0; k < nruns; k++) {
+			const struct run *u = &runs[k], *r = run_of(0, u->seed);
+			int paired = 0;
+
+			if (u->method != m || !r)
+				continue;
+			for (i = 0; i < u->n; i++)
+				for (j = 0; j < r->n; j++) {
+					const struct ee *e = &u->e[i], *f = &r->e[j];
+
+					if (!e->ngenome || e->ngenome != f->ngenome || strcmp(e->id, f->id) ||
+					    memcmp(e->genome, f->genome, e->ngenome * sizeof *e->genome))
+						continue;
+					if (n == cap) {
+						cap = cap ? 2 * cap : 64;
+						for (q = 0; q < 3; q++)
+							if (!(d[q] = realloc(d[q], cap * sizeof *d[q])))
+								err(EX_SOFTWARE, "realloc");
+					}
+					d[0][n] = e->macs_val / f->macs_val - 1;
+					d[1][n] = e->exp_macs / f->exp_macs - 1;
+					d[2][n] = e->acc_val - f->acc_val;
+					adm0 += pareto_violation(f->acc_val, f->macs_val, r->acc_min,
+					    r->macs_max) <= 0;
+					adm += pareto_violation(e->acc_val, e->macs_val, u->acc_min,
+					    u->macs_max) <= 0;
+					n++;
+					paired = 1;
+				}
+			seeds += paired;
+		}
+		if (n && !any++)
+			fprintf(fp, "Records of a run and of %s's run with the same seed that have the "
+			    "same id and genome (an ablation's shared initial archive, trained both "
+			    "ways from one seed): the difference is the method's alone. Validation "
+			    "figures, Δ = method − %s, mean ± std over the pairs; expected MACs: the "
+			    "Ĉ L_cost sees, before the thresholds are tuned.\n\n| method | seeds | "
+			    "pairs | Δ avg MACs (%%) | Δ expected MACs (%%) | Δ EE acc (points) | "
+			    "admissible, %s | admissible, method |\n|---|---:|---:|---:|---:|---:|---:|"
+			    "---:|\n", methods[0], methods[0], methods[0]);
+		if (n)
+			fprintf(fp, "| %s | %d | %d | %s | %s | %s | %d | %d |\n", methods[m], seeds, n,
+			    mean_std(b[0], sizeof(b[0]), d[0], n, 100, 2),
+			    mean_std(b[1], sizeof(b[1]), d[1], n, 100, 2),
+			    mean_std(b[2], sizeof(b[2]), d[2], n, 100, 2), adm0, adm);
+		for (q = 0; q < 3; q++)
+			free(d[q]);
+	}
+	if (any)
+		fprintf(fp, "\n");
+	else
+		fprintf(fp, "No record of another method's run has the id and genome of one of "
+		    "%s's runs of the same seed.\n\n", methods[0]);
+}
+
 static void
 table_friedman(FILE *fp)
 {
@@ -1082,6 +1166,7 @@ report(FILE *fp, const struct opts *op, const double *ref /* (2) */)
 	table_best(fp);
 	table_exits(fp);
 	table_hv(fp, ref, op->po.have_ref);
+	table_paired(fp);
 	table_friedman(fp);
 	if (nfigs) {
 		fprintf(fp, "## Figures\n\n");

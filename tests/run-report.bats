@@ -154,6 +154,36 @@ is_png() {
 	has "| C | – | – | – | 0.0300 |"
 }
 
+@test "paired records: same seed, id and genome, differences by hand" {
+	mkdir P Q
+	printf 'SEED=1\nACC_MIN=0.85\nMACS_MAX=2.7e6\n' | tee P/config > Q/config
+	{
+		rec r0 0 0.86 2e6 '{"genome":[0,1],"exp_macs_val":2e6}'
+		rec r1 0 0.88 2.5e6 '{"genome":[1,1],"exp_macs_val":3e6}'
+		rec r2 1 0.90 2.6e6 '{"genome":[2,2],"exp_macs_val":3e6}'
+	} | json2rec > P/archive.rec
+	# r2 has another genome and r3 another id: not pairs; r1 over the MACs
+	# limit; without genomes (the runs above) no record pairs
+	{
+		rec r0 0 0.87 2.2e6 '{"genome":[0,1],"exp_macs_val":2.4e6}'
+		rec r1 0 0.88 3e6 '{"genome":[1,1],"exp_macs_val":3.3e6}'
+		rec r2 1 0.90 2e6 '{"genome":[3,3],"exp_macs_val":2e6}'
+		rec r3 1 0.90 2e6 '{"genome":[2,2],"exp_macs_val":2e6}'
+	} | json2rec > Q/archive.rec
+	run-report A=P B=Q > out.md
+	# MACs +10%, +20%: 15.00, std 7.07; expected +20%, +10%; accuracy +1, 0
+	# points: 0.50 ± 0.71; admissible r0, r1 in P, r0 alone in Q
+	has "| B | 1 | 2 | 15.00 ± 7.07 | 15.00 ± 7.07 | 0.50 ± 0.71 | 2 | 1 |"
+	run-report A=Q B=P > out.md
+	# the other way round: 2/2.2 - 1, 2.5/3 - 1 -> -12.88 ± 5.36 both
+	has "| B | 1 | 2 | -12.88 ± 5.36 | -12.88 ± 5.36 | -0.50 ± 0.71 | 1 | 2 |"
+	runs
+	run-report $ARGS > out.md
+	grep -q "^No record of another method's run has the id and genome of one of A's runs of the same seed\.$" out.md
+	run-report A=A1 > out.md
+	! grep -q "Paired records" out.md
+}
+
 @test "Friedman not computable: one method, one common seed, all ties" {
 	runs
 	run-report A=A1 A=A2 A=A3 > out.md
