@@ -42,6 +42,9 @@ setup() {
 	grep -q '^## Friedman test over methods (Table VII)' out/report.md
 	grep -q '^| top-1 error (test) | 2 | ' out/report.md
 	grep -q 'mean rank nachos | mean rank random' out/report.md
+	# both methods sample and train the same initial archive from a seed:
+	# it pairs, record for record, with nothing between the two
+	grep -Eq '^\| random \| 2 \| 4 \| 0\.00 ± 0\.00 \| [^|]+ \| 0\.00 ± 0\.00 \| ([0-9]) \| \1 \|$' out/report.md
 	for f in fronts.png hv.png; do [ -s "out/plots/$f" ]; done
 	# a finished comparison is not run over; --resume runs only what is missing
 	run --separate-stderr compare --methods nachos,random --seeds 2 --preset none out -- "${tiny[@]}"
