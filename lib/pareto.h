@@ -61,11 +61,6 @@ int pareto_hv_iters(struct pareto_hv_row *rows /* (n) */, const double *x /* (n)
 int pareto_ref(double *ref /* (2) */, long *first, const double *x /* (n) */,
     const double *y /* (n) */, const long *iter /* (n) */, int n);
 
-/* Run gnuplot with script on its standard input and its standard output
- * on fd. Returns gnuplot's exit status (127: it could not be run), or -1
- * when it died of a signal; exits EX_SOFTWARE if pipe or fork fail. */
-int pareto_gnuplot(const char *script, size_t len, int fd);
-
 /*
  * Best trade-off point of a set of mutually non-dominated points; returns
  * its index (-1 when n < 1). Both objectives are first scaled to [0, 1]
@@ -89,6 +84,14 @@ enum pareto_knee { PARETO_KNEE_LINE, PARETO_KNEE_TRADEOFF };
 extern const char *const pareto_knee_names[];    /* "line", "tradeoff", NULL */
 int pareto_knee(const double *x /* (n) */, const double *y /* (n) */, int n,
     enum pareto_knee method);
+
+/* The best trade-off point of an archive, the one rule pareto(1) and
+ * run-report(1) share (nachos-method(7) §6): the knee (method) of the first
+ * front of pareto_front, i.e. of the admissible points ((ok == NULL ||
+ * ok[i], a record not marked feasible false) and cv[i] <= 0), else of the
+ * least violating. Returns its index, -1 when n < 1. */
+int pareto_best(const double *x /* (n) */, const double *y /* (n) */, const double *cv /* (n) */,
+    const int *ok /* (n) */, int n, enum pareto_knee method);
 
 /*
  * The options pareto(1) and run-report(1) share: the constraints, the knee
