@@ -199,7 +199,7 @@ run_phase(struct eenn_trainer *t, const struct eenn_phase *ph, struct eenn_phase
 		if (ph->kind == EENN_PH_PEAK && !c->nopeak)
 			ns = train_support(t->S, t->sidx, &t->m, t->ds, c->support_frac, &t->srng);
 		memcpy(order, t->ds->itr, t->ds->ntr * sizeof(int32_t));
-		data_shuffle(order, t->ds->ntr, &t->rng);
+		rng_shuffle(order, t->ds->ntr, &t->rng);
 		for (done = 0; done < t->ds->ntr; done += c->batch, step++) {
 			int N = t->ds->ntr - done < c->batch ? (int)(t->ds->ntr - done) : c->batch;
 			float *dl[MODEL_MAX_EXITS];
@@ -461,7 +461,7 @@ eenn_bench(struct eenn_bench *b, const struct eenn_cfg *c, const struct arch_net
 	for (i = 0; i < n; i++)
 		t.x[i] = nn_rng_normal(&t.rng);
 	for (i = 0; i < B; i++)
-		t.y[i] = nn_rng_u32(&t.rng) % t.K;
+		t.y[i] = rng_below(&t.rng, t.K);
 	seg = cli_calloc(t.m.ntensor, sizeof(*seg));
 	nseg = train_segments(seg, &t.m, TRAIN_ALL);
 	opt_sgd_init(&opt, seg, nseg, t.m.nparam, c->momentum, c->wd, c->nesterov);

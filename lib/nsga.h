@@ -23,7 +23,7 @@
 
 #include <stdint.h>
 
-#include "nn.h"
+#include "rng.h"
 
 enum nsga_kind { NSGA_INT, NSGA_REAL };
 enum nsga_cross { NSGA_TWO_POINT, NSGA_SBX };
@@ -150,9 +150,6 @@ void nsga_pm(struct nn_rng *rng, double *x /* (n) */, const double *lo /* (n) */
 /* Row of x (n, nv) equal to genome g (nv) by value, or -1: the duplicate
  * test, also for picking the final candidates not in the archive. */
 int nsga_find(const double *g /* (nv) */, const double *x /* (n, nv) */, int n, int nv);
-
-/* Uniform double in [0, 1) with 53 random bits. */
-double nsga_uniform(struct nn_rng *rng);
 
 /*
  * MSuNAS subset selection (SPEC 6 step 3): choose k of nc candidates (their

@@ -185,7 +185,7 @@ train_calib_set(int32_t **idx, const struct train_ds *ds, long n, uint64_t seed)
 	*idx = cli_calloc(ds->ntr, sizeof(int32_t));
 	memcpy(*idx, ds->itr, ds->ntr * sizeof(int32_t));
 	nn_rng_seed(&r, seed);
-	data_shuffle(*idx, ds->ntr, &r);
+	rng_shuffle(*idx, ds->ntr, &r);
 	return n < ds->ntr ? n : ds->ntr;
 }
 

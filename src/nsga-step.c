@@ -301,7 +301,7 @@ initial(double *x0 /* (pop, nv) */, const struct archive *ar, const struct searc
 			if (n % 2 == 0)
 				x[i] = rows[(size_t)(n / 2 % nf) * nv + i];
 			else
-				x[i] = lo[i] + floor(nsga_uniform(&rng) * (hi[i] - lo[i] + 1));
+				x[i] = lo[i] + floor(rng_double(&rng) * (hi[i] - lo[i] + 1));
 		}
 		if (n % 2 == 0)
 			nsga_pm(&rng, x, lo, hi, nv, eta, 1.0 / nv, NSGA_INT);

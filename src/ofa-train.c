@@ -83,12 +83,6 @@ subnet(struct model *m, const struct super *s, const struct arch *a, int B,
 
 /* ---- training ---- */
 
-static int
-pick(struct nn_rng *r, int n)
-{
-	return (int)(((uint64_t)nn_rng_u32(r) * (uint64_t)n) >> 32);
-}
-
 /* Elastic dimensions by level (progressive shrinking's phases): 0 none
  * (the full network), 1 kernel, 2 kernel and depth, 3 every one. */
 enum { LV_FULL, LV_KERNEL, LV_DEPTH, LV_ALL };
@@ -102,10 +96,10 @@ sample(struct arch *a, const struct super *s, int lv, struct nn_rng *r)
 
 	*a = s->a;
 	for (i = 0; i < ARCH_STAGES; i++)
-		a->d[i] = lv < LV_DEPTH ? 4 : arch_d_set[r ? pick(r, 3) : 0];
+		a->d[i] = lv < LV_DEPTH ? 4 : arch_d_set[r ? rng_below(r, 3) : 0];
 	for (i = 0; i < ARCH_SLOTS; i++) {
-		a->ks[i] = lv < LV_KERNEL ? 7 : arch_ks_set[r ? pick(r, 3) : 0];
-		a->e[i] = lv < LV_ALL ? 6 : arch_e_set[r ? pick(r, 3) : 0];
+		a->ks[i] = lv < LV_KERNEL ? 7 : arch_ks_set[r ? rng_below(r, 3) : 0];
+		a->e[i] = lv < LV_ALL ? 6 : arch_e_set[r ? rng_below(r, 3) : 0];
 	}
 	arch_canonical(a);
 }
@@ -410,7 +404,7 @@ run_epoch(struct trainer *t, struct cli_progress *p, const struct opt_sched *sc,
 	if (lv == LV_ALL && t->epoch > 0 && level(c, t->epoch - 1) < LV_ALL)
 		super_sort_channels(&t->s, t->om.buf);
 	memcpy(order, t->ds->itr, t->ds->ntr * sizeof(int32_t));
-	data_shuffle(order, t->ds->ntr, &rng);
+	rng_shuffle(order, t->ds->ntr, &rng);
 	for (done = 0; done < t->ds->ntr; done += c->batch, step++) {
 		int N = t->ds->ntr - done < c->batch ? (int)(t->ds->ntr - done) : c->batch, j;
 		double lr = opt_lr(sc, step), l;

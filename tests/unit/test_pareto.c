@@ -69,8 +69,8 @@ test_hv(void)
 		int n = 1 + t % 12, cells = 0, i, cx, cy;
 
 		for (i = 0; i < n; i++) {
-			px[i] = floor(nsga_uniform(&rng) * 22);   /* some beyond 20 */
-			py[i] = floor(nsga_uniform(&rng) * 22);
+			px[i] = floor(rng_double(&rng) * 22);   /* some beyond 20 */
+			py[i] = floor(rng_double(&rng) * 22);
 		}
 		for (cx = 0; cx < 20; cx++)
 			for (cy = 0; cy < 20; cy++)
