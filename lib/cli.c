@@ -79,9 +79,83 @@ cli_choice(const char *opt, const char *s, const char *const *names)
 	errx(EX_USAGE, "%s: \"%s\" is not one of %s", opt, s, list);
 }
 
+/* stdout's whole units not yet written (cli_stdout_buffer). */
+static struct { char *buf; size_t len, cap; } ob;
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void
+ob_flush(void)
+{
+	size_t n = ob.len;
+
+	ob.len = 0;
+	if (n && write_all(STDOUT_FILENO, ob.buf, n) < 0)
+		err(EX_IOERR, "stdout");
+}
+
+/* On an error exit the whole units gathered so far still go out, as
+ * stdio's would have. */
+static void
+ob_flush_at_exit(void)
+{
+	if (ob.len)
+		(void)write_all(STDOUT_FILENO, ob.buf, ob.len);
+	ob.len = 0;
+}
+
+void
+cli_stdout_buffer(size_t cap)
+{
+	if (ob.cap)
+		return;
+	if ((ob.buf = malloc(cap)) == NULL)
+		err(EX_SOFTWARE, "out of memory");
+	ob.cap = cap;
+	atexit(ob_flush_at_exit);
+}
+
+void
+cli_write_whole(FILE *fp, const void *p, size_t n)
+{
+	if (fp != stdout) {
+		if (fwrite(p, 1, n, fp) != n)
+			err(EX_IOERR, "write");
+		return;
+	}
+	/* Whatever stdio holds was written before this unit. */
+	if (fflush(stdout) != 0)
+		err(EX_IOERR, "stdout");
+	if (ob.cap && n <= ob.cap) {
+		if (ob.len + n > ob.cap)
+			ob_flush();
+		memcpy(ob.buf + ob.len, p, n);
+		ob.len += n;
+		return;
+	}
+	ob_flush();
+	if (write_all(STDOUT_FILENO, p, n) < 0)
+		err(EX_IOERR, "stdout");
+}
+
 void
 cli_finish(void)
 {
+	ob_flush();
 	if (fflush(stdout) != 0 || ferror(stdout))
 		err(EX_IOERR, "stdout");
 }

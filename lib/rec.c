@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "nachos.h"
 
 #define READ_CHUNK (64 * 1024)
@@ -638,8 +639,7 @@ void
 rec_out_end(struct rec_out *o, FILE *fp)
 {
 	rec_out_finish(o);
-	if (fwrite(o->whole.data, 1, o->whole.size, fp) != o->whole.size)
-		err(EX_IOERR, "write");
+	cli_write_whole(fp, o->whole.data, o->whole.size);
 }
 
 void

@@ -41,8 +41,7 @@ put_record(struct rec_in *r, const msgpack_object *m, int pretty)
 		err(EX_SOFTWARE, "open_memstream");
 	if (bad)
 		rec_fail(r, key[0] ? key : NULL, "%s", msg);
-	if (fwrite(buf, 1, len, stdout) != len)
-		err(EX_IOERR, "stdout");
+	cli_write_whole(stdout, buf, len);
 	free(buf);
 }
 
@@ -72,6 +71,7 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	cli_stdout_buffer(1 << 16);
 	rec_files_init(&in, argc, argv);
 	while ((m = rec_files_next(&in)) != NULL) {
 		put_record(&in.r, m, pretty);
