@@ -244,3 +244,24 @@ key() {
 	assert_failure 65
 	[[ $stderr == *'m.rec: record 1: key "w1": has 2 elements, not 131070'* ]]
 }
+
+@test "-o onto a device or fifo writes it in place and never replaces the node" {
+	archive 30 | json2rec > a.rec
+	mkfifo out.fifo
+	cat out.fifo > got.rec &
+	run surrogate-fit -t avg_macs -m cart --folds 0 -o out.fifo a.rec
+	assert_success
+	wait
+	[ -p out.fifo ]
+	[ "$(rec2json got.rec | jq -r .type)" = model ]
+	# a full device of our own (never /dev/full itself): 74, node kept
+	mknod full c 1 7 2>/dev/null || skip "mknod not permitted"
+	run --separate-stderr surrogate-fit -t avg_macs -m cart --folds 0 -o full a.rec
+	assert_failure 74
+	[ -c full ]
+	[ -z "$(ls | grep tmp)" ]
+	mkdir dir.rec
+	run --separate-stderr surrogate-fit -t avg_macs -m cart --folds 0 -o dir.rec a.rec
+	assert_failure 73
+	[[ $stderr == *"dir.rec: is a directory"* ]]
+}
