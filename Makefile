@@ -19,10 +19,25 @@ MAN      := $(wildcard man/*.[1-9])
 PIPES    := $(wildcard pipelines/*)
 
 # Debian packages: to build, to test, to benchmark.
-PKG_BUILD := gcc make libopenblas-dev liblapacke-dev libmsgpack-dev libjansson-dev zlib1g-dev
+PKG_BUILD := gcc make libopenblas-dev liblapacke-dev libmsgpack-dev libjansson-dev zlib1g-dev \
+             protobuf-c-compiler libprotobuf-c-dev python3-onnx
 PKG_CHECK := bats bats-assert bats-support mandoc parallel dataset-fashion-mnist \
              gnuplot-nox openssh-server openssh-client rsync jq
 PKG_BENCH := python3-torch python3-numpy hyperfine
+
+# ONNX export (lib/onnx_export.c): C for the onnx.proto of Debian's
+# python3-onnx, generated at build time by protoc-c.
+ONNX_PROTO ?= /usr/lib/python3/dist-packages/onnx/onnx.proto
+ONNX_GEN   := build/onnx
+LIB_OBJ    += $(ONNX_GEN)/onnx.pb-c.o
+CFLAGS     += -I$(ONNX_GEN)
+LDLIBS     += -lprotobuf-c
+
+$(ONNX_GEN)/onnx.pb-c.c: $(ONNX_PROTO)
+	@mkdir -p $(ONNX_GEN)
+	protoc-c --proto_path=$(dir $(ONNX_PROTO)) --c_out=$(ONNX_GEN) $(ONNX_PROTO)
+$(ONNX_GEN)/onnx.pb-c.h: $(ONNX_GEN)/onnx.pb-c.c
+lib/onnx_export.o tests/unit/test_onnx.o: $(ONNX_GEN)/onnx.pb-c.h
 
 .PHONY: all deps deps-bench check unit bats lint demo bench install clean
 .SECONDARY:
@@ -81,6 +96,6 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}; done
 
 clean:
-	rm -rf bin tests/unit/bin lib/*.o lib/*.d lib/*.a src/*.o src/*.d tests/unit/*.o tests/unit/*.d
+	rm -rf bin tests/unit/bin build lib/*.o lib/*.d lib/*.a src/*.o src/*.d tests/unit/*.o tests/unit/*.d
 
 -include $(wildcard lib/*.d src/*.d tests/unit/*.d)
