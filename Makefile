@@ -57,9 +57,11 @@ tests/unit/bin/%: tests/unit/%.o tests/unit/unit.o lib/libnachos.a
 
 deps:
 	@sh tests/deps.sh $(PKG_BUILD) $(PKG_CHECK)
+	@sh tests/npm-deps.sh
 
 deps-bench:
 	@sh tests/deps.sh $(PKG_BUILD) $(PKG_BENCH)
+	@sh tests/npm-deps.sh
 
 check: deps
 	$(MAKE) all $(UNIT)
