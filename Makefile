@@ -28,10 +28,27 @@ MAN      := $(wildcard man/*.[1-9])
 PIPES    := $(wildcard pipelines/*)
 
 # Debian packages: to build, to test, to benchmark.
-PKG_BUILD := gcc make libopenblas-dev liblapacke-dev libmsgpack-dev libjansson-dev zlib1g-dev
+PKG_BUILD := gcc make libopenblas-dev liblapacke-dev libmsgpack-dev libjansson-dev zlib1g-dev \
+             protobuf-c-compiler libprotobuf-c-dev python3-onnx
 PKG_CHECK := bats bats-assert bats-support mandoc parallel dataset-fashion-mnist \
              gnuplot-nox openssh-server openssh-client rsync jq
 PKG_BENCH := python3-torch python3-numpy hyperfine
+
+# ONNX export (lib/onnx_export.c): C for the onnx.proto of Debian's
+# python3-onnx, generated at build time by protoc-c.
+ONNX_PROTO ?= /usr/lib/python3/dist-packages/onnx/onnx.proto
+ONNX_GEN   := $(BUILD)/onnx
+LIB_OBJ    += $(ONNX_GEN)/onnx.pb-c.o
+NACHOS_CFLAGS += -I$(ONNX_GEN)
+NACHOS_LIBS   += -lprotobuf-c
+
+$(ONNX_GEN)/onnx.pb-c.c: $(ONNX_PROTO)
+	@mkdir -p $(ONNX_GEN)
+	protoc-c --proto_path=$(dir $(ONNX_PROTO)) --c_out=$(ONNX_GEN) $(ONNX_PROTO)
+$(ONNX_GEN)/onnx.pb-c.h: $(ONNX_GEN)/onnx.pb-c.c
+$(ONNX_GEN)/onnx.pb-c.o: $(ONNX_GEN)/onnx.pb-c.c
+	$(COMPILE) -c -o $@ $<
+$(BUILD)/lib/onnx_export.o $(BUILD)/tests/unit/test_onnx.o: $(ONNX_GEN)/onnx.pb-c.h
 
 .PHONY: all deps deps-bench check unit bats lint demo bench install clean
 .SECONDARY:
@@ -55,9 +72,11 @@ tests/unit/bin/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/unit.o $(LIBA)
 
 deps:
 	@sh tests/deps.sh $(PKG_BUILD) $(PKG_CHECK)
+	@sh tests/npm-deps.sh
 
 deps-bench:
 	@sh tests/deps.sh $(PKG_BUILD) $(PKG_BENCH)
+	@sh tests/npm-deps.sh
 
 check: deps
 	$(MAKE) all $(UNIT)
