@@ -91,22 +91,31 @@ void
 plot_render(const char *path, const char *what, FILE *fp, char **s, size_t *len)
 {
 	struct cli_out o;
+	FILE *fig;
+	char buf[65536];
+	size_t n;
 	int st;
 
 	if (fclose(fp) != 0)
 		err(EX_SOFTWARE, "open_memstream");
-	cli_out_open(&o, path);
-	st = plot_gnuplot(*s, *len, fileno(o.fp));
-	if (st != 0) {
-		cli_out_abort(&o);
+	/* gnuplot writes into a file of ours first: what it wrote can be read
+	 * back and checked whatever path is (a device, a fifo) */
+	if (!(fig = tmpfile()))
+		err(EX_CANTCREAT, "%s: temporary file", what);
+	st = plot_gnuplot(*s, *len, fileno(fig));
+	if (st != 0)
 		errx(EX_CANTCREAT, "%s: gnuplot failed (status %d)%s", what, st,
 		    st == 127 ? ": is gnuplot installed?" : "");
-	}
-	if (!plot_complete(fileno(o.fp))) {
-		cli_out_abort(&o);
+	if (!plot_complete(fileno(fig)))
 		errx(EX_IOERR, "%s: the figure gnuplot wrote for %s is incomplete (disk full "
 		    "or a file size limit?)", what, path);
-	}
+	cli_out_open(&o, path);
+	rewind(fig);
+	while ((n = fread(buf, 1, sizeof(buf), fig)) > 0)
+		cli_write_whole(o.fp, buf, n);
+	if (ferror(fig))
+		err(EX_IOERR, "%s: temporary file", what);
+	fclose(fig);
 	cli_out_commit(&o);
 	free(*s);
 	*s = NULL;

@@ -1,10 +1,11 @@
 /*
  * plot.h - figures through gnuplot, the one runner pareto and run-report
  * share: a script written into memory, gnuplot run on it with its output
- * in a temporary file, and the file renamed over the figure's path only
- * when gnuplot succeeded and the figure is whole. gnuplot exits 0 even when
- * its writes fail (a full disk, a file size limit), so the end of the
- * figure is checked too: nothing truncated ever stands at the path.
+ * in a temporary file, and the figure written to its path (cli_out: whole
+ * or not at all) only when gnuplot succeeded and the figure is complete.
+ * gnuplot exits 0 even when its writes fail (a full disk, a file size
+ * limit), so the end of the figure is checked too: nothing truncated ever
+ * stands at the path.
  */
 #ifndef PLOT_H
 #define PLOT_H

@@ -201,6 +201,11 @@ ids() {
 	[[ $stderr == *"--plot: the figure gnuplot wrote for front.png is incomplete"* ]]
 	[ ! -e front.png ]
 	[ "$(ls | grep -c tmp)" -eq 0 ]
+	# a device that is always full: the figure's write fails, not exit 0
+	ln -s /dev/full full.png
+	run --separate-stderr pareto -q --plot full.png arch.rec
+	assert_failure 74
+	[ -L full.png ]
 }
 
 @test "--plot: a constraint outside the archive's range widens the axis to show its line" {
