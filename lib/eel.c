@@ -8,7 +8,7 @@
 #include "cli.h"
 #include "nachos.h"
 
-#define EEL_EPS 1e-12   /* CE(q, y) = -log(q_y + EEL_EPS), SPEC 4 */
+#define EEL_EPS 1e-12   /* CE(q, y) = -log(q_y + EEL_EPS), nachos-method(7) §4 */
 
 /* Softmax in double (the mixture of exits needs more than float's
  * precision for its gradient checks); returns the first argmax. */

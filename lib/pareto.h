@@ -54,7 +54,7 @@ struct pareto_hv_row {
 int pareto_hv_iters(struct pareto_hv_row *rows /* (n) */, const double *x /* (n) */,
     const double *y /* (n) */, const long *iter /* (n) */, const int *adm /* (n) */, int n,
     double rx, double ry);
-/* The default reference point (SPEC 6): 1.01 x the largest x and y among
+/* The default reference point (nachos-method(7) §6): 1.01 x the largest x and y among
  * the points of the smallest iteration, which goes to *first. Returns 0,
  * or -1 when n < 1 or either coordinate is not positive (ref is still
  * set, so the caller can say what it found). */
@@ -78,7 +78,7 @@ int pareto_ref(double *ref /* (2) */, long *first, const double *x /* (n) */,
  *     line knee: the point of least scaled x + y has every ratio >= 1 and
  *     any other has a ratio < 1 towards it.
  * With one point, it; with two, or when every candidate scores the same,
- * the one with the smaller x (the most accurate, SPEC 6).
+ * the one with the smaller x (the most accurate, nachos-method(7) §6).
  */
 enum pareto_knee { PARETO_KNEE_LINE, PARETO_KNEE_TRADEOFF };
 extern const char *const pareto_knee_names[];    /* "line", "tradeoff", NULL */

@@ -64,7 +64,7 @@ enum train_which {
  * room for m->ntensor entries; returns the count. */
 int train_segments(struct opt_seg *seg, const struct model *m, enum train_which which);
 
-/* Phase 3's support set and matrix (SPEC 4): draw a class-balanced set of
+/* Phase 3's support set and matrix (nachos-method(7) §4): draw a class-balanced set of
  * round(frac * ntr / K) training samples per class (eel_support_sample with
  * rng; fewer when a class has fewer), run m on it in evaluation mode and
  * fill S[j][i], the accuracy of intermediate exit i on the support samples

@@ -1,6 +1,6 @@
 /*
  * eenn-infer - run a trained EENN on a dataset split with real early exit
- * (SPEC 5): each sample stops at the first exit whose rule fires and
+ * (nachos-method(7) §5): each sample stops at the first exit whose rule fires and
  * nothing after that exit is computed (model_step_*). Reports accuracy,
  * the exit histogram, the MACs the engine ran, latency and throughput,
  * added to the input record under infer_* keys. --write-exo instead runs

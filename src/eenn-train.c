@@ -1,6 +1,6 @@
 /*
  * eenn-train - train the EENN (or plain network) of each eenn or arch
- * record on a dataset (SPEC 4, Algorithm 2) and write a result record: the
+ * record on a dataset (nachos-method(7) §4, Algorithm 2) and write a result record: the
  * input record plus accuracies, loss curves, wall and CPU time, the
  * weights' path and the exit-outputs file (lib/exo.h) that thresh-tune
  * tunes thresholds on. --bench times training and inference on synthetic

@@ -1,5 +1,5 @@
 /*
- * ofa-sample - sample architectures of the OFA MobileNetV3 space (SPEC 1),
+ * ofa-sample - sample architectures of the OFA MobileNetV3 space (nachos-method(7) §1),
  * uniformly per gene as OFA's sampler does, reproducibly from --seed and
  * without duplicates (compared on the canonical genome).
  */
