@@ -125,7 +125,7 @@ train_arch(struct ofa_trainer *t, const struct arch *a, int N, const float *soft
 	double l;
 
 	arch_net_build(&net, a);
-	model_build(&m, &net, MODEL_BACKBONE_ONLY, t->c->batch);
+	model_build(&m, &net, MODEL_BACKBONE_ONLY, t->c->train.batch);
 	l = train_sub(t, &m, N, soft);
 	model_free(&m);
 	return l;
@@ -136,7 +136,7 @@ ofa_trainer_init(struct ofa_trainer *t, const struct ofa_cfg *c, struct train_ds
 {
 	struct arch a;
 	struct arch_net net;
-	int B = c->batch;
+	int B = c->train.batch;
 
 	t->c = c;
 	t->ds = ds;
@@ -145,8 +145,8 @@ ofa_trainer_init(struct ofa_trainer *t, const struct ofa_cfg *c, struct train_ds
 	t->nseg = train_segments(t->seg, &t->s.m, TRAIN_ALL);
 	/* The matrices start at identity; decay would pull them to zero. */
 	t->kseg.off = 0, t->kseg.n = t->s.nkt, t->kseg.decay = 0;
-	opt_sgd_init(&t->om, t->seg, t->nseg, t->s.m.nparam, c->momentum, c->wd, 1);
-	opt_sgd_init(&t->ok, &t->kseg, 1, t->s.nkt, c->momentum, 0, 1);
+	opt_sgd_init(&t->om, t->seg, t->nseg, t->s.m.nparam, c->train.momentum, c->train.wd, 1);
+	opt_sgd_init(&t->ok, &t->kseg, 1, t->s.nkt, c->train.momentum, 0, 1);
 	ofa_sample(&a, &t->s, OFA_LV_FULL, NULL);
 	arch_net_build(&net, &a);
 	model_build(&t->mmax, &net, MODEL_BACKBONE_ONLY, B);
@@ -189,19 +189,19 @@ put_state(struct rec_out *o, const struct ofa_trainer *t)
 	msgpack_pack_array(&o->pk, 3);
 	for (i = 0; i < 3; i++)
 		msgpack_pack_int(&o->pk, c->ps[i]);
-	rec_pack_str(&o->pk, "batch"), msgpack_pack_int(&o->pk, c->batch);
-	rec_pack_str(&o->pk, "lr"), msgpack_pack_double(&o->pk, c->lr);
-	rec_pack_str(&o->pk, "wd"), msgpack_pack_double(&o->pk, c->wd);
-	rec_pack_str(&o->pk, "momentum"), msgpack_pack_double(&o->pk, c->momentum);
-	rec_pack_str(&o->pk, "warmup"), msgpack_pack_double(&o->pk, c->warmup);
+	rec_pack_str(&o->pk, "batch"), msgpack_pack_int(&o->pk, c->train.batch);
+	rec_pack_str(&o->pk, "lr"), msgpack_pack_double(&o->pk, c->train.lr);
+	rec_pack_str(&o->pk, "wd"), msgpack_pack_double(&o->pk, c->train.wd);
+	rec_pack_str(&o->pk, "momentum"), msgpack_pack_double(&o->pk, c->train.momentum);
+	rec_pack_str(&o->pk, "warmup"), msgpack_pack_double(&o->pk, c->train.warmup);
 	rec_pack_str(&o->pk, "kd"), msgpack_pack_double(&o->pk, c->kd);
-	rec_pack_str(&o->pk, "clip"), msgpack_pack_double(&o->pk, c->clip);
+	rec_pack_str(&o->pk, "clip"), msgpack_pack_double(&o->pk, c->train.clip);
 	rec_pack_str(&o->pk, "random"), msgpack_pack_int(&o->pk, c->random);
-	rec_pack_str(&o->pk, "subset"), msgpack_pack_long(&o->pk, c->subset);
-	rec_pack_str(&o->pk, "val_frac"), msgpack_pack_double(&o->pk, c->val_frac);
-	rec_pack_str(&o->pk, "split_seed"), msgpack_pack_long(&o->pk, c->split_seed);
-	rec_pack_str(&o->pk, "seed"), msgpack_pack_long(&o->pk, c->seed);
-	rec_pack_str(&o->pk, "calib"), msgpack_pack_int(&o->pk, c->calib);
+	rec_pack_str(&o->pk, "subset"), msgpack_pack_long(&o->pk, c->train.subset);
+	rec_pack_str(&o->pk, "val_frac"), msgpack_pack_double(&o->pk, c->train.val_frac);
+	rec_pack_str(&o->pk, "split_seed"), msgpack_pack_long(&o->pk, c->train.split_seed);
+	rec_pack_str(&o->pk, "seed"), msgpack_pack_long(&o->pk, c->train.seed);
+	rec_pack_str(&o->pk, "calib"), msgpack_pack_int(&o->pk, c->train.calib);
 	rec_pack_str(&o->pk, "wall"), msgpack_pack_double(&o->pk, t->wall);
 	rec_pack_str(&o->pk, "curve_loss");
 	msgpack_pack_array(&o->pk, t->epoch);
@@ -248,10 +248,10 @@ ofa_split_cfg(struct ofa_cfg *c, struct ckpt *ck)
 
 	if (st == NULL || st->type != MSGPACK_OBJECT_MAP)
 		rec_fail(r, "train", "missing: not a supernet written by ofa-train");
-	c->subset = rec_int(r, st, "subset", 0, 1L << 31);
-	c->val_frac = rec_dbl(r, st, "val_frac", 0, 0.9);
-	c->split_seed = rec_int(r, st, "split_seed", 0, 1L << 62);
-	c->seed = rec_int(r, st, "seed", 0, 1L << 62);
+	c->train.subset = rec_int(r, st, "subset", 0, 1L << 31);
+	c->train.val_frac = rec_dbl(r, st, "val_frac", 0, 0.9);
+	c->train.split_seed = rec_int(r, st, "split_seed", 0, 1L << 62);
+	c->train.seed = rec_int(r, st, "seed", 0, 1L << 62);
 }
 
 /* --resume: every setting of the run comes from its checkpoint (they must
@@ -266,16 +266,16 @@ ofa_resume_cfg(struct ofa_cfg *c, struct ckpt *ck)
 	st = rec_get(ck->rec, "train");
 	c->epochs = rec_int(r, st, "epochs", 0, 100000);
 	rec_ints(r, st, "ps", c->ps, 3, 0, c->epochs);
-	c->batch = rec_int(r, st, "batch", 2, 65536);
-	c->lr = rec_dbl(r, st, "lr", 0, 100);
-	c->wd = rec_dbl(r, st, "wd", 0, 1);
-	c->momentum = rec_dbl(r, st, "momentum", 0, 1);
-	c->warmup = rec_dbl(r, st, "warmup", 0, 100000);
+	c->train.batch = rec_int(r, st, "batch", 2, 65536);
+	c->train.lr = rec_dbl(r, st, "lr", 0, 100);
+	c->train.wd = rec_dbl(r, st, "wd", 0, 1);
+	c->train.momentum = rec_dbl(r, st, "momentum", 0, 1);
+	c->train.warmup = rec_dbl(r, st, "warmup", 0, 100000);
 	c->kd = rec_dbl(r, st, "kd", 0, 100);
 	/* Checkpoints older than --clip trained without it. */
-	c->clip = rec_get(st, "clip") ? rec_dbl(r, st, "clip", 0, 1e9) : 0;
+	c->train.clip = rec_get(st, "clip") ? rec_dbl(r, st, "clip", 0, 1e9) : 0;
 	c->random = rec_int(r, st, "random", 0, 16);
-	c->calib = rec_int(r, st, "calib", 1, 1 << 30);
+	c->train.calib = rec_int(r, st, "calib", 1, 1 << 30);
 }
 
 void
@@ -317,7 +317,7 @@ ofa_run_epoch(struct ofa_trainer *t, struct cli_progress *p, const struct opt_sc
 
 	/* One stream per epoch from the seed: a resumed run draws exactly what
 	 * the uninterrupted one would have. */
-	nn_rng_seed(&rng, (uint64_t)c->seed * 1000003u + (uint64_t)t->epoch + 1);
+	nn_rng_seed(&rng, (uint64_t)c->train.seed * 1000003u + (uint64_t)t->epoch + 1);
 	/* Progressive shrinking: before the first epoch with elastic expand
 	 * after earlier phases, the important channels go first (OFA sorts
 	 * before its expand phase). */
@@ -325,8 +325,8 @@ ofa_run_epoch(struct ofa_trainer *t, struct cli_progress *p, const struct opt_sc
 		super_sort_channels(&t->s, t->om.buf);
 	memcpy(order, t->ds->itr, t->ds->ntr * sizeof(int32_t));
 	rng_shuffle(order, t->ds->ntr, &rng);
-	for (done = 0; done < t->ds->ntr; done += c->batch, step++) {
-		int N = t->ds->ntr - done < c->batch ? (int)(t->ds->ntr - done) : c->batch, j;
+	for (done = 0; done < t->ds->ntr; done += c->train.batch, step++) {
+		int N = t->ds->ntr - done < c->train.batch ? (int)(t->ds->ntr - done) : c->train.batch, j;
 		double lr = opt_lr(sc, step), l;
 		struct arch a;
 
@@ -354,9 +354,10 @@ ofa_run_epoch(struct ofa_trainer *t, struct cli_progress *p, const struct opt_sc
 			double gk = opt_grad_norm(t->s.ktg, &t->kseg, 1), g = sqrt(gm * gm + gk * gk);
 
 			gsum += g, gmax = fmax(gmax, g);
-			if (c->clip > 0 && g > c->clip) {
-				opt_scale(t->s.m.grad, t->seg, t->nseg, c->clip / (g + 1e-6));
-				opt_scale(t->s.ktg, &t->kseg, 1, c->clip / (g + 1e-6));
+			if (c->train.clip > 0 && g > c->train.clip) {
+				opt_scale(t->s.m.grad, t->seg, t->nseg,
+				    c->train.clip / (g + 1e-6));
+				opt_scale(t->s.ktg, &t->kseg, 1, c->train.clip / (g + 1e-6));
 				nclip++;
 			}
 		}
@@ -371,7 +372,7 @@ ofa_run_epoch(struct ofa_trainer *t, struct cli_progress *p, const struct opt_sc
 		errx(EX_SOFTWARE, "the training loss diverged in epoch %d (lower --lr)",
 		    t->epoch + 1);
 	/* The largest subnet's statistics, recalibrated, go into the supernet. */
-	nc = train_calib_set(&cidx, t->ds, c->calib, (uint64_t)c->seed + 2);
+	nc = train_calib_set(&cidx, t->ds, c->train.calib, (uint64_t)c->train.seed + 2);
 	super_extract(&t->mmax, &t->s);
 	super_bn_calib(&t->mmax, &t->ds->tr, cidx, nc, &t->ds->nm);
 	super_store_stats(&t->s, &t->mmax);

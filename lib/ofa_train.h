@@ -35,11 +35,11 @@
 
 /* ofa-train's settings (ofa-train(1)). */
 struct ofa_cfg {
-	const char *data, *out, *extract;
-	int preset, epochs, batch, random, calib, res, in_ch, threads, resume, eval;
+	struct train_opts train;     /* the options both trainers take */
+	const char *out, *extract;
+	int preset, epochs, random, res, in_ch, resume, eval;
 	int ps[3];                   /* progressive shrinking: full, kernel, depth epochs */
-	long subset, seed, split_seed;
-	double lr, wd, momentum, warmup, kd, clip, val_frac, width;
+	double kd, width;
 };
 
 /* Elastic dimensions by level (progressive shrinking's phases): none (the

@@ -68,19 +68,20 @@ train(struct ofa_cfg *c)
 		ckpt_open(&ck, c->out);
 		ofa_resume_cfg(c, &ck);
 	}
-	train_load_data(&ds, c->data, c->subset, c->val_frac, (uint64_t)c->split_seed);
+	train_load_data(&ds, c->train.data, c->train.subset, c->train.val_frac,
+	    (uint64_t)c->train.split_seed);
 	if (c->resume) {
 		super_open(&t.s, &ck);
 		if (t.s.a.classes != ds.tr.classes)
 			rec_fail(&ck.r, "arch", "%d classes, but the dataset in %s has %d",
-			    t.s.a.classes, c->data, ds.tr.classes);
+			    t.s.a.classes, c->train.data, ds.tr.classes);
 	} else {
 		super_build(&t.s, c->width, c->res, c->in_ch, ds.tr.classes);
-		super_init(&t.s, (uint64_t)c->seed);
+		super_init(&t.s, (uint64_t)c->train.seed);
 	}
 	if (t.s.a.in_ch != ds.tr.c && !(ds.tr.c == 1 && t.s.a.in_ch == 3))
 		errx(EX_USAGE, "--in-ch %d: the dataset in %s has %d channels", t.s.a.in_ch,
-		    c->data, ds.tr.c);
+		    c->train.data, ds.tr.c);
 	ofa_trainer_init(&t, c, &ds);
 	if (c->resume) {
 		ofa_resume_state(&t, &ck);
@@ -88,8 +89,9 @@ train(struct ofa_cfg *c)
 		fprintf(stderr, "ofa-train: %s: resuming after epoch %d of %d\n", c->out,
 		    t.epoch, c->epochs);
 	}
-	spe = (ds.ntr + c->batch - 1) / c->batch;
-	sc = (struct opt_sched){ OPT_COSINE, c->lr, spe * c->epochs, lround(c->warmup * spe),
+	spe = (ds.ntr + c->train.batch - 1) / c->train.batch;
+	sc = (struct opt_sched){ OPT_COSINE, c->train.lr, spe * c->epochs,
+	    lround(c->train.warmup * spe),
 	    spe, 1 };
 	cli_progress_start(&p, "supernet", sc.total);
 	while (t.epoch < c->epochs)
@@ -103,27 +105,27 @@ train(struct ofa_cfg *c)
 	rec_out_begin(&o, NULL, "result", 1);
 	arch_put(&o, &t.s.a);
 	rec_put_str(&o, "method", "ofa");
-	rec_put_str(&o, "data", c->data);
+	rec_put_str(&o, "data", c->train.data);
 	rec_put_int(&o, "n_train", ds.ntr);
 	rec_put_int(&o, "n_val", ds.nva);
 	rec_put_int(&o, "n_test", ds.nte);
 	rec_put_int(&o, "epochs", t.epoch);
 	rec_put_ints(&o, "ps", c->ps, 3);
-	rec_put_int(&o, "batch", c->batch);
-	rec_put_dbl(&o, "lr", c->lr);
-	rec_put_dbl(&o, "wd", c->wd);
-	rec_put_dbl(&o, "momentum", c->momentum);
+	rec_put_int(&o, "batch", c->train.batch);
+	rec_put_dbl(&o, "lr", c->train.lr);
+	rec_put_dbl(&o, "wd", c->train.wd);
+	rec_put_dbl(&o, "momentum", c->train.momentum);
 	rec_put_dbl(&o, "kd", c->kd);
-	rec_put_dbl(&o, "clip", c->clip);
+	rec_put_dbl(&o, "clip", c->train.clip);
 	rec_put_int(&o, "random", c->random);
-	rec_put_int(&o, "calib", c->calib);
-	rec_put_int(&o, "train_seed", c->seed);
-	rec_put_int(&o, "threads", c->threads);
+	rec_put_int(&o, "calib", c->train.calib);
+	rec_put_int(&o, "train_seed", c->train.seed);
+	rec_put_int(&o, "threads", c->train.threads);
 	train_put_curve(&o, "curve_loss", t.c_loss, t.epoch);
 	train_put_curve(&o, "curve_val_acc", t.c_vacc, t.epoch);
 	rec_put_dbl(&o, "wall", t.wall);
 	rec_put_str(&o, "weights", c->out);
-	nc = train_calib_set(&cidx, &ds, c->calib, (uint64_t)c->seed + 2);
+	nc = train_calib_set(&cidx, &ds, c->train.calib, (uint64_t)c->train.seed + 2);
 	rec_key(&o, "probes");
 	msgpack_pack_array(&o.pk, 3);
 	for (i = 0; i < 3; i++) {
@@ -132,7 +134,7 @@ train(struct ofa_cfg *c)
 		double vl = NAN, va = NAN;
 
 		ofa_probe_arch(&a, &t.s, i);
-		ofa_subnet(&m, &t.s, &a, c->batch, &ds, cidx, nc);
+		ofa_subnet(&m, &t.s, &a, c->train.batch, &ds, cidx, nc);
 		if (ds.nva)
 			train_evaluate(&m, &ds, &ds.tr, ds.iva, ds.nva, &vl, &va);
 		msgpack_pack_map(&o.pk, 3);
@@ -172,8 +174,9 @@ extract(struct ofa_cfg *c, int argc, char **argv)
 	super_open(&s, &ck);
 	ckpt_close(&ck);
 	memset(&ds, 0, sizeof(ds));
-	train_load_data(&ds, c->data, c->subset, c->val_frac, (uint64_t)c->split_seed);
-	nc = train_calib_set(&cidx, &ds, c->calib, (uint64_t)c->seed + 2);
+	train_load_data(&ds, c->train.data, c->train.subset, c->train.val_frac,
+	    (uint64_t)c->train.split_seed);
+	nc = train_calib_set(&cidx, &ds, c->train.calib, (uint64_t)c->train.seed + 2);
 	rec_out_init(&o);
 	rec_files_init(&in, argc, argv);
 	while ((m = rec_files_next(&in)) != NULL) {
@@ -186,12 +189,13 @@ extract(struct ofa_cfg *c, int argc, char **argv)
 		arch_read_typed(&a, &in.r, m);
 		if ((key = super_check(&s, &a, why, sizeof(why))) != NULL)
 			rec_fail(&in.r, key, "%s", why);
-		if ((key = train_fits(why, sizeof(why), &ds, c->data, a.in_ch, a.classes)))
+		if ((key = train_fits(why, sizeof(why), &ds, c->train.data, a.in_ch,
+		    a.classes)))
 			rec_fail(&in.r, key, "%s", why);
 		recno++;
 		if (c->out)
 			wpath = train_weights_path("-o", c->out, recno);
-		ofa_subnet(&sub, &s, &a, c->batch, &ds, cidx, nc);
+		ofa_subnet(&sub, &s, &a, c->train.batch, &ds, cidx, nc);
 		if (wpath)
 			ckpt_save(wpath, &sub, m, 0);
 		rec_out_begin(&o, m, "result", 1);
@@ -199,7 +203,7 @@ extract(struct ofa_cfg *c, int argc, char **argv)
 		rec_put_str(&o, "supernet", c->extract);
 		rec_put_int(&o, "calib", nc);
 		if (c->eval) {
-			rec_put_str(&o, "data", c->data);
+			rec_put_str(&o, "data", c->train.data);
 			rec_put_int(&o, "n_train", ds.ntr);
 			rec_put_int(&o, "n_val", ds.nva);
 			rec_put_int(&o, "n_test", ds.nte);
@@ -245,32 +249,19 @@ ps_opt(struct ofa_cfg *c, const char *arg)
 int
 main(int argc, char **argv)
 {
-	enum { O_DATA = 256, O_PRESET, O_EPOCHS, O_PS, O_BATCH, O_LR, O_WD, O_MOM, O_WARM, O_KD, O_CLIP,
-	    O_RANDOM, O_SUBSET, O_VAL, O_SPLIT, O_CALIB, O_WIDTH, O_RES, O_INCH, O_SEED,
-	    O_THREADS, O_RESUME, O_EXTRACT, O_EVAL };
+	enum { O_PRESET = 256, O_EPOCHS, O_PS, O_KD, O_RANDOM, O_WIDTH, O_RES, O_INCH, O_RESUME,
+	    O_EXTRACT, O_EVAL };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
-		{ "data", required_argument, NULL, O_DATA },
+		TRAIN_LONGOPTS,
 		{ "preset", required_argument, NULL, O_PRESET },
 		{ "epochs", required_argument, NULL, O_EPOCHS },
 		{ "ps", required_argument, NULL, O_PS },
-		{ "batch", required_argument, NULL, O_BATCH },
-		{ "lr", required_argument, NULL, O_LR },
-		{ "wd", required_argument, NULL, O_WD },
-		{ "momentum", required_argument, NULL, O_MOM },
-		{ "warmup", required_argument, NULL, O_WARM },
 		{ "kd", required_argument, NULL, O_KD },
-		{ "clip", required_argument, NULL, O_CLIP },
 		{ "random", required_argument, NULL, O_RANDOM },
-		{ "subset", required_argument, NULL, O_SUBSET },
-		{ "val-frac", required_argument, NULL, O_VAL },
-		{ "split-seed", required_argument, NULL, O_SPLIT },
-		{ "calib", required_argument, NULL, O_CALIB },
 		{ "width", required_argument, NULL, O_WIDTH },
 		{ "resolution", required_argument, NULL, O_RES },
 		{ "in-ch", required_argument, NULL, O_INCH },
-		{ "seed", required_argument, NULL, O_SEED },
-		{ "threads", required_argument, NULL, O_THREADS },
 		{ "resume", no_argument, NULL, O_RESUME },
 		{ "extract", required_argument, NULL, O_EXTRACT },
 		{ "eval", no_argument, NULL, O_EVAL },
@@ -284,20 +275,20 @@ main(int argc, char **argv)
 	 * gradient spike (norm 1950, mean 10); clipped, 126 of its 844 steps,
 	 * it did not. Options given explicitly override either. */
 	static const struct ofa_cfg presets[2] = {
-		{ .epochs = 3, .batch = 64, .subset = 0, .random = 1, .calib = 1000,
-		    .lr = 0.05, .warmup = 0.25, .clip = 10 },
-		{ .epochs = 120, .batch = 128, .subset = 0, .random = 2, .calib = 2000,
-		    .lr = 0.1, .warmup = 5, .clip = 10 },
+		{ .train = { .batch = 64, .subset = 0, .calib = 1000, .lr = 0.05, .warmup = 0.25,
+		    .clip = 10 }, .epochs = 3, .random = 1 },
+		{ .train = { .batch = 128, .subset = 0, .calib = 2000, .lr = 0.1, .warmup = 5,
+		    .clip = 10 }, .epochs = 120, .random = 2 },
 	};
 	struct ofa_cfg c = {
-		.data = "/usr/share/datasets/fashion-mnist", .wd = 3e-5, .momentum = 0.9,
-		.kd = 1, .val_frac = 0.1, .width = 1.0, .res = 32, .in_ch = 3, .seed = 1,
-		.split_seed = 1,
+		.train = { .data = "/usr/share/datasets/fashion-mnist", .wd = 3e-5,
+		    .momentum = 0.9, .val_frac = 0.1, .seed = 1, .split_seed = 1 },
+		.kd = 1, .width = 1.0, .res = 32, .in_ch = 3,
 	};
-	struct ofa_cfg set = { 0 };      /* which options were given: nonzero = set */
+	struct ofa_cfg set = { 0 };  /* which of its own options were given: nonzero */
 	int ch;
 
-	c.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	c.train.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	/* Every step builds and frees a model of a random subnet: keep the
 	 * arenas in the heap so the next one reuses their pages instead of
 	 * faulting in fresh ones. */
@@ -308,50 +299,36 @@ main(int argc, char **argv)
 		case 'h':
 			usage(stdout, 0);
 			break;
-		case O_DATA: c.data = optarg; break;
 		case O_PRESET: c.preset = cli_choice("--preset", optarg, preset_names); break;
 		case O_EPOCHS:
 			c.epochs = cli_long("--epochs", optarg, 0, 100000), set.epochs = 1;
 			break;
 		case O_PS: ps_opt(&c, optarg); break;
-		case O_BATCH: c.batch = cli_long("--batch", optarg, 2, 65536), set.batch = 1; break;
-		case O_LR: c.lr = cli_double("--lr", optarg, 0, 100), set.lr = 1; break;
-		case O_WD: c.wd = cli_double("--wd", optarg, 0, 1); break;
-		case O_MOM: c.momentum = cli_double("--momentum", optarg, 0, 1); break;
-		case O_WARM:
-			c.warmup = cli_double("--warmup", optarg, 0, 100000), set.warmup = 1;
-			break;
 		case O_KD: c.kd = cli_double("--kd", optarg, 0, 100); break;
-		case O_CLIP: c.clip = cli_double("--clip", optarg, 0, 1e9), set.clip = 1; break;
 		case O_RANDOM:
 			c.random = cli_long("--random", optarg, 0, 16), set.random = 1;
-			break;
-		case O_SUBSET:
-			c.subset = cli_long("--subset", optarg, 0, 1L << 31), set.subset = 1;
-			break;
-		case O_VAL: c.val_frac = cli_double("--val-frac", optarg, 0, 0.9); break;
-		case O_SPLIT: c.split_seed = cli_long("--split-seed", optarg, 0, 1L << 62); break;
-		case O_CALIB:
-			c.calib = cli_long("--calib", optarg, 1, 1 << 30), set.calib = 1;
 			break;
 		case O_WIDTH: c.width = cli_double("--width", optarg, 0.1, 4); break;
 		case O_RES: c.res = cli_long("--resolution", optarg, 16, 1024); break;
 		case O_INCH: c.in_ch = cli_long("--in-ch", optarg, 1, DATA_MAX_CH); break;
-		case O_SEED: c.seed = cli_long("--seed", optarg, 0, 1L << 62); break;
-		case O_THREADS: c.threads = cli_long("--threads", optarg, 1, 1024); break;
 		case O_RESUME: c.resume = 1; break;
 		case O_EXTRACT: c.extract = optarg; break;
 		case O_EVAL: c.eval = 1; break;
 		case 'o': c.out = optarg; break;
 		default:
-			usage(stderr, EX_USAGE);
+			if (!train_opt(&c.train, ch, optarg))
+				usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 #define PRESET(f) if (!set.f) c.f = presets[c.preset].f
-	PRESET(epochs); PRESET(batch); PRESET(lr); PRESET(warmup); PRESET(random);
-	PRESET(subset); PRESET(calib); PRESET(clip);
+#define TRAIN_PRESET(f, o) if (!TRAIN_GIVEN(&c.train, o)) c.train.f = presets[c.preset].train.f
+	PRESET(epochs); PRESET(random);
+	TRAIN_PRESET(batch, TRAIN_O_BATCH); TRAIN_PRESET(lr, TRAIN_O_LR);
+	TRAIN_PRESET(warmup, TRAIN_O_WARMUP); TRAIN_PRESET(subset, TRAIN_O_SUBSET);
+	TRAIN_PRESET(calib, TRAIN_O_CALIB); TRAIN_PRESET(clip, TRAIN_O_CLIP);
+#undef TRAIN_PRESET
 #undef PRESET
 	if (c.extract == NULL) {
 		if (c.out == NULL) {
@@ -365,11 +342,13 @@ main(int argc, char **argv)
 		if (c.ps[0] + c.ps[1] + c.ps[2] > c.epochs && !c.resume)
 			errx(EX_USAGE, "--ps: %d epochs are more than --epochs %d",
 			    c.ps[0] + c.ps[1] + c.ps[2], c.epochs);
-		if (set.warmup && c.warmup > c.epochs && !c.resume)
-			errx(EX_USAGE, "--warmup: %g epochs is more than --epochs %d", c.warmup,
+		if (TRAIN_GIVEN(&c.train,
+		    TRAIN_O_WARMUP) && c.train.warmup > c.epochs && !c.resume)
+			errx(EX_USAGE, "--warmup: %g epochs is more than --epochs %d",
+			    c.train.warmup,
 			    c.epochs);
-		if (c.warmup > c.epochs)
-			c.warmup = c.epochs;       /* the preset's, for a short run */
+		if (c.train.warmup > c.epochs)
+			c.train.warmup = c.epochs;       /* the preset's, for a short run */
 		if (c.resume && access(c.out, R_OK) != 0)
 			err(EX_NOINPUT, "--resume: %s", c.out);
 	} else {
@@ -378,7 +357,7 @@ main(int argc, char **argv)
 		if (access(c.extract, R_OK) != 0)
 			err(EX_NOINPUT, "%s", c.extract);
 	}
-	nn_threads(c.threads);
+	nn_threads(c.train.threads);
 	if (c.extract)
 		extract(&c, argc, argv);
 	else

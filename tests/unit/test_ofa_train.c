@@ -99,10 +99,10 @@ tiny_ds(struct train_ds *ds)
 static double
 train(const char *out, int resume, double *loss)
 {
-	struct ofa_cfg c = { .out = out, .epochs = 3, .batch = 6, .random = 1, .calib = 12,
-	    .ps = { 1, 1, 0 }, .seed = 2, .lr = 0.02, .momentum = 0.9, .wd = 1e-5, .kd = 1,
-	    .val_frac = 0.25 };
-	struct opt_sched sc = { OPT_COSINE, c.lr, 3 * 3, 0, 3, 1 };
+	struct ofa_cfg c = { .train = { .batch = 6, .calib = 12, .seed = 2, .lr = 0.02,
+	    .momentum = 0.9, .wd = 1e-5, .val_frac = 0.25 }, .out = out, .epochs = 3,
+	    .random = 1, .ps = { 1, 1, 0 }, .kd = 1 };
+	struct opt_sched sc = { OPT_COSINE, c.train.lr, 3 * 3, 0, 3, 1 };
 	struct cli_progress p;
 	struct ofa_trainer t;
 	struct train_ds ds;
@@ -117,7 +117,7 @@ train(const char *out, int resume, double *loss)
 			memset(&t, 0, sizeof(t));
 			if (e == 0) {
 				super_build(&t.s, 0.25, 16, 1, 3);
-				super_init(&t.s, (uint64_t)c.seed);
+				super_init(&t.s, (uint64_t)c.train.seed);
 				ofa_trainer_init(&t, &c, &ds);
 			} else {
 				struct ckpt ck;
@@ -125,7 +125,8 @@ train(const char *out, int resume, double *loss)
 
 				ckpt_open(&ck, out);
 				ofa_resume_cfg(&rc, &ck);
-				CHECK(rc.epochs == 3 && rc.batch == 6 && rc.ps[1] == 1 && rc.lr == c.lr);
+				CHECK(rc.epochs == 3 && rc.train.batch == 6 && rc.ps[1] == 1 &&
+				    rc.train.lr == c.train.lr);
 				super_open(&t.s, &ck);
 				ofa_trainer_init(&t, &c, &ds);
 				ofa_resume_state(&t, &ck);
