@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "nachos.h"
+#include "stats.h"
 #include "pareto.h"
 #include "search.h"
 
@@ -290,7 +292,7 @@ search_choose(int *out, const struct search_cand *c, int nc, const struct search
 				idx[n] = i;
 				v[n++] = c[i].f2;
 			}
-		got = nsga_subset(pk, v, n, fr, nf + np, k - np);
+		got = search_subset(pk, v, n, fr, nf + np, k - np);
 		for (i = 0; i < got; i++) {
 			out[np] = idx[pk[i]];
 			fr[nf + np++] = v[pk[i]];
@@ -324,4 +326,126 @@ search_candidates(struct search_cand *c, int *nadm, const struct nsga *ns,
 		nc++;
 	}
 	return nc;
+}
+
+double
+search_gap_std(const double *cand, const int *pick, int k, const double *front, int nf)
+{
+	int n = nf + k, i;
+	double *v = cli_calloc(2 * (size_t)n, sizeof *v), *gap = v + n, sd;
+	int *o = cli_calloc(n, sizeof *o);
+
+	memcpy(v, front, nf * sizeof *v);
+	for (i = 0; i < k; i++)
+		v[nf + i] = cand[pick[i]];
+	stats_argsort(o, v, n);
+	for (i = 0; i + 1 < n; i++)
+		gap[i] = v[o[i + 1]] - v[o[i]];
+	sd = stats_std(gap, n - 1, 0);
+	free(v);
+	free(o);
+	return sd;
+}
+
+static int
+int_cmp(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+/*
+ * Exact subset selection. With the union sorted, its first point a and
+ * last point b fixed, the mean gap is (b - a) / G (G = nf + k - 1 gaps), so
+ * the variance is sum(gap^2) / G - mean^2 and only the sum of squared gaps
+ * is left to minimise: a shortest path over the sorted points that never
+ * skips a front point and takes exactly k candidates. One dynamic program
+ * per first point gives every last point; O((nf + nc)^3 k) in all.
+ */
+int
+search_subset(int *pick, const double *cand, int nc, const double *front, int nf, int k)
+{
+	int n = nf + nc, g = nf + k - 1, m0 = n, m1 = -1, st, i, j, c;
+	int *o, *who, *par;
+	double *v, *dp, bestvar = INFINITY;
+
+	if (k <= 0)
+		return 0;
+	if (nc <= k || g < 1) {
+		/* all of them; or one candidate and no front: no gap to spread */
+		for (i = 0; i < k && i < nc; i++)
+			pick[i] = i;
+		return i;
+	}
+	v = cli_calloc(n, sizeof *v);
+	o = cli_calloc(2 * (size_t)n, sizeof *o);
+	who = o + n;
+	dp = cli_calloc((size_t)n * (k + 1), sizeof *dp);
+	par = cli_calloc((size_t)n * (k + 1), sizeof *par);
+	{
+		double *all = cli_calloc(n, sizeof *all);
+
+		memcpy(all, front, nf * sizeof *all);
+		memcpy(all + nf, cand, nc * sizeof *all);
+		stats_argsort(o, all, n);
+		for (i = 0; i < n; i++) {
+			v[i] = all[o[i]];
+			who[i] = o[i] < nf ? -1 : o[i] - nf;   /* -1: a front point */
+			if (who[i] < 0) {
+				if (m0 == n)
+					m0 = i;
+				m1 = i;
+			}
+		}
+		free(all);
+	}
+	for (st = 0; st <= m0 && st < n; st++) {
+		int c0 = who[st] >= 0;
+
+		for (i = 0; i < n * (k + 1); i++)
+			dp[i] = INFINITY;
+		dp[st * (k + 1) + c0] = 0;
+		for (j = st; j < n; j++)
+			for (c = 0; c <= k; c++) {
+				double d = dp[j * (k + 1) + c];
+				int j2;
+
+				if (d == INFINITY)
+					continue;
+				if (j >= m1 && c == k) {
+					double mean = (v[j] - v[st]) / g, var = d / g - mean * mean;
+
+					if (var < bestvar) {
+						int jj = j, cc = c, np = 0;
+
+						bestvar = var;
+						while (jj >= 0) {
+							int pj = par[jj * (k + 1) + cc];
+
+							if (who[jj] >= 0) {
+								pick[np++] = who[jj];
+								cc--;
+							}
+							jj = jj == st ? -1 : pj;
+						}
+					}
+				}
+				for (j2 = j + 1; j2 < n; j2++) {
+					int c2 = c + (who[j2] >= 0);
+					double nd = d + (v[j2] - v[j]) * (v[j2] - v[j]);
+
+					if (c2 <= k && nd < dp[j2 * (k + 1) + c2]) {
+						dp[j2 * (k + 1) + c2] = nd;
+						par[j2 * (k + 1) + c2] = j;
+					}
+					if (who[j2] < 0)
+						break;   /* a front point cannot be skipped */
+				}
+			}
+	}
+	free(v);
+	free(o);
+	free(dp);
+	free(par);
+	qsort(pick, k, sizeof *pick, int_cmp);
+	return k;
 }

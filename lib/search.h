@@ -4,7 +4,7 @@
  * and the F_CM objective of Eq. 19, or AEBNAS's MAPE pair), the archive's
  * canonical genomes, the initial population, the new genomes of the final
  * population, and the choice among them by the MSuNAS subset selection
- * (nsga_subset).
+ * (search_subset).
  */
 #ifndef SEARCH_H
 #define SEARCH_H
@@ -106,5 +106,23 @@ int search_candidates(struct search_cand *c, int *nadm, const struct nsga *ns,
  */
 int search_choose(int *out /* (k) */, const struct search_cand *c /* (nc) */, int nc,
     const struct search *s, const struct search_archive *ar, int k);
+
+/*
+ * MSuNAS subset selection (nachos-method(7) §6 step 3): choose k of nc candidates (their
+ * second objective cand (nc)) so that the sorted union of the archive
+ * front's values front (nf) and the chosen ones has the smallest
+ * population standard deviation of consecutive gaps. MSuNAS approximates
+ * this with a small GA; here it is solved exactly: once the union's two
+ * extremes are fixed the mean gap is fixed, so the std is minimal where
+ * the sum of squared gaps is, a shortest path found by dynamic programming
+ * (O((nf + nc)^3 k)). Deterministic. nc <= k takes all; nf 0 and k 1
+ * (no gap to measure) takes candidate 0. pick (k) receives candidate
+ * indices in ascending order; returns the number picked (min(k, nc)).
+ */
+int search_subset(int *pick /* (k) */, const double *cand /* (nc) */, int nc,
+    const double *front /* (nf) */, int nf, int k);
+/* The objective above for one subset (also the tests' oracle). */
+double search_gap_std(const double *cand /* (nc) */, const int *pick /* (k) */, int k,
+    const double *front /* (nf) */, int nf);
 
 #endif
