@@ -296,6 +296,8 @@ count_consts(struct sched *s)
 {
 	int i;
 
+	s->n_weight = s->n_bias = s->n_chan = 0;
+	s->n_lut = 0;
 	for (i = 0; i < s->nop; i++) {
 		const struct sched_op *o = &s->op[i];
 		int lut = o->act == NN_HSWISH || o->act == NN_HSIGMOID || o->act == NN_RELU6;
@@ -360,6 +362,16 @@ sched_build(struct sched *s, const struct arch_net *net, int img_ch)
 	count_consts(s);
 }
 
+void
+sched_no_conf(struct sched *s)
+{
+	int i;
+
+	for (i = 0; i < s->nop; i++)
+		s->op[i].conf = 0;
+	count_consts(s);
+}
+
 int
 sched_elem_bytes(enum sched_dtype dt)
 {
@@ -381,7 +393,7 @@ sched_arena_to_bytes(const struct sched *s, int i, enum sched_dtype dt)
 long
 sched_const_bytes(const struct sched *s, enum sched_dtype dt)
 {
-	long thr = 4L * (s->nseg - 1);
+	long thr = 8L * (s->nseg - 1);
 
 	if (dt == SCHED_F32)
 		return 4 * (s->n_weight + s->n_bias) + 4L * 256 * s->img_ch + thr;

@@ -47,12 +47,12 @@
  * Constant data (flash besides code), per dtype:
  *   f32:  weights and biases (BN folded) 4 bytes each; the input table
  *         (256 floats per image channel: pixel -> normalised value);
- *         thresholds (B-1 floats).
+ *         thresholds (B-1 doubles, compared as thr.h does).
  *   int8: weights 1 byte; per output channel of every conv / linear an
  *         int32 bias, an int32 multiplier and an int32 shift (12 bytes);
  *         a 256-byte table per LUT (h-swish, h-sigmoid, ReLU6, the exit
  *         confidence's sigmoid); the input table (256 bytes per image
- *         channel); thresholds (B-1 floats).
+ *         channel); thresholds (B-1 doubles).
  */
 #ifndef SCHEDULE_H
 #define SCHEDULE_H
@@ -124,6 +124,10 @@ struct sched {
  * EX_SOFTWARE if the net does not fit the fixed tables (it cannot for a
  * net of the search spaces). */
 void sched_build(struct sched *s, const struct arch_net *net, int img_ch);
+
+/* Drop the confidence outputs' tables (a network whose confidences were
+ * not trained, which decides with c = 0). */
+void sched_no_conf(struct sched *s);
 
 /* Bytes of the activation arena, of the segments up to exit i, and of the
  * constant data, for a dtype. */

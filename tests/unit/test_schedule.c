@@ -103,7 +103,7 @@ check_net(const struct arch_net *n)
 			params += m.t[i].n;
 	bad += params != s->n_weight + s->n_bias;
 	sz = sched_const_bytes(s, SCHED_F32);
-	bad += sz != 4 * (params + 256L * n->in_ch + s->nseg - 1);
+	bad += sz != 4 * (params + 256L * n->in_ch) + 8L * (s->nseg - 1);
 	model_free(&m);
 	free(s);
 	return bad;
