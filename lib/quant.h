@@ -9,8 +9,8 @@
  *     q = round(w / s_c); a bias is int32 round(b / (s_c s_in));
  *   requantisation: a real multiplier M > 0 as an int32 mult in [2^30,
  *     2^31) and a shift, M = mult 2^(shift - 31) (TFLite's
- *     QuantizeMultiplier), applied by k_mbqm (export_kern.inc) with
- *     round-half-away-from-zero steps;
+ *     QuantizeMultiplier), applied by k_mbqm (export_kern.inc) as
+ *     TFLite's MultiplyByQuantizedMultiplier, its two roundings included;
  *   activations other than ReLU (a clamp) as 256-entry tables mapping
  *     every int8 input to round(f(x) / s_out) + z_out: exact for int8
  *     inputs up to that one rounding.
