@@ -21,7 +21,8 @@ PIPES    := $(wildcard pipelines/*)
 # Debian packages: to build, to test, to benchmark.
 PKG_BUILD := gcc make libopenblas-dev liblapacke-dev libmsgpack-dev libjansson-dev zlib1g-dev
 PKG_CHECK := bats bats-assert bats-support mandoc parallel dataset-fashion-mnist \
-             gnuplot-nox openssh-server openssh-client rsync jq
+             gnuplot-nox openssh-server openssh-client rsync jq \
+             gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 PKG_BENCH := python3-torch python3-numpy hyperfine
 
 .PHONY: all deps deps-bench check unit bats lint demo bench install clean
