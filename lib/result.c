@@ -69,7 +69,8 @@ result_load_data(struct result_data *s, const struct result_opts *op, const stru
     const msgpack_object *m, const struct arch_net *net)
 {
 	static const char *const nkeys[] = { "n_train", "n_val", "n_test" };
-	char dir[4096];
+	char dir[4096], why[4200];
+	const char *key;
 	long subset = opt_or_int(op->subset, r, m, "subset", 0, 1L << 31, 0);
 	long seed = opt_or_int(op->split_seed, r, m, "split_seed", 0, 1L << 62, RESULT_DEF_SPLIT_SEED);
 	double vf = !isnan(op->val_frac) ? op->val_frac :
@@ -84,12 +85,8 @@ result_load_data(struct result_data *s, const struct result_opts *op, const stru
 		snprintf(dir, sizeof(dir), "%s", RESULT_DEF_DATA);
 	dset_load(s, dir, subset, seed, vf);
 	set_norm(s, op, r, m);
-	if (net->classes != s->ds.tr.classes)
-		rec_fail(r, "classes", "%d, but the dataset in %s has %d classes", net->classes,
-		    dir, s->ds.tr.classes);
-	if (net->in_ch != s->ds.tr.c && !(s->ds.tr.c == 1 && net->in_ch == 3))
-		rec_fail(r, "in_ch", "%d, but the dataset in %s has %d channels", net->in_ch,
-		    dir, s->ds.tr.c);
+	if ((key = train_fits(why, sizeof(why), &s->ds, dir, net->in_ch, net->classes)))
+		rec_fail(r, key, "%s", why);
 	for (k = 0; k < 3; k++) {
 		long have = k == 0 ? s->ds.ntr : k == 1 ? s->ds.nva : s->ds.nte;
 
