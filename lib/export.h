@@ -99,10 +99,11 @@ struct export_opts {
 	long calib;                   /* int8 calibration images */
 	long calib_seed;
 	long eval;                    /* test images the interpreter runs (0: none) */
+	int onnx;                     /* also onnx/seg*.onnx (onnx_export.h) */
 	struct result_opts ro;        /* data, split, normalisation, rule, thresholds */
 };
 /* Export the EENN of result record m (record recno of r) into
- * op->out/<id>/<dtype>/ and write the record back with the figures
+ * op->out/<id>/<dtype>/ (and onnx/) and write the record back with the figures
  * (formats/result.md). Bad records fail via rec_fail before anything is
  * written; the directory appears whole or not at all. s: the dataset of
  * the previous record, reused when the next asks for the same. */

@@ -19,6 +19,7 @@
 #include "ckpt.h"
 #include "cli.h"
 #include "nachos.h"
+#include "onnx_export.h"
 #include "thr.h"
 
 /* The temporary directory being written, removed if the process exits
@@ -142,6 +143,8 @@ export_record(struct rec_out *o, const struct export_opts *op, struct result_dat
 	char wpath[4096], id[256], dst[4400], dir[4500], type[64];
 	int rule, conf, dt, B;
 	struct evalres ev[SCHED_NDTYPE];
+	struct onnx_file onnx[MODEL_MAX_EXITS];
+	int nonnx = 0;
 	static int registered;
 
 	/* everything is checked before anything is written */
@@ -213,6 +216,20 @@ export_record(struct rec_out *o, const struct export_opts *op, struct result_dat
 			evaluate(&ev[dt], x, dt, &s->ds, op->eval < s->ds.nte ? op->eval :
 			    s->ds.nte, recno);
 	}
+	if (op->onnx) {
+		char thr[512] = "";
+		const char *meta[] = { "nachos.rule", thr_rule_names[rule], "nachos.thresholds",
+		    thr, NULL };
+		int e;
+
+		for (e = 0; e < B - 1; e++)
+			snprintf(thr + strlen(thr), sizeof(thr) - strlen(thr), "%s%.17g",
+			    e ? "," : "", eps[e]);
+		snprintf(dir, sizeof(dir), "%s/onnx", pending);
+		make_dir(dir);
+		nonnx = onnx_export(onnx, dir, &mdl, &s->ds.nm, s->ds.tr.c, s->ds.tr.h,
+		    s->ds.tr.w, meta);
+	}
 	commit_dir(pending, dst);
 
 	snprintf(type, sizeof(type), "%.*s", (int)rec_get(m, "type")->via.str.size,
@@ -242,6 +259,19 @@ export_record(struct rec_out *o, const struct export_opts *op, struct result_dat
 			snprintf(k, sizeof(k), "export_%s", dn);
 			put_eval(o, k, &ev[dt], B);
 		}
+	}
+	if (nonnx) {
+		long bytes = 0;
+		int e;
+
+		rec_key(o, "onnx_files");
+		msgpack_pack_array(&o->pk, nonnx);
+		for (e = 0; e < nonnx; e++) {
+			snprintf(dir, sizeof(dir), "%s/onnx/seg%d.onnx", dst, e + 1);
+			rec_pack_str(&o->pk, dir);
+			bytes += onnx[e].bytes;
+		}
+		rec_put_int(o, "onnx_bytes", bytes);
 	}
 	if (op->dtypes & 1 << SCHED_INT8) {
 		rec_put_int(o, "export_calib", x->ncalib);

@@ -19,10 +19,10 @@
 #include "thr.h"
 
 static const char usage_str[] =
-    "usage: eenn-export [-h] -o dir [--dtype f32|int8] [--calib n] [--calib-seed n]\n"
-    "                   [--name name] [--eval n] [--thresholds list] [--rule rule]\n"
-    "                   [--data dir] [--val-frac x] [--subset n] [--split-seed n]\n"
-    "                   [file ...]\n";
+    "usage: eenn-export [-h] -o dir [--dtype f32|int8] [--onnx] [--calib n]\n"
+    "                   [--calib-seed n] [--name name] [--eval n] [--thresholds list]\n"
+    "                   [--rule rule] [--data dir] [--val-frac x] [--subset n]\n"
+    "                   [--split-seed n] [file ...]\n";
 
 static void
 usage(FILE *fp, int status)
@@ -67,7 +67,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_DTYPE = 256, O_CALIB, O_CSEED, O_NAME, O_EVAL, O_THR, O_RULE, O_DATA,
-	    O_VAL, O_SUBSET, O_SSEED };
+	    O_VAL, O_SUBSET, O_SSEED, O_ONNX };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "dtype", required_argument, NULL, O_DTYPE },
@@ -81,6 +81,7 @@ main(int argc, char **argv)
 		{ "val-frac", required_argument, NULL, O_VAL },
 		{ "subset", required_argument, NULL, O_SUBSET },
 		{ "split-seed", required_argument, NULL, O_SSEED },
+		{ "onnx", no_argument, NULL, O_ONNX },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct export_opts op = { .name = "eenn", .calib = 256, .calib_seed = 1 };
@@ -102,6 +103,7 @@ main(int argc, char **argv)
 		case O_CALIB: op.calib = cli_long("--calib", optarg, 1, 1L << 30); break;
 		case O_CSEED: op.calib_seed = cli_long("--calib-seed", optarg, 0, 1L << 62); break;
 		case O_NAME: op.name = c_name(optarg); break;
+		case O_ONNX: op.onnx = 1; break;
 		case O_EVAL: op.eval = cli_long("--eval", optarg, 1, 1L << 40); break;
 		case O_THR:
 			op.ro.neps = cli_doubles("--thresholds", optarg, op.ro.eps,

@@ -171,6 +171,23 @@ setup() {
 	[ "$(ls -A o2)" = "s1-0" ]
 }
 
+@test "--onnx: one graph per segment beside the C, python3-onnx's checker accepts them" {
+	cd "$F"
+	run --separate-stderr eenn-export -o o3 --onnx --dtype f32 t.rec
+	assert_success
+	echo "$output" | rec2json | jq -e --arg d "o3/s1-0/onnx" '
+	    .onnx_files == [range(1; 6) | "\($d)/seg\(.).onnx"] and .onnx_bytes > 0'
+	[ -f o3/s1-0/f32/eenn.c ] && [ ! -e o3/s1-0/int8 ]
+	/usr/bin/python3 -c 'import onnx, sys
+for f in sys.argv[2:]:
+    m = onnx.load(f)
+    onnx.checker.check_model(m, full_check=True)
+    p = {x.key: x.value for x in m.metadata_props}
+    assert p["nachos.rule"] == "cumulative", p
+    assert [float(v) for v in p["nachos.thresholds"].split(",")] == \
+        [float(v) for v in sys.argv[1].split(",")], p' "$(cat thr)" o3/s1-0/onnx/seg*.onnx
+}
+
 @test "the harness reads stdin too and rejects a partial image" {
 	cd "$F/out/s1-0/f32"
 	run ./run < "$F/test.u8"
