@@ -211,6 +211,15 @@ for f in sys.argv[2:]:
 	echo "$stderr" | awk 'NR == 2 { exit !($1 > 0 && $3 > 0) }'
 	text=$(echo "$stderr" | awk 'NR == 2 { print $1 }')
 	rec2json < x.rec | jq -e --argjson t "$text" '.flash_bytes_int8 < $t'
+	# instructions per exit (-icount): five per image, increasing, the same
+	# count for every image to within a few percent (data-dependent only in
+	# the clamps and comparisons)
+	head -c 640 test.u8 > ten.u8
+	run --separate-stderr "$TOP/examples/mcu/run.sh" -c "$F/out/s1-0/int8" "$F/ten.u8"
+	assert_success
+	[ "$(echo "$output" | wc -l)" -eq 10 ]
+	echo "$output" | awk 'NF != 5 || !($1 > 1000 && $1 < $2 && $2 < $3 && $3 < $4 &&
+	    $4 < $5) { exit 1 } NR == 1 { a = $5 } $5 > 1.05 * a || $5 < 0.95 * a { exit 1 }'
 }
 
 @test "bad input: clear errors, exit codes of the table, nothing written" {
