@@ -106,6 +106,7 @@ bats: all $(UNIT)
 lint:
 	mandoc -Tlint -W warning $(MAN)
 	@sh tests/check-man.sh $(MAN)
+	@sh tests/check-cites.sh
 
 demo: deps
 	$(MAKE) all
