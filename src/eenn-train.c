@@ -27,6 +27,7 @@
 #include "arch.h"
 #include "ckpt.h"
 #include "cli.h"
+#include "cpu.h"
 #include "data.h"
 #include "eel.h"
 #include "exo.h"
@@ -39,7 +40,7 @@
 
 
 static const char usage_str[] =
-    "usage: eenn-train [-h] [--data dir] [--method nachos|joint|backbone] [--mu1 n]\n"
+    "usage: eenn-train [-hv] [--data dir] [--method nachos|joint|backbone] [--mu1 n]\n"
     "                  [--mu2 n] [--mu3 n] [--epochs n] [--w1 x] [--w2 x] [--w3 x]\n"
     "                  [--no-cost] [--no-peak] [--macs-max macs] [--acc-min acc]\n"
     "                  [--support-frac x] [--freeze-backbone] [--supernet file]\n"
@@ -627,6 +628,7 @@ train_record(const struct cfg *c, struct train_ds *ds, const struct super *sn,
 	rec_put_str(o, "schedule", opt_sched_names[c->sched]);
 	rec_put_int(o, "train_seed", c->seed);
 	rec_put_int(o, "threads", c->threads);
+	rec_put_str(o, "blas_core", cpu_blas_core());
 	if (total) {
 		rec_put_dbl(o, "acc_train", t.c_acc[total - 1]);
 		rec_put_dbl(o, "loss_train", t.c_loss[total - 1]);
@@ -723,6 +725,7 @@ bench_record(const struct cfg *c, const msgpack_object *m, const struct arch_net
 	rec_put_str(o, "method", "bench");
 	rec_put_int(o, "batch", B);
 	rec_put_int(o, "threads", c->threads);
+	rec_put_str(o, "blas_core", cpu_blas_core());
 	rec_put_int(o, "bench_steps", c->bench);
 	rec_put_int(o, "macs_backbone", net->macs_backbone);
 	rec_put_dbl(o, "train_ips", B * c->bench / train_s);
@@ -755,6 +758,7 @@ main(int argc, char **argv)
 	    O_SUPERNET, O_CALIB, O_EXO };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "data", required_argument, NULL, O_DATA },
 		{ "method", required_argument, NULL, O_METHOD },
 		{ "mu1", required_argument, NULL, O_MU1 },
@@ -813,14 +817,15 @@ main(int argc, char **argv)
 	struct rec_files in;
 	const msgpack_object *m;
 	long recno = 0;
-	int ch, k;
+	int ch, k, verbose = 0;
 
 	c.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	while ((ch = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hvo:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			usage(stdout, 0);
 			break;
+		case 'v': verbose = 1; break;
 		case O_DATA: c.data = optarg; break;
 		case O_METHOD: c.method = cli_choice("--method", optarg, method_names); break;
 		case O_EPOCHS:
@@ -874,6 +879,8 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (verbose)
+		cpu_blas_note();
 	/* Each phase has its own schedule: the warm-up must fit every one. */
 	for (k = 0; k < 3; k++)
 		if (c.mu[k] > 0 && c.warmup > c.mu[k])
