@@ -56,6 +56,7 @@ static struct {
 	int nthreads;                  /* nn_threads: the caller + helpers */
 	int started;                   /* helper threads created */
 	_Atomic int active;            /* helpers that may take part (nthreads - 1) */
+	_Atomic int busy;              /* a caller is using the pool */
 } P = { .nthreads = 1 };
 
 /* Judging the helpers: windows of jobs with them, pauses without. */
@@ -208,8 +209,10 @@ nn_par(long n, long work_elems, void (*fn)(void *ctx, long i), void *ctx)
 
 	if (n <= 0)
 		return;
+	/* serial: small, one thread, inside a task, the pool resting, or
+	 * another thread of the program using it */
 	if (P.nthreads < 2 || n < 2 || work_elems < NN_PAR || in_par ||
-	    (J.until > 0 && (t0 = now()) < J.until)) {
+	    (J.until > 0 && (t0 = now()) < J.until) || atomic_exchange(&P.busy, 1)) {
 		for (i = 0; i < n; i++)
 			fn(ctx, i);
 		return;
@@ -243,4 +246,5 @@ nn_par(long n, long work_elems, void (*fn)(void *ctx, long i), void *ctx)
 	}
 	t2 = now();
 	judge(t2 - t0, mine ? (t1 - t0) / mine * n : t2 - t0, t2);
+	atomic_store(&P.busy, 0);
 }
