@@ -127,6 +127,17 @@ test_cpuid(void)
 		if (have[i] != p)
 			fprintf(stderr, "    %s: cpuid %d, /proc/cpuinfo %d\n", names[i], have[i], p);
 	}
+	/* the engine's own kernels (NN_CLONES, lib/nn_impl.h) are picked by
+	 * libgcc's x86-64-v4 / v3 checks: they must agree with cpuid, on Intel
+	 * and AMD alike (the v4 clone on any AVX-512 F/BW/VL/DQ CPU) */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+	__builtin_cpu_init();
+	CHECK(!!__builtin_cpu_supports("x86-64-v4") == (cpu_level(&f) >= CPU_AVX512));
+	CHECK(!!__builtin_cpu_supports("x86-64-v3") == (cpu_level(&f) >= CPU_AVX2));
+	printf("test_cpu: the engine's kernels run the %s clone\n",
+	    __builtin_cpu_supports("x86-64-v4") ? "x86-64-v4 (AVX-512)" :
+	    __builtin_cpu_supports("x86-64-v3") ? "x86-64-v3 (AVX2 FMA)" : "baseline");
+#endif
 	CHECK(f.vendor[0] != '\0');
 	CHECK(f.model[0] != '\0' && f.model[0] != ' ');
 	printf("test_cpu: %s, %s, level %d, OpenBLAS core %s\n", f.vendor, f.model,
