@@ -187,7 +187,7 @@ act_d(float x, const int act)
  * x - K and (x - K)^2 with the shift K = x[0], a sample of the channel, so
  * var = E[(x-K)^2] - E[x-K]^2 does not cancel badly; vectorised float sums
  * over blocks of 1024 are accumulated in double. */
-static NN_CLONES void
+static inline __attribute__((always_inline)) void
 bn_stats(double *mu, double *sq, const float *x /* (M) */, long M)
 {
 	double s1 = 0, s2 = 0;
@@ -222,7 +222,7 @@ affine_act(float *y, const float *x, long M, float a, float b, const int act)
 		y[i] = act_f(x[i] * a + b, act);
 }
 
-static NN_CLONES void
+static inline __attribute__((always_inline)) void
 bn_chan_fwd(float *y /* (M) */, const float *x /* (M) */, long M, float a, float b, int act)
 {
 #define FWD(A) affine_act(y, x, M, a, b, A)
@@ -230,31 +230,52 @@ bn_chan_fwd(float *y /* (M) */, const float *x /* (M) */, long M, float a, float
 #undef FWD
 }
 
-/* The batch-norm ops' arguments, for their per-channel tasks. */
+/* The batch-norm ops' arguments, for their tasks: groups of `per`
+ * channels, about BN_GROUP elements (small maps: many channels a task, one
+ * call of the vectorised clone for all of them). */
+#define BN_GROUP 16384L
+
 struct bn_job {
 	float *out, *mean, *rstd, *run_mean, *run_var, *din, *dgamma, *dbeta;
 	const float *in, *gamma, *beta, *dout, *m, *r;
-	long M;
+	long M, C, per;
 	float momentum, eps;
 	int act;
 };
 
-static void
-bn_fwd_train_task(void *p, long c)
+static long
+bn_tasks(struct bn_job *j)
+{
+	j->per = BN_GROUP / (j->M > 0 ? j->M : 1);
+	if (j->per < 1)
+		j->per = 1;
+	return (j->C + j->per - 1) / j->per;
+}
+
+/* for c over the channels of task t */
+#define FOR_CHANNELS(j, t, c) for (c = (t) * (j)->per; \
+	c < (j)->C && c < ((t) + 1) * (j)->per; c++)
+
+static NN_CLONES void
+bn_fwd_train_task(void *p, long t)
 {
 	const struct bn_job *j = p;
-	long M = j->M;
-	double mu, sq;
-	float a;
+	long M = j->M, c;
 
-	bn_stats(&mu, &sq, j->in + c * M, M);
-	j->mean[c] = mu;
-	j->rstd[c] = 1 / sqrt(sq / M + j->eps);
-	a = j->rstd[c] * j->gamma[c];
-	bn_chan_fwd(j->out + c * M, j->in + c * M, M, a, j->beta[c] - (float)mu * a, j->act);
-	j->run_mean[c] = (1 - j->momentum) * j->run_mean[c] + j->momentum * mu;
-	j->run_var[c] = (1 - j->momentum) * j->run_var[c] +
-	    j->momentum * (M > 1 ? sq / (M - 1) : sq / M);
+	FOR_CHANNELS(j, t, c) {
+		double mu, sq;
+		float a;
+
+		bn_stats(&mu, &sq, j->in + c * M, M);
+		j->mean[c] = mu;
+		j->rstd[c] = 1 / sqrt(sq / M + j->eps);
+		a = j->rstd[c] * j->gamma[c];
+		bn_chan_fwd(j->out + c * M, j->in + c * M, M, a, j->beta[c] - (float)mu * a,
+		    j->act);
+		j->run_mean[c] = (1 - j->momentum) * j->run_mean[c] + j->momentum * mu;
+		j->run_var[c] = (1 - j->momentum) * j->run_var[c] +
+		    j->momentum * (M > 1 ? sq / (M - 1) : sq / M);
+	}
 }
 
 void
@@ -265,9 +286,9 @@ nn_bn_act_fwd_train(float *out /* (C, M) */, float *mean /* (C) */, float *rstd 
 {
 	struct bn_job j = { .out = out, .mean = mean, .rstd = rstd, .run_mean = run_mean,
 		.run_var = run_var, .in = in, .gamma = gamma, .beta = beta, .M = M,
-		.momentum = momentum, .eps = eps, .act = act };
+		.C = C, .momentum = momentum, .eps = eps, .act = act };
 
-	nn_par(C, C * M, bn_fwd_train_task, &j);
+	nn_par(bn_tasks(&j), C * M, bn_fwd_train_task, &j);
 }
 
 void
@@ -280,14 +301,18 @@ nn_bn_fwd_train(float *out /* (C, M) */, float *mean /* (C) */, float *rstd /* (
 	    momentum, eps, NN_ID);
 }
 
-static void
-bn_fwd_eval_task(void *p, long c)
+static NN_CLONES void
+bn_fwd_eval_task(void *p, long t)
 {
 	const struct bn_job *j = p;
-	float a = j->gamma[c] / sqrtf(j->r[c] + j->eps);
+	long c;
 
-	bn_chan_fwd(j->out + c * j->M, j->in + c * j->M, j->M, a, j->beta[c] - j->m[c] * a,
-	    j->act);
+	FOR_CHANNELS(j, t, c) {
+		float a = j->gamma[c] / sqrtf(j->r[c] + j->eps);
+
+		bn_chan_fwd(j->out + c * j->M, j->in + c * j->M, j->M, a,
+		    j->beta[c] - j->m[c] * a, j->act);
+	}
 }
 
 void
@@ -297,9 +322,9 @@ nn_bn_act_fwd_eval(float *out /* (C, M) */, const float *in /* (C, M) */,
     int C, long M, float eps, int act)
 {
 	struct bn_job j = { .out = out, .in = in, .gamma = gamma, .beta = beta, .m = run_mean,
-		.r = run_var, .M = M, .eps = eps, .act = act };
+		.r = run_var, .M = M, .C = C, .eps = eps, .act = act };
 
-	nn_par(C, C * M, bn_fwd_eval_task, &j);
+	nn_par(bn_tasks(&j), C * M, bn_fwd_eval_task, &j);
 }
 
 void
@@ -350,7 +375,7 @@ bn_act_chan_bwd(float *din, float *dgamma, float *dbeta, const float *g0, const 
 	}
 }
 
-static NN_CLONES void
+static inline __attribute__((always_inline)) void
 bn_chan_bwd(float *din, float *dgamma, float *dbeta, const float *g0, const float *x,
     long M, float m, float r, float ga, float be, int act)
 {
@@ -359,15 +384,16 @@ bn_chan_bwd(float *din, float *dgamma, float *dbeta, const float *g0, const floa
 #undef BWD
 }
 
-static void
-bn_bwd_task(void *p, long c)
+static NN_CLONES void
+bn_bwd_task(void *p, long t)
 {
 	const struct bn_job *j = p;
-	long M = j->M;
+	long M = j->M, c;
 
-	bn_chan_bwd(j->din ? j->din + c * M : NULL, j->dgamma ? j->dgamma + c : NULL,
-	    j->dbeta ? j->dbeta + c : NULL, j->dout + c * M, j->in + c * M, M, j->m[c], j->r[c],
-	    j->gamma[c], j->act == NN_ID ? 0 : j->beta[c], j->act);
+	FOR_CHANNELS(j, t, c)
+		bn_chan_bwd(j->din ? j->din + c * M : NULL, j->dgamma ? j->dgamma + c : NULL,
+		    j->dbeta ? j->dbeta + c : NULL, j->dout + c * M, j->in + c * M, M, j->m[c],
+		    j->r[c], j->gamma[c], j->act == NN_ID ? 0 : j->beta[c], j->act);
 }
 
 void
@@ -377,9 +403,10 @@ nn_bn_act_bwd(float *din /* (C, M) or NULL */, float *dgamma /* (C) or NULL */,
     const float *gamma /* (C) */, const float *beta /* (C) */, int C, long M, int act)
 {
 	struct bn_job j = { .din = din, .dgamma = dgamma, .dbeta = dbeta, .dout = dout,
-		.in = in, .m = mean, .r = rstd, .gamma = gamma, .beta = beta, .M = M, .act = act };
+		.in = in, .m = mean, .r = rstd, .gamma = gamma, .beta = beta, .M = M, .C = C,
+		.act = act };
 
-	nn_par(C, C * M, bn_bwd_task, &j);
+	nn_par(bn_tasks(&j), C * M, bn_bwd_task, &j);
 }
 
 void
