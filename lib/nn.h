@@ -18,28 +18,28 @@
 
 #include <stdint.h>
 
+#include "rng.h"
+
 enum nn_act { NN_ID, NN_RELU, NN_RELU6, NN_HSWISH, NN_HSIGMOID };
 
-/* Threads of the engine's kernels (OpenMP); OpenBLAS is set to one thread
- * and nn_gemm splits GEMMs over the OpenMP threads (one pool, see nn.c).
- * OpenMP threads spin between ops by default, which is fastest on free
- * cores but several times slower on cores shared with other busy jobs
- * (7x measured); OMP_WAIT_POLICY=passive cures that but loses most of the
- * second thread's gain on free cores, GOMP_SPINCOUNT=10000 (libgomp) keeps
- * the free-core speed and halves the loss on shared cores. */
+/* Threads of the engine's kernels: the caller and n - 1 helpers of the
+ * engine's own pool (nn_par.c says why not OpenMP's); OpenBLAS is set to
+ * one thread and nn_gemm splits GEMMs over the pool. Results do not depend
+ * on n: every op splits its work the same way whatever the threads, and a
+ * task's result does not depend on the thread that runs it. */
 void nn_threads(int n);
+int nn_nthreads(void);
+/* Run fn(ctx, i) for every i in [0, n) over the pool, the calling thread
+ * included; returns when all are done. Tasks are claimed one at a time, so
+ * a thread the OS does not run delays only the task it holds. Serial when
+ * work (elements touched, about) is below NN_PAR, with one thread, or
+ * inside a task. */
+void nn_par(long n, long work, void (*fn)(void *ctx, long i), void *ctx);
 
 /* Row-major C (M, N) = alpha * op(A) op(B) + beta * C, op = transpose if
  * ta / tb; cblas_sgemm split over the engine's threads. */
 void nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
     const float *B, int ldb, float beta, float *C, int ldc);
-
-/* Seeded explicit RNG (splitmix64 seeding a xoshiro128+-style stream). */
-struct nn_rng { uint64_t s[2]; };
-void nn_rng_seed(struct nn_rng *r, uint64_t seed);
-uint32_t nn_rng_u32(struct nn_rng *r);
-float nn_rng_uniform(struct nn_rng *r);          /* [0, 1) */
-float nn_rng_normal(struct nn_rng *r);           /* N(0, 1) */
 
 /* Convolution, groups = 1, square kernel k, stride s, zero padding p.
  * in (Ci, N, H, W) -> out (Co, N, Ho, Wo), Ho = (H + 2p - k)/s + 1.
