@@ -8,7 +8,7 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -fopenmp -Ilib -MMD -MP
-LDLIBS  += -lopenblas -llapacke -lmsgpackc -ljansson -lz -lm
+LDLIBS  += -lopenblas -llapacke -lmsgpackc -ljansson -lpng -ljpeg -lmatio -lz -lm
 PREFIX  ?= /usr/local
 
 LIB_SRC  := $(wildcard lib/*.c)
@@ -19,7 +19,8 @@ MAN      := $(wildcard man/*.[1-9])
 PIPES    := $(wildcard pipelines/*)
 
 # Debian packages: to build, to test, to benchmark.
-PKG_BUILD := gcc make libopenblas-dev liblapacke-dev libmsgpack-dev libjansson-dev zlib1g-dev
+PKG_BUILD := gcc make libopenblas-dev liblapacke-dev libmsgpack-dev libjansson-dev zlib1g-dev \
+             libpng-dev libjpeg62-turbo-dev libmatio-dev
 PKG_CHECK := bats bats-assert bats-support mandoc parallel dataset-fashion-mnist \
              gnuplot-nox openssh-server openssh-client rsync jq
 PKG_BENCH := python3-torch python3-numpy hyperfine
