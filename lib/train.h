@@ -21,20 +21,26 @@ struct train_ds {
 	int32_t *itr, *iva, *ite;    /* (ntr), (nva) into tr; (nte) into te */
 	long ntr, nva, nte;
 	struct data_norm nm;         /* fitted on the train split */
+	struct data_opts opts;       /* what it was loaded with */
 };
 
-/* Load the dataset in dir, split it (data_split with subset, val_frac,
- * seed) and fit the normalisation on the train split; exits EX_USAGE when
- * no training sample is left. */
-void train_load_data(struct train_ds *ds, const char *dir, long subset, double val_frac,
-    uint64_t split_seed);
+/* Load the dataset in dir with o (data_load_opts), split it (data_split
+ * with subset, val_frac, seed) and fit the normalisation on the train
+ * split; exits EX_USAGE when no training sample is left. */
+void train_load_data(struct train_ds *ds, const char *dir, const struct data_opts *o,
+    long subset, double val_frac, uint64_t split_seed);
+/* 1 when ds, loaded, was resized for another resolution or input channel
+ * count than res and in_ch (an image folder), so a network of those needs
+ * it loaded again. */
+int train_data_stale(const struct train_ds *ds, int res, int in_ch);
 void train_free_data(struct train_ds *ds);
 /* Replace the fitted normalisation by given per-channel values (n = 0:
  * keep); exits EX_USAGE naming opt when n is not the dataset's channels. */
 void train_set_norm(struct train_ds *ds, const char *opt, const double *mean, int nmean,
     const double *std, int nstd);
 /* The normalisation used, as the result keys norm_mean and norm_std, so
- * eenn-infer can use the very same. */
+ * eenn-infer can use the very same; and class_names when the dataset
+ * names its classes (an image folder), so reports and exported code can. */
 void train_put_norm(struct rec_out *o, const struct train_ds *ds);
 
 /* Index of the largest of r[0..K-1], the first on ties. */

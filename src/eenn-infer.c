@@ -29,7 +29,7 @@
 static const char usage_str[] =
     "usage: eenn-infer [-h] [--split val|test] [--batch n] [--threads n] [--limit n]\n"
     "                  [--weights ckpt] [--init-seed n] [--thresholds list] [--rule rule]\n"
-    "                  [--data dir] [--val-frac x] [--subset n] [--split-seed n]\n"
+    "                  [--data dir] [--skip-bad] [--val-frac x] [--subset n] [--split-seed n]\n"
     "                  [--mean list] [--std list] [--no-conf] [--exo file]\n"
     "                  [--write-exo file] [file ...]\n";
 
@@ -46,6 +46,7 @@ struct opts {
 	int split;                    /* 0 val, 1 test */
 	int batch, threads, rule;     /* rule -1: the record's, else cumulative */
 	int noconf;                   /* --no-conf */
+	int skip_bad;                 /* --skip-bad */
 	long limit, init_seed;        /* -1: none */
 	long subset, split_seed;      /* -1: the record's, else eenn-train's default */
 	double val_frac;              /* NAN: the record's, else the default */
@@ -90,15 +91,17 @@ dset_free(struct dset *s)
 }
 
 static void
-dset_load(struct dset *s, const char *dir, long subset, long split_seed, double val_frac)
+dset_load(struct dset *s, const char *dir, const struct data_opts *o, long subset,
+    long split_seed, double val_frac)
 {
 	if (s->loaded && strcmp(s->dir, dir) == 0 && s->subset == subset &&
-	    s->split_seed == split_seed && s->val_frac == val_frac)
+	    s->split_seed == split_seed && s->val_frac == val_frac &&
+	    !train_data_stale(&s->ds, o->res, o->in_ch))
 		return;
 	dset_free(s);
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	s->subset = subset, s->split_seed = split_seed, s->val_frac = val_frac;
-	train_load_data(&s->ds, dir, subset, val_frac, (uint64_t)split_seed);
+	train_load_data(&s->ds, dir, o, subset, val_frac, (uint64_t)split_seed);
 	s->fit = s->ds.nm;
 	s->loaded = 1;
 }
@@ -152,7 +155,8 @@ load_data(struct dset *s, const struct opts *op, const struct rec_in *r,
 		rec_str(r, m, "data", dir, sizeof(dir));
 	else
 		snprintf(dir, sizeof(dir), "%s", DEF_DATA);
-	dset_load(s, dir, subset, seed, vf);
+	dset_load(s, dir, &(struct data_opts){ .res = net->res, .in_ch = net->in_ch,
+	    .skip_bad = op->skip_bad }, subset, seed, vf);
 	set_norm(s, op, r, m);
 	if (net->classes != s->ds.tr.classes)
 		rec_fail(r, "classes", "%d, but the dataset in %s has %d classes", net->classes,
@@ -641,7 +645,8 @@ int
 main(int argc, char **argv)
 {
 	enum { O_SPLIT = 256, O_BATCH, O_THREADS, O_LIMIT, O_WEIGHTS, O_INIT, O_THR, O_RULE,
-	    O_DATA, O_VAL, O_SUBSET, O_SSEED, O_MEAN, O_STD, O_NOCONF, O_EXO, O_WEXO };
+	    O_DATA, O_VAL, O_SUBSET, O_SSEED, O_MEAN, O_STD, O_NOCONF, O_EXO, O_WEXO,
+	    O_SKIPBAD };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "split", required_argument, NULL, O_SPLIT },
@@ -653,6 +658,7 @@ main(int argc, char **argv)
 		{ "thresholds", required_argument, NULL, O_THR },
 		{ "rule", required_argument, NULL, O_RULE },
 		{ "data", required_argument, NULL, O_DATA },
+		{ "skip-bad", no_argument, NULL, O_SKIPBAD },
 		{ "val-frac", required_argument, NULL, O_VAL },
 		{ "subset", required_argument, NULL, O_SUBSET },
 		{ "split-seed", required_argument, NULL, O_SSEED },
@@ -686,6 +692,7 @@ main(int argc, char **argv)
 			break;
 		case O_RULE: op.rule = cli_choice("--rule", optarg, thr_rule_names); break;
 		case O_DATA: op.data = optarg; break;
+		case O_SKIPBAD: op.skip_bad = 1; break;
 		case O_VAL: op.val_frac = cli_double("--val-frac", optarg, 0, 0.9); break;
 		case O_SUBSET: op.subset = cli_long("--subset", optarg, 0, 1L << 31); break;
 		case O_SSEED: op.split_seed = cli_long("--split-seed", optarg, 0, 1L << 62); break;

@@ -39,8 +39,8 @@
 
 
 static const char usage_str[] =
-    "usage: eenn-train [-h] [--data dir] [--method nachos|joint|backbone] [--mu1 n]\n"
-    "                  [--mu2 n] [--mu3 n] [--epochs n] [--w1 x] [--w2 x] [--w3 x]\n"
+    "usage: eenn-train [-h] [--data dir] [--skip-bad] [--method nachos|joint|backbone]\n"
+    "                  [--mu1 n] [--mu2 n] [--mu3 n] [--epochs n] [--w1 x] [--w2 x] [--w3 x]\n"
     "                  [--no-cost] [--no-peak] [--macs-max macs] [--acc-min acc]\n"
     "                  [--support-frac x] [--freeze-backbone] [--supernet file]\n"
     "                  [--calib n] [--init ckpt] [--batch n] [--lr x] [--wd x]\n"
@@ -77,7 +77,7 @@ struct phase { int kind, epochs, group; };
 struct cfg {
 	const char *data, *out, *init, *supernet, *exo;
 	int mu[3], batch, nesterov, sched, crop, flip, threads, method, bench, freeze;
-	int calib, nocost, nopeak;
+	int calib, nocost, nopeak, skip_bad;
 	long subset, seed, split_seed;
 	double lr, wd, momentum, warmup, step_every, gamma, clip, val_frac;
 	double w[3], macs_max, acc_min, support_frac; /* macs_max, acc_min: NAN if not given */
@@ -737,10 +737,18 @@ bench_record(const struct cfg *c, const msgpack_object *m, const struct arch_net
 	trainer_free(&t);
 }
 
+/* The dataset for net: loaded at the first record, again only when an
+ * image folder must be decoded for another resolution or channel count. */
 static void
-load_data(struct train_ds *ds, const struct cfg *c)
+load_data(struct train_ds *ds, const struct cfg *c, const struct arch_net *net)
 {
-	train_load_data(ds, c->data, c->subset, c->val_frac, (uint64_t)c->split_seed);
+	struct data_opts o = { .res = net->res, .in_ch = net->in_ch, .skip_bad = c->skip_bad };
+
+	if (ds->tr.x && !train_data_stale(ds, net->res, net->in_ch))
+		return;
+	if (ds->tr.x)
+		train_free_data(ds);
+	train_load_data(ds, c->data, &o, c->subset, c->val_frac, (uint64_t)c->split_seed);
 	train_set_norm(ds, "--mean", c->mean, c->nmean, NULL, 0);
 	train_set_norm(ds, "--std", NULL, 0, c->std, c->nstd);
 }
@@ -752,10 +760,11 @@ main(int argc, char **argv)
 	    O_WARM, O_STEP, O_GAMMA, O_CLIP, O_CROP, O_NOFLIP, O_MEAN, O_STD, O_VAL,
 	    O_SUBSET, O_SPLIT, O_SEED, O_THREADS, O_METHOD, O_INIT, O_BENCH, O_MU1, O_MU2,
 	    O_MU3, O_W1, O_W2, O_W3, O_NOCOST, O_NOPEAK, O_MACS, O_ACC, O_SUPFRAC, O_FREEZE,
-	    O_SUPERNET, O_CALIB, O_EXO };
+	    O_SUPERNET, O_CALIB, O_EXO, O_SKIPBAD };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "data", required_argument, NULL, O_DATA },
+		{ "skip-bad", no_argument, NULL, O_SKIPBAD },
 		{ "method", required_argument, NULL, O_METHOD },
 		{ "mu1", required_argument, NULL, O_MU1 },
 		{ "mu2", required_argument, NULL, O_MU2 },
@@ -822,6 +831,7 @@ main(int argc, char **argv)
 			usage(stdout, 0);
 			break;
 		case O_DATA: c.data = optarg; break;
+		case O_SKIPBAD: c.skip_bad = 1; break;
 		case O_METHOD: c.method = cli_choice("--method", optarg, method_names); break;
 		case O_EPOCHS:
 		case O_MU1: c.mu[0] = cli_long(ch == O_MU1 ? "--mu1" : "--epochs", optarg, 0,
@@ -889,8 +899,6 @@ main(int argc, char **argv)
 		errx(EX_NOINPUT, "--supernet %s: cannot open", c.supernet);
 	nn_threads(c.threads);
 	memset(&ds, 0, sizeof(ds));
-	if (!c.bench)
-		load_data(&ds, &c);
 	if (c.supernet && !c.bench)
 		super_load(&sn, c.supernet);
 	rec_out_init(&o);
@@ -911,6 +919,7 @@ main(int argc, char **argv)
 			 * trainer, arch records the backbone alone. */
 			if (rc.method == M_AUTO)
 				rc.method = rec_is(m, "eenn") ? M_NACHOS : M_BACKBONE;
+			load_data(&ds, &c, &net);
 			train_record(&rc, &ds, c.supernet ? &sn : NULL, &in.r, m, &net,
 			    recno, &o);
 		}
@@ -918,7 +927,7 @@ main(int argc, char **argv)
 	rec_out_free(&o);
 	if (c.supernet && !c.bench)
 		super_free(&sn);
-	if (!c.bench)
+	if (ds.tr.x)
 		train_free_data(&ds);
 	cli_finish();
 	return 0;

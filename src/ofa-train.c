@@ -41,12 +41,13 @@
 #include "train.h"
 
 static const char usage_str[] =
-    "usage: ofa-train [-h] [--data dir] [--preset quick|paper] [--epochs n] [--batch n]\n"
-    "                 [--ps f,k,d] [--lr x] [--wd x] [--momentum x] [--warmup epochs]\n"
+    "usage: ofa-train [-h] [--data dir] [--skip-bad] [--preset quick|paper] [--epochs n]\n"
+    "                 [--batch n] [--ps f,k,d] [--lr x] [--wd x] [--momentum x]\n"
+    "                 [--warmup epochs]\n"
     "                 [--kd x] [--clip norm] [--random n] [--subset n] [--val-frac x]\n"
     "                 [--split-seed n] [--calib n] [--width w] [--resolution r]\n"
     "                 [--in-ch c] [--seed n] [--threads n] [--resume] -o supernet\n"
-    "       ofa-train [-h] --extract supernet [--data dir] [--eval] [--calib n]\n"
+    "       ofa-train [-h] --extract supernet [--data dir] [--skip-bad] [--eval] [--calib n]\n"
     "                 [--batch n] [--threads n] [-o weights] [file ...]\n";
 
 static void
@@ -61,7 +62,7 @@ static const char *const preset_names[] = { "quick", "paper", NULL };
 
 struct cfg {
 	const char *data, *out, *extract;
-	int preset, epochs, batch, random, calib, res, in_ch, threads, resume, eval;
+	int preset, epochs, batch, random, calib, res, in_ch, threads, resume, eval, skip_bad;
 	int ps[3];                   /* progressive shrinking: full, kernel, depth epochs */
 	long subset, seed, split_seed;
 	double lr, wd, momentum, warmup, kd, clip, val_frac, width;
@@ -338,6 +339,9 @@ split_cfg(struct cfg *c, struct ckpt *ck)
 	c->val_frac = rec_dbl(r, st, "val_frac", 0, 0.9);
 	c->split_seed = rec_int(r, st, "split_seed", 0, 1L << 62);
 	c->seed = rec_int(r, st, "seed", 0, 1L << 62);
+	/* An image folder is decoded at the supernet's resolution. */
+	c->res = rec_int(r, ck->arch, "resolution", 16, 1024);
+	c->in_ch = rec_int(r, ck->arch, "in_ch", 1, DATA_MAX_CH);
 }
 
 /* --resume: every setting of the run comes from its checkpoint (they must
@@ -497,7 +501,8 @@ train(struct cfg *c)
 		ckpt_open(&ck, c->out);
 		resume_cfg(c, &ck);
 	}
-	train_load_data(&ds, c->data, c->subset, c->val_frac, (uint64_t)c->split_seed);
+	train_load_data(&ds, c->data, &(struct data_opts){ .res = c->res, .in_ch = c->in_ch,
+	    .skip_bad = c->skip_bad }, c->subset, c->val_frac, (uint64_t)c->split_seed);
 	if (c->resume) {
 		super_open(&t.s, &ck);
 		if (t.s.a.classes != ds.tr.classes)
@@ -601,7 +606,8 @@ extract(struct cfg *c, int argc, char **argv)
 	super_open(&s, &ck);
 	ckpt_close(&ck);
 	memset(&ds, 0, sizeof(ds));
-	train_load_data(&ds, c->data, c->subset, c->val_frac, (uint64_t)c->split_seed);
+	train_load_data(&ds, c->data, &(struct data_opts){ .res = c->res, .in_ch = c->in_ch,
+	    .skip_bad = c->skip_bad }, c->subset, c->val_frac, (uint64_t)c->split_seed);
 	nc = train_calib_set(&cidx, &ds, c->calib, (uint64_t)c->seed + 2);
 	rec_out_init(&o);
 	rec_files_init(&in, argc, argv);
@@ -677,10 +683,11 @@ main(int argc, char **argv)
 {
 	enum { O_DATA = 256, O_PRESET, O_EPOCHS, O_PS, O_BATCH, O_LR, O_WD, O_MOM, O_WARM, O_KD, O_CLIP,
 	    O_RANDOM, O_SUBSET, O_VAL, O_SPLIT, O_CALIB, O_WIDTH, O_RES, O_INCH, O_SEED,
-	    O_THREADS, O_RESUME, O_EXTRACT, O_EVAL };
+	    O_THREADS, O_RESUME, O_EXTRACT, O_EVAL, O_SKIPBAD };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "data", required_argument, NULL, O_DATA },
+		{ "skip-bad", no_argument, NULL, O_SKIPBAD },
 		{ "preset", required_argument, NULL, O_PRESET },
 		{ "epochs", required_argument, NULL, O_EPOCHS },
 		{ "ps", required_argument, NULL, O_PS },
@@ -766,6 +773,7 @@ main(int argc, char **argv)
 			break;
 		case O_WIDTH: c.width = cli_double("--width", optarg, 0.1, 4); break;
 		case O_RES: c.res = cli_long("--resolution", optarg, 16, 1024); break;
+		case O_SKIPBAD: c.skip_bad = 1; break;
 		case O_INCH: c.in_ch = cli_long("--in-ch", optarg, 1, DATA_MAX_CH); break;
 		case O_SEED: c.seed = cli_long("--seed", optarg, 0, 1L << 62); break;
 		case O_THREADS: c.threads = cli_long("--threads", optarg, 1, 1024); break;
