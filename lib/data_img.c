@@ -533,6 +533,16 @@ struct folder {
 	char *first_bad;             /* "path: why" or NULL */
 };
 
+/* Make the directory p unless it is there; 1 when it is one we may write. */
+static int
+writable_dir(const char *p)
+{
+	struct stat st;
+
+	mkdir(p, 0777);
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode) && access(p, W_OK) == 0;
+}
+
 /* The cache's path: dir/.nachos-cache when it can be made there, else
  * $XDG_CACHE_HOME/nachos or ~/.cache/nachos (named after dir's real path
  * there); NULL when neither can be made. */
@@ -545,7 +555,7 @@ cache_path(const char *dir, int R, int grey)
 
 	if (asprintf(&base, "%s/.nachos-cache", dir) < 0)
 		err(EX_SOFTWARE, "asprintf");
-	if ((mkdir(base, 0777) == 0 || errno == EEXIST) && access(base, W_OK) == 0) {
+	if (writable_dir(base)) {
 		if (asprintf(&p, "%s/folder-r%d-%s.cache", base, R, mode) < 0)
 			err(EX_SOFTWARE, "asprintf");
 		free(base);
@@ -554,8 +564,8 @@ cache_path(const char *dir, int R, int grey)
 	free(base);
 	base = NULL;
 	if (xdg && *xdg) {
-		if (asprintf(&base, "%s/nachos", xdg) < 0)
-			err(EX_SOFTWARE, "asprintf");
+		mkdir(xdg, 0777);
+		base = join(xdg, "nachos");
 	} else if (home && *home) {
 		char *c;
 
@@ -565,8 +575,7 @@ cache_path(const char *dir, int R, int grey)
 		base = join(c, "nachos");
 		free(c);
 	}
-	if (base == NULL || (mkdir(base, 0777) != 0 && errno != EEXIST) ||
-	    access(base, W_OK) != 0) {
+	if (base == NULL || !writable_dir(base)) {
 		free(base);
 		return NULL;
 	}
