@@ -93,6 +93,9 @@ void data_norm_fit(struct data_norm *nm, const struct data_set *d,
 /* Augmentation: random crop of the padded image, pad pixels each side
  * (0 = none), and a horizontal flip with probability 1/2. */
 struct data_aug { int pad; int flip; };
+/* The trainers' pad at resolution R: an eighth of the side (CIFAR's 4 at
+ * 32), so a shift moves the same share of a larger image. */
+#define DATA_CROP_DEFAULT(R) ((R) / 8)
 
 /* Fisher-Yates shuffle of idx with rng. */
 void data_shuffle(int32_t *idx /* (n) */, long n, struct nn_rng *rng);

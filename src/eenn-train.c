@@ -263,7 +263,7 @@ run_phase(struct trainer *t, const struct phase *ph, struct phase_stats *st, lon
 	struct opt_seg *seg = cli_calloc(t->m.ntensor, sizeof(*seg));
 	struct opt_sched sc = { c->sched, c->lr, spe * ph->epochs,
 	    lround(c->warmup * spe), lround(c->step_every * spe), c->gamma };
-	struct data_aug aug = { c->crop, c->flip };
+	struct data_aug aug = { c->crop >= 0 ? c->crop : DATA_CROP_DEFAULT(t->R), c->flip };
 	struct cli_progress p;
 	struct opt_sgd o;
 	char what[64], extra[200];
@@ -811,7 +811,7 @@ main(int argc, char **argv)
 	};
 	struct cfg c = {
 		.data = "/usr/share/datasets/fashion-mnist", .mu = { 10, 5, 5 }, .batch = 128,
-		.sched = OPT_COSINE, .crop = 4, .flip = 1, .method = M_AUTO,
+		.sched = OPT_COSINE, .crop = -1, .flip = 1, .method = M_AUTO,
 		.seed = 1, .split_seed = 1, .lr = 0.05, .wd = 4e-5, .momentum = 0.9,
 		.gamma = 0.1, .val_frac = 0.1, .w = { 1, 1, 1 }, .macs_max = NAN,
 		.acc_min = NAN, .support_frac = 0.1, .calib = 1000,

@@ -395,7 +395,7 @@ run_epoch(struct trainer *t, struct cli_progress *p, const struct opt_sched *sc,
     long spe)
 {
 	const struct cfg *c = t->c;
-	struct data_aug aug = { 4, 1 };
+	struct data_aug aug = { DATA_CROP_DEFAULT(t->R), 1 };
 	struct nn_rng rng;
 	int32_t *order = cli_calloc(t->ds->ntr, sizeof(int32_t));
 	double lsum = 0, vl, va, t0 = cli_now(), gsum = 0, gmax = 0;
