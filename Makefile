@@ -7,12 +7,21 @@
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -fopenmp -Ilib -MMD -MP
-LDLIBS  += -lopenblas -llapacke -lmsgpackc -ljansson -lpng -ljpeg -lmatio -lz -lm
 PREFIX  ?= /usr/local
+# Objects, dependency files and libnachos.a; tools go to bin/, unit tests
+# to tests/unit/bin/.
+BUILD   ?= build
+
+# What the code needs whatever CFLAGS, CPPFLAGS or LDLIBS the command line
+# sets (`make CFLAGS=-O0` replaces CFLAGS, not these).
+NACHOS_CFLAGS := -std=gnu11 -fopenmp -Wall -Wextra -Ilib -MMD -MP
+NACHOS_LIBS   := -lopenblas -llapacke -lmsgpackc -ljansson -lpng -ljpeg -lmatio -lz -lm
+COMPILE = $(CC) $(NACHOS_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+LINK    = $(CC) -fopenmp $(CFLAGS) $(LDFLAGS)
 
 LIB_SRC  := $(wildcard lib/*.c)
-LIB_OBJ  := $(LIB_SRC:.c=.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIBA     := $(BUILD)/libnachos.a
 TOOLS    := $(patsubst src/%.c,bin/%,$(wildcard src/*.c))
 UNIT     := $(patsubst tests/unit/%.c,tests/unit/bin/%,$(wildcard tests/unit/test_*.c))
 MAN      := $(wildcard man/*.[1-9])
@@ -20,32 +29,60 @@ PIPES    := $(wildcard pipelines/*)
 
 # Debian packages: to build, to test, to benchmark.
 PKG_BUILD := gcc make libopenblas-dev liblapacke-dev libmsgpack-dev libjansson-dev zlib1g-dev \
+             protobuf-c-compiler libprotobuf-c-dev python3-onnx \
              libpng-dev libjpeg62-turbo-dev libmatio-dev
 PKG_CHECK := bats bats-assert bats-support mandoc parallel dataset-fashion-mnist \
              gnuplot-nox openssh-server openssh-client rsync jq
 PKG_BENCH := python3-torch python3-numpy hyperfine
+
+# ONNX export (lib/onnx_export.c): C for the onnx.proto of Debian's
+# python3-onnx, generated at build time by protoc-c.
+ONNX_PROTO ?= /usr/lib/python3/dist-packages/onnx/onnx.proto
+ONNX_GEN   := $(BUILD)/onnx
+LIB_OBJ    += $(ONNX_GEN)/onnx.pb-c.o
+NACHOS_CFLAGS += -I$(ONNX_GEN)
+NACHOS_LIBS   += -lprotobuf-c
+
+$(ONNX_GEN)/onnx.pb-c.c: $(ONNX_PROTO)
+	@mkdir -p $(ONNX_GEN)
+	protoc-c --proto_path=$(dir $(ONNX_PROTO)) --c_out=$(ONNX_GEN) $(ONNX_PROTO)
+$(ONNX_GEN)/onnx.pb-c.h: $(ONNX_GEN)/onnx.pb-c.c
+$(ONNX_GEN)/onnx.pb-c.o: $(ONNX_GEN)/onnx.pb-c.c
+	$(COMPILE) -c -o $@ $<
+$(BUILD)/lib/onnx_export.o $(BUILD)/tests/unit/test_onnx.o: $(ONNX_GEN)/onnx.pb-c.h
 
 .PHONY: all deps deps-bench check unit bats lint demo bench install clean
 .SECONDARY:
 
 all: $(TOOLS)
 
-lib/libnachos.a: $(LIB_OBJ)
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(COMPILE) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-bin/%: src/%.o lib/libnachos.a
+bin/%: $(BUILD)/src/%.o $(LIBA)
 	@mkdir -p bin
-	$(CC) $(CFLAGS) -o $@ $< lib/libnachos.a $(LDFLAGS) $(LDLIBS)
+	$(LINK) -o $@ $< $(LIBA) $(LDLIBS) $(NACHOS_LIBS)
 
-tests/unit/bin/%: tests/unit/%.o tests/unit/unit.o lib/libnachos.a
+# Benchmark programs of examples/bench/ that link the library.
+$(BUILD)/bench/%: $(BUILD)/examples/bench/%.o $(LIBA)
+	@mkdir -p $(@D)
+	$(LINK) -o $@ $< $(LIBA) $(LDLIBS) $(NACHOS_LIBS)
+
+tests/unit/bin/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/unit.o $(LIBA)
 	@mkdir -p tests/unit/bin
-	$(CC) $(CFLAGS) -o $@ $< tests/unit/unit.o lib/libnachos.a $(LDFLAGS) $(LDLIBS)
+	$(LINK) -o $@ $< $(BUILD)/tests/unit/unit.o $(LIBA) $(LDLIBS) $(NACHOS_LIBS)
 
 deps:
 	@sh tests/deps.sh $(PKG_BUILD) $(PKG_CHECK)
+	@sh tests/npm-deps.sh
 
 deps-bench:
 	@sh tests/deps.sh $(PKG_BUILD) $(PKG_BENCH)
+	@sh tests/npm-deps.sh
 
 check: deps
 	$(MAKE) all $(UNIT)
@@ -82,6 +119,6 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}; done
 
 clean:
-	rm -rf bin tests/unit/bin lib/*.o lib/*.d lib/*.a src/*.o src/*.d tests/unit/*.o tests/unit/*.d
+	rm -rf bin/[!.]* tests/unit/bin $(BUILD)
 
--include $(wildcard lib/*.d src/*.d tests/unit/*.d)
+-include $(wildcard $(BUILD)/lib/*.d $(BUILD)/src/*.d $(BUILD)/tests/unit/*.d)

@@ -202,7 +202,7 @@ main(int argc, char **argv)
 		err(EX_SOFTWARE, "malloc");
 	memset(set.slot, 0xff, cap * sizeof(*set.slot));
 	nn_rng_seed(&rng, (uint64_t)seed);
-	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	cli_stdout_buffer(1 << 16);
 	rec_out_init(&o);
 	for (i = tries = 0; i < n; tries++) {
 		if (extremes && tries < 2)

@@ -85,7 +85,7 @@ predict(const char *path, int argc, char **argv)
 	rec_in_close(&mr);
 	snprintf(key, sizeof(key), "pred_%s", sm.target);
 	x = malloc(sizeof(double) * sm.d);
-	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	cli_stdout_buffer(1 << 16);
 	rec_out_init(&o);
 	rec_files_init(&in, argc, argv);
 	while ((m = rec_files_next(&in)) != NULL) {

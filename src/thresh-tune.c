@@ -442,7 +442,7 @@ main(int argc, char **argv)
 		op.method = M_FIXED;
 	argc -= optind;
 	argv += optind;
-	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	cli_stdout_buffer(1 << 16);
 	rec_out_init(&o);
 	cli_progress_start(&p, "records", 0);
 	rec_files_init(&in, argc, argv);

@@ -10,16 +10,14 @@ cd "$(dirname "$0")/../.."
 data=${DATA:-/usr/share/datasets/fashion-mnist}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-make -s lib/libnachos.a tests/unit/bin/test_data_img
-cc -O2 -fopenmp -Ilib -o "$tmp/data_load" examples/bench/data_load.c lib/libnachos.a \
-    -lopenblas -llapacke -lmsgpackc -ljansson -lpng -ljpeg -lmatio -lz -lm
+make -s build/bench/data_load tests/unit/bin/test_data_img
 for s in train t10k; do
 	tests/unit/bin/test_data_img idx2folder "$data/$s-images-idx3-ubyte.gz" \
 	    "$data/$s-labels-idx1-ubyte.gz" "$tmp/png/$([ $s = train ] && echo train || echo test)"
 done
 echo "data: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) threads"
-echo "data: IDX (gzip)            $("$tmp/data_load" "$data" 32 1)"
+echo "data: IDX (gzip)            $(build/bench/data_load "$data" 32 1)"
 for r in 28 32; do
-	echo "data: PNG folder, first r$r $("$tmp/data_load" "$tmp/png" $r 1 2>/dev/null)"
-	echo "data: PNG folder, cache r$r $("$tmp/data_load" "$tmp/png" $r 1 2>/dev/null)"
+	echo "data: PNG folder, first r$r $(build/bench/data_load "$tmp/png" $r 1 2>/dev/null)"
+	echo "data: PNG folder, cache r$r $(build/bench/data_load "$tmp/png" $r 1 2>/dev/null)"
 done
