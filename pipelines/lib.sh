@@ -150,7 +150,8 @@ nl_supernet() {
 			else
 				nl_log "training the supernet: ofa-train $OFA_ARGS (log: logs/ofa-train.log)"
 				# shellcheck disable=SC2086
-				ofa-train $OFA_ARGS --data "$DATA" --in-ch "$IN_CH" -o supernet.ckpt \
+				ofa-train $OFA_ARGS --data "$DATA" --in-ch "$IN_CH" \
+				    --resolution "$RESOLUTION" -o supernet.ckpt \
 				    > supernet.rec.tmp 2>> logs/ofa-train.log
 			fi || nl_die 70 "ofa-train failed (exit $?), see logs/ofa-train.log"
 			mv supernet.rec.tmp supernet.rec

@@ -3,8 +3,11 @@
 # against the independent PyTorch count of examples/torch/gen_macs_ref.py
 # (tests/data/res/, 64, 128 and 160 pixels), and a whole run at 64 pixels
 # on an image folder: ofa-train, ofa-sample, eec-place, eenn-train (the
-# crop pad an eighth of the side), thresh-tune and eenn-infer.
+# crop pad an eighth of the side), thresh-tune and eenn-infer; the
+# pipelines' --resolution.
 load helper
+load idx-helper
+load pipeline-helper
 bats_require_minimum_version 1.5.0
 
 gen() { "$TOP/tests/unit/bin/test_data_img" "$@"; }
@@ -51,4 +54,22 @@ setup_file() {
 	thresh-tune r.rec > t.rec
 	eenn-infer --weights w1.ckpt --split test t.rec 2> /dev/null | rec2json > out.json
 	jq -e '.infer_n == 30 and (.infer_exit_count | add) == 30 and .infer_mismatch == 0' out.json
+}
+
+@test "pipelines: --resolution reaches the supernet and every candidate" {
+	pipeline_setup
+	run --separate-stderr nachos --resolution 8 --data d r
+	assert_failure 64
+	[[ $stderr == *"--resolution: 8 is not in 16 ... 1024"* ]]
+	ofa=(--ofa-args "--epochs 1 --subset 100 --calib 50 --batch 25 --threads 1")
+	run --separate-stderr nachos "${tiny[@]}" --resolution 24 --supernet "" "${ofa[@]}" \
+	    --n-start 2 --iterations 0 run
+	assert_success
+	rec2json run/supernet.rec | jq -e '.resolution == 24'
+	[ "$(rec2json run/archive.rec | jq -r .resolution | sort -u)" = 24 ]
+	( . run/config && [ "$RESOLUTION" = 24 ] )
+	run --separate-stderr random --resolution 20 --data d --supernet none --n-start 2 \
+	    --iterations 0 --mu 1,1,1 --subset 200 --batch 32 --threads 1 -j 1 rr
+	assert_success
+	[ "$(rec2json rr/archive.rec | jq -r .resolution | sort -u)" = 20 ]
 }
