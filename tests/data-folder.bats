@@ -219,3 +219,18 @@ setup_file() {
 	assert_failure 65
 	[[ $stderr == *"b/train_32x32.mat: no variable X"* ]]
 }
+
+@test "an image that claims too many pixels is refused before anything is allocated" {
+	gen folder f 2 10 4 png
+	ofa-sample --extremes -n 1 --width 0.25 --resolution 16 --classes 2 > a.rec
+	# a PNG signature, an IHDR of 70000 x 70000 grey pixels, CRCs right, an
+	# empty IDAT and IEND
+	perl -MCompress::Zlib -e '
+		my $ihdr = "IHDR" . pack("NNCCCCC", 70000, 70000, 8, 0, 0, 0, 0);
+		print "\x89PNG\r\n\x1a\n", pack("N", 13), $ihdr, pack("N", crc32($ihdr));
+		for my $c ("IDAT", "IEND") { print pack("N", 0), $c, pack("N", crc32($c)) }' \
+	    > f/train/dog/huge.png
+	run --separate-stderr eenn-train --method backbone --threads 1 --epochs 0 --data f a.rec
+	assert_failure 65
+	[[ $stderr == *"f/train/dog/huge.png: 70000x70000 pixels, more than 67108864"* ]]
+}

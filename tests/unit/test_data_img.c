@@ -469,6 +469,30 @@ test_jpeg(void)
 	CHECK_EQ_L(tr.y[1], 1);
 	data_free(&tr);
 	data_free(&te);
+
+	/* A large JPEG is decoded by libjpeg at 1/8 scale (256x128 -> 32x16,
+	 * the shorter side still R = 16), then its centre square cut: the
+	 * picture's outer quarters are black, its middle half white, so the
+	 * centre stays white. */
+	{
+		uint8_t *big = calloc(256 * 128 * 3, 1);
+		int y, x, ok = 1;
+
+		for (y = 0; y < 128; y++)
+			for (x = 64; x < 192; x++)
+				memset(big + ((size_t)y * 256 + x) * 3, 255, 3);
+		snprintf(p, sizeof(p), "%s/train/x/big.jpg", d);
+		write_jpeg(p, big, 256, 128, 3, 95);
+		free(big);
+		load(&tr, &te, d, 16, 3);
+		CHECK_EQ_L(tr.n, 3);
+		/* train/x: a.jpg, big.jpg (sorted: "a.jpg" < "big.jpg") */
+		for (j = 0; j < 3 * 256; j++)
+			ok &= tr.x[3 * 256 + j] >= 245;
+		CHECK(ok);
+		data_free(&tr);
+		data_free(&te);
+	}
 }
 
 /* The cache is rebuilt when a file changes (here its content, size and
