@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "nn.h"
+#include "rng.h"
 
 #define DATA_MAX_CH 16
 
@@ -96,9 +96,6 @@ struct data_aug { int pad; int flip; };
 /* The trainers' pad at resolution R: an eighth of the side (CIFAR's 4 at
  * 32), so a shift moves the same share of a larger image. */
 #define DATA_CROP_DEFAULT(R) ((R) / 8)
-
-/* Fisher-Yates shuffle of idx with rng. */
-void data_shuffle(int32_t *idx /* (n) */, long n, struct nn_rng *rng);
 
 /*
  * Make a batch of the N samples idx of d: x (C, N, R, R) normalised, the

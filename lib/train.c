@@ -13,7 +13,7 @@
 #include "train.h"
 
 void
-train_load_data(struct train_ds *ds, const char *dir, const struct data_opts *o,
+train_load_data_opts(struct train_ds *ds, const char *dir, const struct data_opts *o,
     long subset, double val_frac, uint64_t split_seed)
 {
 	long i;
@@ -29,6 +29,15 @@ train_load_data(struct train_ds *ds, const char *dir, const struct data_opts *o,
 	for (i = 0; i < ds->nte; i++)
 		ds->ite[i] = i;
 	data_norm_fit(&ds->nm, &ds->tr, ds->itr, ds->ntr);
+}
+
+void
+train_load_data(struct train_ds *ds, const char *dir, long subset, double val_frac,
+    uint64_t split_seed)
+{
+	static const struct data_opts def = DATA_OPTS_DEFAULT;
+
+	train_load_data_opts(ds, dir, &def, subset, val_frac, split_seed);
 }
 
 int
@@ -78,6 +87,30 @@ train_put_norm(struct rec_out *o, const struct train_ds *ds)
 		for (k = 0; k < ds->tr.classes; k++)
 			rec_pack_str(&o->pk, ds->tr.class_names[k]);
 	}
+}
+
+int
+train_opt(struct train_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case TRAIN_O_DATA: o->data = arg; break;
+	case TRAIN_O_BATCH: o->batch = cli_long("--batch", arg, 2, 65536); break;
+	case TRAIN_O_CALIB: o->calib = cli_long("--calib", arg, 1, 1 << 30); break;
+	case TRAIN_O_THREADS: o->threads = cli_long("--threads", arg, 1, 1024); break;
+	case TRAIN_O_SUBSET: o->subset = cli_long("--subset", arg, 0, 1L << 31); break;
+	case TRAIN_O_SEED: o->seed = cli_long("--seed", arg, 0, 1L << 62); break;
+	case TRAIN_O_SPLIT_SEED: o->split_seed = cli_long("--split-seed", arg, 0, 1L << 62); break;
+	case TRAIN_O_LR: o->lr = cli_double("--lr", arg, 0, 100); break;
+	case TRAIN_O_WD: o->wd = cli_double("--wd", arg, 0, 1); break;
+	case TRAIN_O_MOMENTUM: o->momentum = cli_double("--momentum", arg, 0, 1); break;
+	case TRAIN_O_WARMUP: o->warmup = cli_double("--warmup", arg, 0, 100000); break;
+	case TRAIN_O_CLIP: o->clip = cli_double("--clip", arg, 0, 1e9); break;
+	case TRAIN_O_VAL_FRAC: o->val_frac = cli_double("--val-frac", arg, 0, 0.9); break;
+	case TRAIN_O_SKIP_BAD: o->skip_bad = 1; break;
+	default: return 0;
+	}
+	o->given |= 1u << (c - TRAIN_O_DATA);
+	return 1;
 }
 
 const char *
@@ -198,7 +231,7 @@ train_calib_set(int32_t **idx, const struct train_ds *ds, long n, uint64_t seed)
 	*idx = cli_calloc(ds->ntr, sizeof(int32_t));
 	memcpy(*idx, ds->itr, ds->ntr * sizeof(int32_t));
 	nn_rng_seed(&r, seed);
-	data_shuffle(*idx, ds->ntr, &r);
+	rng_shuffle(*idx, ds->ntr, &r);
 	return n < ds->ntr ? n : ds->ntr;
 }
 

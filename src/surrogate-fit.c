@@ -1,6 +1,6 @@
 /*
  * surrogate-fit - fit a predictor of one archive key from the genomes
- * (SPEC 6 step 1) and write it as a model record; or, with --predict,
+ * (nachos-method(7) §6 step 1) and write it as a model record; or, with --predict,
  * annotate records with the prediction of a model record.
  */
 #include <err.h>

@@ -7,4 +7,5 @@ sh ./thresh.sh
 sh ./train.sh
 sh ./parity.sh
 sh ./infer.sh
+sh ./onnx.sh
 sh ./data.sh

@@ -4,11 +4,12 @@
  * state_dict name, the operators used, the front's normalisation and
  * padding constants; for each space, grey to RGB, crop and a single exit.
  *
- * "test_onnx dump OUT DATA N MODEL RULE EPS" instead writes what
+ * "test_onnx dump OUT DATA N MODEL RULE EPS [MEAN STD]" instead writes what
  * tests/onnx-export.bats feeds ONNX Runtime (tests/onnx/check.js): the
  * ONNX of MODEL (a checkpoint, or init:SPACE:IN_CH:SEED for random weights
  * and BN statistics at 16x16) into OUT/onnx, the first N test images of
- * DATA (eenn-train's default split and normalisation) as raw uint8 in
+ * DATA (eenn-train's default split and normalisation, or the comma lists
+ * MEAN and STD, a result record's norm_mean and norm_std) as raw uint8 in
  * OUT/images.u8, the engine's per-segment outputs at batch 1 in
  * OUT/engine.f32 (per sample, per segment: logits, conf if any, features if
  * any), its early-exit decisions under RULE and thresholds EPS (comma list)
@@ -346,9 +347,16 @@ dump(int argc, char **argv)
 	long n, j;
 	int i, k, K, C, R, rule, neps, y;
 
-	if (argc != 8)
-		errx(EX_USAGE, "usage: test_onnx dump OUT DATA N MODEL RULE EPS");
+	if (argc != 8 && argc != 10)
+		errx(EX_USAGE, "usage: test_onnx dump OUT DATA N MODEL RULE EPS [MEAN STD]");
 	train_load_data(&ds, argv[3], 0, 0.1, 1);
+	if (argc == 10) {
+		double mean[DATA_MAX_CH], std[DATA_MAX_CH];
+		int nm = cli_doubles("MEAN", argv[8], mean, DATA_MAX_CH, -10, 10);
+		int ns = cli_doubles("STD", argv[9], std, DATA_MAX_CH, 1e-6, 10);
+
+		train_set_norm(&ds, "MEAN", mean, nm, std, ns);
+	}
 	load_model(&m, argv[5]);
 	rule = cli_choice("RULE", argv[6], thr_rule_names);
 	neps = cli_doubles("EPS", argv[7], eps, EXO_MAX_EXITS - 1, 0, 1);
