@@ -693,6 +693,8 @@ cache_write(const struct data_set *ds /* (2) */, const struct folder *f, const c
 		free(tmp);
 		return;
 	}
+	/* mkstemp makes it private; others who read the data read the cache. */
+	fchmod(fd, 0644);
 	ok = write_all(fp, &h, sizeof(h));
 	for (k = 0; k < f->l[0].nclass; k++)
 		ok = ok && write_all(fp, f->l[0].class[k], strlen(f->l[0].class[k]) + 1);
