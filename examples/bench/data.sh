@@ -3,8 +3,8 @@
 # files, and the same images as a folder of PNG files (written here with
 # tests/unit/bin/test_data_img idx2folder): the first load, which decodes
 # every file and writes the cache, and a second, from the cache; at 28 (no
-# resizing) and 32 pixels (bilinear). Wall seconds, each one run, side by
-# side; the CPU model first.
+# resizing) and 32 pixels (bilinear). Wall and CPU seconds (user + system,
+# both threads), each one run, side by side; the CPU model first.
 set -e
 cd "$(dirname "$0")/../.."
 data=${DATA:-/usr/share/datasets/fashion-mnist}
