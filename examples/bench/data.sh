@@ -11,6 +11,7 @@ data=${DATA:-/usr/share/datasets/fashion-mnist}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 make -s build/bench/data_load tests/unit/bin/test_data_img
+mkdir -p "$tmp/png"
 for s in train t10k; do
 	tests/unit/bin/test_data_img idx2folder "$data/$s-images-idx3-ubyte.gz" \
 	    "$data/$s-labels-idx1-ubyte.gz" "$tmp/png/$([ $s = train ] && echo train || echo test)"
