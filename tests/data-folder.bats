@@ -53,6 +53,11 @@ setup_file() {
 	net 2 24 > b.rec
 	train --data f --epochs 0 b.rec 2>&1 >/dev/null | grep -q 'decoded to 3x24x24'
 	ls f/.nachos-cache/folder-r16-auto.cache f/.nachos-cache/folder-r24-auto.cache
+	# one run, records of two resolutions: each gets the folder at its own
+	cat a.rec b.rec a.rec | train --data f --epochs 0 > out.rec 2> err.txt
+	[ "$(grep -c 'f: 20 + 7 images 3x16x16 from the cache' err.txt)" -eq 2 ]
+	[ "$(grep -c 'f: 20 + 7 images 3x24x24 from the cache' err.txt)" -eq 1 ]
+	[ "$(rec2json < out.rec | jq -r .resolution | tr '\n' ' ')" = "16 24 16 " ]
 }
 
 @test "a folder that cannot be written caches in XDG_CACHE_HOME" {
