@@ -388,19 +388,35 @@ try_raw(struct data_set *tr, struct data_set *te, const char *dir)
 }
 
 void
-data_load(struct data_set *train, struct data_set *test, const char *dir)
+data_load_opts(struct data_set *train, struct data_set *test, const char *dir,
+    const struct data_opts *o)
 {
+	static const struct data_opts def = DATA_OPTS_DEFAULT;
+
 	if (access(dir, R_OK | X_OK) != 0)
 		err(EX_NOINPUT, "%s", dir);
 	if (!try_idx(train, test, dir) && !try_cifar(train, test, dir) &&
-	    !try_raw(train, test, dir))
-		errx(EX_NOINPUT, "%s: no dataset found (IDX, CIFAR-10/100 binary or "
-		    "train.nds/test.nds)", dir);
+	    !try_raw(train, test, dir) && !data_load_svhn(train, test, dir) &&
+	    !data_load_folder(train, test, dir, o ? o : &def))
+		errx(EX_NOINPUT, "%s: no dataset found (IDX, CIFAR-10/100 binary, SVHN "
+		    "train_32x32.mat/test_32x32.mat, train.nds/test.nds or a train/CLASS/ "
+		    "image folder)", dir);
+}
+
+void
+data_load(struct data_set *train, struct data_set *test, const char *dir)
+{
+	data_load_opts(train, test, dir, NULL);
 }
 
 void
 data_free(struct data_set *d)
 {
+	int k;
+
+	for (k = 0; d->class_names && k < d->classes; k++)
+		free(d->class_names[k]);
+	free(d->class_names);
 	free(d->x);
 	free(d->y);
 	memset(d, 0, sizeof(*d));

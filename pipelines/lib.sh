@@ -147,6 +147,7 @@ nl_opt() {
 	--supernet) nl_need "$@"; nl_set SUPERNET "$2" ;;
 	--ofa-args) nl_need "$@"; nl_set OFA_ARGS "$2" ;;
 	--classes) nl_need "$@"; nl_set CLASSES "$2" ;;
+	--resolution) nl_need "$@"; nl_set RESOLUTION "$2" ;;
 	--seed) nl_need "$@"; nl_set SEED "$2" ;;
 	--n-start) nl_need "$@"; nl_set N_START "$2" ;;
 	--iterations) nl_need "$@"; nl_set ITERATIONS "$2" ;;
@@ -199,7 +200,8 @@ nl_rundir_args() {
 # nl_check_common: the values of the settings every search has.
 nl_check_common() {
 	local k
-	for k in CLASSES SEED N_START ITERATIONS PATIENCE K POP GENS SUR_FOLDS BATCH JOBS; do
+	for k in CLASSES RESOLUTION SEED N_START ITERATIONS PATIENCE K POP GENS SUR_FOLDS BATCH \
+	    JOBS; do
 		nl_num "--$(echo "$k" | tr 'A-Z_' 'a-z-')" "${!k}" int
 	done
 	for k in SUBSET THREADS IN_CH; do [ -z "${!k}" ] || nl_num "--$(echo "$k" | tr 'A-Z_' 'a-z-')" "${!k}" int; done
@@ -209,6 +211,8 @@ nl_check_common() {
 	nl_num --mu "$MU" list
 	[ "$(echo "$MU" | tr , '\n' | wc -l)" -eq 3 ] || nl_die 64 "--mu: three epochs counts, μ1,μ2,μ3"
 	[ "$N_START" -ge 2 ] || nl_die 64 "--n-start: at least 2 (the all-min and all-max networks)"
+	[ "$RESOLUTION" -ge 16 ] && [ "$RESOLUTION" -le 1024 ] ||
+	    nl_die 64 "--resolution: $RESOLUTION is not in 16 ... 1024"
 	[ "$K" -ge 1 ] || nl_die 64 "-k: at least 1"
 	[ "$JOBS" -ge 1 ] || nl_die 64 "-j: at least 1"
 	[ -z "$SSHLOGINFILE" ] || [ -r "$SSHLOGINFILE" ] || nl_die 66 "--sshloginfile: cannot read $SSHLOGINFILE"
@@ -276,7 +280,8 @@ nl_supernet() {
 			else
 				nl_log "training the supernet: ofa-train $OFA_ARGS (log: logs/ofa-train.log)"
 				# shellcheck disable=SC2086
-				ofa-train $OFA_ARGS --data "$DATA" --in-ch "$IN_CH" -o supernet.ckpt \
+				ofa-train $OFA_ARGS --data "$DATA" --in-ch "$IN_CH" \
+				    --resolution "$RESOLUTION" -o supernet.ckpt \
 				    > supernet.rec.tmp 2>> logs/ofa-train.log
 			fi || nl_die 70 "ofa-train failed (exit $?), see logs/ofa-train.log"
 			mv supernet.rec.tmp supernet.rec

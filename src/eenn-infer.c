@@ -32,7 +32,7 @@
 static const char usage_str[] =
     "usage: eenn-infer [-hv] [--split val|test] [--batch n] [--threads n] [--limit n]\n"
     "                  [--weights ckpt] [--init-seed n] [--thresholds list] [--rule rule]\n"
-    "                  [--data dir] [--val-frac x] [--subset n] [--split-seed n]\n"
+    "                  [--data dir] [--skip-bad] [--val-frac x] [--subset n] [--split-seed n]\n"
     "                  [--mean list] [--std list] [--no-conf] [--exo file]\n"
     "                  [--write-exo file] [file ...]\n";
 
@@ -279,7 +279,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_SPLIT = 256, O_BATCH, O_THREADS, O_LIMIT, O_WEIGHTS, O_INIT, O_THR, O_RULE,
-	    O_NOCONF, O_EXO, O_WEXO };
+	    O_NOCONF, O_EXO, O_WEXO, O_SKIPBAD };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -290,6 +290,7 @@ main(int argc, char **argv)
 		{ "weights", required_argument, NULL, O_WEIGHTS },
 		{ "init-seed", required_argument, NULL, O_INIT },
 		RESULT_LONGOPTS,
+		{ "skip-bad", no_argument, NULL, O_SKIPBAD },
 		{ "no-conf", no_argument, NULL, O_NOCONF },
 		{ "exo", required_argument, NULL, O_EXO },
 		{ "write-exo", required_argument, NULL, O_WEXO },
@@ -314,6 +315,7 @@ main(int argc, char **argv)
 		case O_LIMIT: op.limit = cli_long("--limit", optarg, 1, 1L << 40); break;
 		case O_WEIGHTS: op.weights = optarg; break;
 		case O_INIT: op.init_seed = cli_long("--init-seed", optarg, 0, 1L << 62); break;
+		case O_SKIPBAD: op.ro.skip_bad = 1; break;
 		case O_NOCONF: op.noconf = 1; break;
 		case O_EXO: op.exo = optarg; break;
 		case O_WEXO: op.write_exo = optarg; break;

@@ -34,8 +34,8 @@
 #include "train.h"
 
 static const char usage_str[] =
-    "usage: eenn-train [-hv] [--data dir] [--method nachos|joint|backbone] [--mu1 n]\n"
-    "                  [--mu2 n] [--mu3 n] [--epochs n] [--w1 x] [--w2 x] [--w3 x]\n"
+    "usage: eenn-train [-hv] [--data dir] [--skip-bad] [--method nachos|joint|backbone]\n"
+    "                  [--mu1 n] [--mu2 n] [--mu3 n] [--epochs n] [--w1 x] [--w2 x] [--w3 x]\n"
     "                  [--no-cost] [--no-peak] [--macs-max macs] [--acc-min acc]\n"
     "                  [--support-frac x] [--freeze-backbone] [--supernet file]\n"
     "                  [--calib n] [--init ckpt] [--batch n] [--lr x] [--wd x]\n"
@@ -225,10 +225,19 @@ bench_record(const struct eenn_cfg *c, const msgpack_object *m, const struct arc
 	fflush(stdout);
 }
 
+/* The dataset for net: loaded at the first record, again only when an
+ * image folder must be decoded for another resolution or channel count. */
 static void
-load_data(struct train_ds *ds, const struct eenn_cfg *c)
+load_data(struct train_ds *ds, const struct eenn_cfg *c, const struct arch_net *net)
 {
-	train_load_data(ds, c->train.data, c->train.subset, c->train.val_frac,
+	struct data_opts o = { .res = net->res, .in_ch = net->in_ch,
+	    .skip_bad = c->train.skip_bad };
+
+	if (ds->tr.x && !train_data_stale(ds, net->res, net->in_ch))
+		return;
+	if (ds->tr.x)
+		train_free_data(ds);
+	train_load_data_opts(ds, c->train.data, &o, c->train.subset, c->train.val_frac,
 	    (uint64_t)c->train.split_seed);
 	train_set_norm(ds, "--mean", c->mean, c->nmean, NULL, 0);
 	train_set_norm(ds, "--std", NULL, 0, c->std, c->nstd);
@@ -349,7 +358,7 @@ main(int argc, char **argv)
 		.train = { .data = "/usr/share/datasets/fashion-mnist", .batch = 128, .seed = 1,
 		    .split_seed = 1, .lr = 0.05, .wd = 4e-5, .momentum = 0.9, .val_frac = 0.1,
 		    .calib = 1000 },
-		.mu = { 10, 5, 5 }, .sched = OPT_COSINE, .crop = 4, .flip = 1,
+		.mu = { 10, 5, 5 }, .sched = OPT_COSINE, .crop = -1, .flip = 1,
 		.method = EENN_AUTO, .gamma = 0.1, .w = { 1, 1, 1 }, .macs_max = NAN,
 		.acc_min = NAN, .support_frac = 0.1,
 	};
@@ -365,8 +374,6 @@ main(int argc, char **argv)
 	argv += n;
 	nn_threads(c.train.threads);
 	memset(&ds, 0, sizeof(ds));
-	if (!c.bench)
-		load_data(&ds, &c);
 	if (c.supernet && !c.bench)
 		super_load(&sn, c.supernet);
 	rec_out_init(&o);
@@ -387,6 +394,7 @@ main(int argc, char **argv)
 			 * trainer, arch records the backbone alone. */
 			if (rc.method == EENN_AUTO)
 				rc.method = rec_is(m, "eenn") ? EENN_NACHOS : EENN_BACKBONE;
+			load_data(&ds, &c, &net);
 			train_record(&rc, &ds, c.supernet ? &sn : NULL, &in.r, m, &net,
 			    recno, &o);
 		}
@@ -394,7 +402,7 @@ main(int argc, char **argv)
 	rec_out_free(&o);
 	if (c.supernet && !c.bench)
 		super_free(&sn);
-	if (!c.bench)
+	if (ds.tr.x)
 		train_free_data(&ds);
 	cli_finish();
 	return 0;

@@ -32,12 +32,13 @@
 #include "train.h"
 
 static const char usage_str[] =
-    "usage: ofa-train [-hv] [--data dir] [--preset quick|paper] [--epochs n] [--batch n]\n"
-    "                 [--ps f,k,d] [--lr x] [--wd x] [--momentum x] [--warmup epochs]\n"
+    "usage: ofa-train [-hv] [--data dir] [--skip-bad] [--preset quick|paper] [--epochs n]\n"
+    "                 [--batch n] [--ps f,k,d] [--lr x] [--wd x] [--momentum x]\n"
+    "                 [--warmup epochs]\n"
     "                 [--kd x] [--clip norm] [--random n] [--subset n] [--val-frac x]\n"
     "                 [--split-seed n] [--calib n] [--width w] [--resolution r]\n"
     "                 [--in-ch c] [--seed n] [--threads n] [--resume] -o supernet\n"
-    "       ofa-train [-hv] --extract supernet [--data dir] [--eval] [--calib n]\n"
+    "       ofa-train [-hv] --extract supernet [--data dir] [--skip-bad] [--eval] [--calib n]\n"
     "                 [--batch n] [--threads n] [-o weights] [file ...]\n";
 
 static void
@@ -69,8 +70,9 @@ train(struct ofa_cfg *c)
 		ckpt_open(&ck, c->out);
 		ofa_resume_cfg(c, &ck);
 	}
-	train_load_data(&ds, c->train.data, c->train.subset, c->train.val_frac,
-	    (uint64_t)c->train.split_seed);
+	train_load_data_opts(&ds, c->train.data, &(struct data_opts){ .res = c->res,
+	    .in_ch = c->in_ch, .skip_bad = c->train.skip_bad }, c->train.subset,
+	    c->train.val_frac, (uint64_t)c->train.split_seed);
 	if (c->resume) {
 		super_open(&t.s, &ck);
 		if (t.s.a.classes != ds.tr.classes)
@@ -176,8 +178,9 @@ extract(struct ofa_cfg *c, int argc, char **argv)
 	super_open(&s, &ck);
 	ckpt_close(&ck);
 	memset(&ds, 0, sizeof(ds));
-	train_load_data(&ds, c->train.data, c->train.subset, c->train.val_frac,
-	    (uint64_t)c->train.split_seed);
+	train_load_data_opts(&ds, c->train.data, &(struct data_opts){ .res = c->res,
+	    .in_ch = c->in_ch, .skip_bad = c->train.skip_bad }, c->train.subset,
+	    c->train.val_frac, (uint64_t)c->train.split_seed);
 	nc = train_calib_set(&cidx, &ds, c->train.calib, (uint64_t)c->train.seed + 2);
 	rec_out_init(&o);
 	rec_files_init(&in, argc, argv);

@@ -31,7 +31,7 @@ setup() {
 @test "-h prints the usage and exits 0" {
 	run eenn-train -h
 	assert_success
-	assert_line --index 0 --partial "usage: eenn-train [-hv] [--data dir] [--method nachos|joint|backbone]"
+	assert_line --index 0 --partial "usage: eenn-train [-hv] [--data dir] [--skip-bad] [--method nachos|joint|backbone]"
 }
 
 @test "bad options exit 64 with nothing on stdout" {
