@@ -252,6 +252,15 @@ bn_tasks(struct bn_job *j)
 	return (j->C + j->per - 1) / j->per;
 }
 
+/* beta - mu * a, rounded twice as the baseline build computes it (the clones
+ * would fuse it into one FMA): the same bits as before channels were
+ * grouped, and on every CPU. */
+static __attribute__((noinline)) float
+bn_shift(float beta, float mu, float a)
+{
+	return beta - mu * a;
+}
+
 /* for c over the channels of task t */
 #define FOR_CHANNELS(j, t, c) for (c = (t) * (j)->per; \
 	c < (j)->C && c < ((t) + 1) * (j)->per; c++)
@@ -270,7 +279,7 @@ bn_fwd_train_task(void *p, long t)
 		j->mean[c] = mu;
 		j->rstd[c] = 1 / sqrt(sq / M + j->eps);
 		a = j->rstd[c] * j->gamma[c];
-		bn_chan_fwd(j->out + c * M, j->in + c * M, M, a, j->beta[c] - (float)mu * a,
+		bn_chan_fwd(j->out + c * M, j->in + c * M, M, a, bn_shift(j->beta[c], mu, a),
 		    j->act);
 		j->run_mean[c] = (1 - j->momentum) * j->run_mean[c] + j->momentum * mu;
 		j->run_var[c] = (1 - j->momentum) * j->run_var[c] +
@@ -311,7 +320,7 @@ bn_fwd_eval_task(void *p, long t)
 		float a = j->gamma[c] / sqrtf(j->r[c] + j->eps);
 
 		bn_chan_fwd(j->out + c * j->M, j->in + c * j->M, j->M, a,
-		    j->beta[c] - j->m[c] * a, j->act);
+		    bn_shift(j->beta[c], j->m[c], a), j->act);
 	}
 }
 
