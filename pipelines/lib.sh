@@ -485,6 +485,22 @@ nl_cons() {
 	return 0
 }
 
+# nl_export BEST: the best admissible EENN (BEST, its JSON) exported as
+# float and int8 C and ONNX into export/<id>/, its figures (sizes, the exported
+# builds' test accuracy) in export.rec. A failed export is logged, not fatal:
+# the search's results stand without it.
+nl_export() {
+	local best=$1 id
+	rm -f export.rec
+	[ -n "$best" ] && jq -e '.admissible' <<< "$best" > /dev/null || return 0
+	id=$(jq -r '.id' <<< "$best")
+	nl_log "exporting the best admissible EENN $id: eenn-export (log: logs/eenn-export.log)"
+	pareto -q -f rec "${NL_CONS[@]}" archive.rec | rec2json | jq -c 'select(.knee)' | json2rec |
+	    eenn-export -o export --onnx --eval 1000000 > export.rec.tmp 2>> logs/eenn-export.log &&
+	    mv export.rec.tmp export.rec ||
+	    { rm -f export.rec.tmp; nl_log "eenn-export failed, see logs/eenn-export.log"; }
+}
+
 # nl_report TITLE: plots, report.md, and the summary on stderr. The best
 # EENN is the best trade-off (knee) of the archive's first front on the
 # validation split, admissible first; its figures are the test split's.
@@ -499,6 +515,7 @@ nl_report() {
 	    nl_log "pareto --plot failed (is gnuplot installed?), see logs/$NL_PROG.log"
 	pareto -q -f rec --split test "${NL_CONS[@]}" --plot plots/front-test.png archive.rec > /dev/null 2>> "logs/$NL_PROG.log"
 	best=$(pareto -q -f rec "${NL_CONS[@]}" archive.rec | rec2json | jq -c 'select(.knee)')
+	nl_export "$best"
 	hvtab=$(rec2json hv.rec | jq -r '"| \(.iter) | \(.hv * 10000 | round / 10000) | \(.n) | \(.n_front) |"')
 	{
 		echo "# $title: $(basename "$PWD")"
@@ -529,6 +546,29 @@ nl_report() {
 			echo "No EENN in the archive."
 		fi
 		echo
+		if [ -s export.rec ]; then
+			echo "## Deployment"
+			echo
+			echo "The best admissible EENN exported by eenn-export (test split, record's thresholds):"
+			echo
+			rec2json export.rec | jq -r '"| build | files | flash (constants) | SRAM (arena) | test accuracy | avg MACs |",
+			    "|---|---|---|---|---|---|",
+			    "| float32 C | \(.export_dir)/f32/ | \(.flash_bytes_f32) B | \(.sram_bytes_f32) B | \(.export_f32_top1 * 10000 | round / 100)% | \(.export_f32_avg_macs | round) |",
+			    "| int8 C | \(.export_dir)/int8/ | \(.flash_bytes_int8) B | \(.sram_bytes_int8) B | \(.export_int8_top1 * 10000 | round / 100)% | \(.export_int8_avg_macs | round) |",
+			    "| ONNX | \(.export_dir)/onnx/ (\(.onnx_files | length) segments) | \(.onnx_bytes) B | - | - | - |"'
+			rec2json export.rec | jq -r '"", "Build and run: `cd \(.export_dir)/int8 && cc -std=c99 -O2 *.c -lm -o eenn && ./eenn images.u8` (raw uint8 images back to back; eenn-export(1))."'
+			echo
+		fi
+		if [ -n "$best" ] && [ ! -s export.rec ]; then
+			echo "## Deployment"
+			echo
+			if jq -e '.admissible' <<< "$best" > /dev/null; then
+				echo "eenn-export failed: see logs/eenn-export.log."
+			else
+				echo "No admissible EENN: nothing exported."
+			fi
+			echo
+		fi
 		if [ -s supernet.rec ]; then
 			echo "## Supernet"
 			echo
@@ -564,6 +604,8 @@ nl_report() {
 		fi
 	} > report.md.tmp && mv report.md.tmp report.md
 	nl_log "done in $wall: report $PWD/report.md, plots $PWD/plots/front.png and front-test.png"
+	[ -s export.rec ] && rec2json export.rec | jq -r '"'"$NL_PROG"': exported to \(.export_dir): int8 C \(.flash_bytes_int8) B flash, \(.sram_bytes_int8) B SRAM, test accuracy \(.export_int8_top1 * 10000 | round / 100)% (float C \(.export_f32_top1 * 10000 | round / 100)%)"' |
+	    tee -a "logs/$NL_PROG.log" >&2
 	if [ -n "$best" ]; then
 		jq -r '"'"$NL_PROG"': best \(if .admissible then "admissible" else "(NOT admissible, closest)" end) EENN \(.id): test accuracy \(.top1_ee_test * 10000 | round / 100)%, avg MACs \(.avg_macs / 1e6 * 1000 | round / 1000)M, exits after stages \(.exit_stages | map(tostring) | join(",")), thresholds \(.thresholds | map(tostring) | join(","))"' <<< "$best" |
 		    tee -a "logs/$NL_PROG.log" >&2

@@ -161,6 +161,29 @@ setup() {
 	[[ $stderr == *"best (NOT admissible, closest) EENN"* ]]
 }
 
+@test "the best admissible EENN is exported: C that builds, ONNX, its figures in export.rec and the report" {
+	run --separate-stderr nachos "${tiny[@]}" --acc-min 0 --iterations 0 run
+	assert_success
+	cd run
+	[ -s export.rec ]
+	rec2json export.rec | jq -e '.export_int8_top1 > 0 and .flash_bytes_int8 > 0 and .sram_bytes_int8 > 0 and (.onnx_files | length) > 1' > /dev/null
+	id=$(rec2json export.rec | jq -r .id)
+	[ "$(rec2json export.rec | jq -r .export_dir)" = "export/$id" ]
+	# the one the report calls best
+	[ "$id" = "$(pareto -q -f rec --acc-min 0 --macs-max 4e6 archive.rec | rec2json | jq -r 'select(.knee) | .id')" ]
+	(cd "export/$id/int8" && cc -std=c99 -O2 ./*.c -lm -o eenn)
+	grep -q '^## Deployment' report.md
+	grep -q "^| int8 C | export/$id/int8/ | [0-9]* B | [0-9]* B | [0-9.]*% | [0-9]* |\$" report.md
+	[[ $stderr == *"nachos: exported to export/$id: int8 C "*" B flash, "*" B SRAM, test accuracy "* ]]
+}
+
+@test "no admissible EENN: nothing exported, the report says so" {
+	run --separate-stderr nachos "${tiny[@]}" --macs-max 1 --iterations 0 run
+	assert_success
+	[ ! -e run/export.rec ] && [ ! -e run/export ]
+	grep -q '^No admissible EENN: nothing exported.$' run/report.md
+}
+
 @test "presets: quick and paper resolve to the documented settings; options override them" {
 	for p in quick paper; do
 		[ -f "$TOP/examples/$p.conf" ]
