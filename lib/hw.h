@@ -1,0 +1,74 @@
+/*
+ * hw.h - the hardware limits of a search: a flash and an SRAM budget in
+ * bytes (option values with K and M suffixes, or a board's preset), and
+ * the one rule that says whether an EENN fits them. The sizes themselves
+ * are lib/sched's (the schedule eenn-export generates); this module only
+ * compares them with the limits.
+ */
+#ifndef HW_H
+#define HW_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+/* A board: its usable flash and SRAM (sources in man 7 nachos, TARGETS). */
+struct hw_target {
+	const char *name;
+	long flash, sram;       /* bytes */
+	const char *what;       /* core and board, for messages and the man page */
+};
+extern const struct hw_target hw_targets[];   /* ends with a NULL name */
+
+/* The dtype a limit is checked at: the build that goes on the board. */
+enum hw_dtype { HW_INT8, HW_F32 };
+extern const char *const hw_dtype_names[];    /* NULL-terminated, enum order */
+
+struct hw_limits {
+	long flash_max, sram_max;       /* bytes; 0 = no limit */
+	enum hw_dtype dtype;            /* int8 unless --mem-dtype */
+	const char *target;             /* preset name, or NULL */
+	int set;                        /* HW_SET_* bits: given explicitly */
+};
+#define HW_SET_FLASH 1
+#define HW_SET_SRAM 2
+
+/* No limits, int8. */
+void hw_limits_init(struct hw_limits *l);
+/* Any limit set? */
+int hw_limited(const struct hw_limits *l);
+
+/*
+ * A byte size: a decimal number (a fraction allowed before a suffix),
+ * optionally followed by K (1024) or M (1048576), either case, optionally
+ * with B or iB after it ("320K", "320KB", "320KiB", "1.5M", "4096").
+ * K is 1024 because microcontroller datasheets count so (320 KB of SRAM is
+ * 327680 bytes). Returns 0 and the size in *out, or -1 (malformed, not a
+ * whole number of bytes, 0, or above 2^50) with the reason in why.
+ */
+int hw_parse_bytes(const char *s, long *out, const char **why);
+/* hw_parse_bytes or exit EX_USAGE naming opt and the value. */
+long hw_bytes(const char *opt, const char *s);
+
+/*
+ * The options every tool that takes limits accepts, as getopt_long
+ * entries and codes: --flash-max BYTES, --sram-max BYTES, --target NAME,
+ * --mem-dtype int8|f32. A tool puts HW_LONGOPTS in its option table and
+ * passes these codes to hw_option. A limit given explicitly wins over the
+ * target's, whatever the order.
+ */
+enum { HW_O_FLASH = 0x4800, HW_O_SRAM, HW_O_TARGET, HW_O_DTYPE };
+#define HW_LONGOPTS \
+	{ "flash-max", required_argument, NULL, HW_O_FLASH }, \
+	{ "sram-max", required_argument, NULL, HW_O_SRAM }, \
+	{ "target", required_argument, NULL, HW_O_TARGET }, \
+	{ "mem-dtype", required_argument, NULL, HW_O_DTYPE }
+#define HW_USAGE "[--flash-max BYTES] [--sram-max BYTES] [--target NAME]\n" \
+	"             [--mem-dtype int8|f32]"
+/* Handle option c (one of HW_O_*) with its argument; returns 1 if it was
+ * one of them, 0 otherwise. A bad value exits EX_USAGE. */
+int hw_option(struct hw_limits *l, int c, const char *arg);
+/* The limits as a short text ("flash <= 1048576 B, SRAM <= 327680 B at
+ * int8 (stm32f746)"), for logs and reports. */
+void hw_describe(char *buf, size_t n, const struct hw_limits *l);
+
+#endif
