@@ -29,13 +29,11 @@ const struct hw_target hw_targets[] = {
 	{ NULL, 0, 0, NULL },
 };
 
-const char *const hw_dtype_names[] = { "int8", "f32", NULL };
-
 void
 hw_limits_init(struct hw_limits *l)
 {
 	memset(l, 0, sizeof(*l));
-	l->dtype = HW_INT8;
+	l->dtype = SCHED_INT8;
 }
 
 int
@@ -148,7 +146,7 @@ hw_option(struct hw_limits *l, int c, const char *arg)
 			l->sram_max = t->sram;
 		return 1;
 	case HW_O_DTYPE:
-		l->dtype = cli_choice("--mem-dtype", arg, hw_dtype_names);
+		l->dtype = cli_choice("--mem-dtype", arg, sched_dtype_names);
 		return 1;
 	}
 	return 0;
@@ -168,6 +166,95 @@ hw_describe(char *buf, size_t n, const struct hw_limits *l)
 	if (l->sram_max > 0)
 		snprintf(s, sizeof(s), "SRAM <= %ld B", l->sram_max);
 	snprintf(buf, n, "%s%s%s at %s%s%s%s", f, *f && *s ? ", " : "", s,
-	    hw_dtype_names[l->dtype], l->target ? " (" : "", l->target ? l->target : "",
+	    sched_dtype_names[l->dtype], l->target ? " (" : "", l->target ? l->target : "",
 	    l->target ? ")" : "");
+}
+
+void
+hw_mem(struct hw_mem *m, const struct arch_net *n)
+{
+	struct sched *s = cli_calloc(1, sizeof(*s));   /* too big for a stack */
+	int d, i;
+
+	sched_build(s, n, n->a.in_ch);
+	m->nexit = s->nseg;
+	for (d = 0; d < SCHED_NDTYPE; d++) {
+		m->flash[d] = sched_const_bytes(s, d);
+		m->sram[d] = sched_arena_bytes(s, d);
+		for (i = 0; i < s->nseg; i++)
+			m->sram_to[d][i] = sched_arena_to_bytes(s, i, d);
+	}
+	free(s);
+}
+
+double
+hw_violation(const struct hw_mem *m, const struct hw_limits *l, char *why, size_t n)
+{
+	long f = m->flash[l->dtype], r = m->sram[l->dtype];
+	double v = 0;
+	size_t len = 0;
+
+	if (why && n)
+		*why = '\0';
+	if (l->flash_max > 0 && f > l->flash_max) {
+		v += (double)f / l->flash_max - 1;
+		if (why && len < n)
+			len += snprintf(why + len, n - len, "flash %ld B > %ld B", f, l->flash_max);
+	}
+	if (l->sram_max > 0 && r > l->sram_max) {
+		v += (double)r / l->sram_max - 1;
+		if (why && len < n)
+			snprintf(why + len, n - len, "%sSRAM %ld B > %ld B", len ? ", " : "", r,
+			    l->sram_max);
+	}
+	return v;
+}
+
+double
+hw_arch_violation(const struct arch *a, const struct hw_limits *l, char *why, size_t n)
+{
+	struct arch_net *net;
+	struct hw_mem m;
+
+	if (!hw_limited(l)) {
+		if (why && n)
+			*why = '\0';
+		return 0;
+	}
+	net = cli_calloc(1, sizeof(*net));
+	arch_net_build(net, a);
+	hw_mem(&m, net);
+	free(net);
+	return hw_violation(&m, l, why, n);
+}
+
+/* {"f32": v[SCHED_F32], "int8": v[SCHED_INT8]} */
+static void
+put_per_dtype(struct rec_out *o, const char *key, const long *v)
+{
+	int d;
+
+	rec_key(o, key);
+	msgpack_pack_map(&o->pk, SCHED_NDTYPE);
+	for (d = 0; d < SCHED_NDTYPE; d++) {
+		rec_pack_str(&o->pk, sched_dtype_names[d]);
+		msgpack_pack_long(&o->pk, v[d]);
+	}
+}
+
+void
+hw_mem_put(struct rec_out *o, const struct hw_mem *m)
+{
+	int d, i;
+
+	put_per_dtype(o, "flash_bytes", m->flash);
+	put_per_dtype(o, "sram_bytes", m->sram);
+	rec_key(o, "exit_sram_bytes");
+	msgpack_pack_map(&o->pk, SCHED_NDTYPE);
+	for (d = 0; d < SCHED_NDTYPE; d++) {
+		rec_pack_str(&o->pk, sched_dtype_names[d]);
+		msgpack_pack_array(&o->pk, m->nexit);
+		for (i = 0; i < m->nexit; i++)
+			msgpack_pack_long(&o->pk, m->sram_to[d][i]);
+	}
 }

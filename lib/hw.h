@@ -11,6 +11,9 @@
 #include <getopt.h>
 #include <stddef.h>
 
+#include "arch.h"
+#include "schedule.h"
+
 /* A board: its usable flash and SRAM (sources in man 7 nachos, TARGETS). */
 struct hw_target {
 	const char *name;
@@ -19,13 +22,9 @@ struct hw_target {
 };
 extern const struct hw_target hw_targets[];   /* ends with a NULL name */
 
-/* The dtype a limit is checked at: the build that goes on the board. */
-enum hw_dtype { HW_INT8, HW_F32 };
-extern const char *const hw_dtype_names[];    /* NULL-terminated, enum order */
-
 struct hw_limits {
 	long flash_max, sram_max;       /* bytes; 0 = no limit */
-	enum hw_dtype dtype;            /* int8 unless --mem-dtype */
+	enum sched_dtype dtype;         /* the build checked: int8 unless --mem-dtype */
 	const char *target;             /* preset name, or NULL */
 	int set;                        /* HW_SET_* bits: given explicitly */
 };
@@ -70,5 +69,34 @@ int hw_option(struct hw_limits *l, int c, const char *arg);
 /* The limits as a short text ("flash <= 1048576 B, SRAM <= 327680 B at
  * int8 (stm32f746)"), for logs and reports. */
 void hw_describe(char *buf, size_t n, const struct hw_limits *l);
+
+/*
+ * The memory an EENN needs on the board, per dtype (enum sched_dtype
+ * order), as lib/schedule plans it for eenn-export: flash, the constant
+ * data (weights, biases, requantisation, tables; code comes on top);
+ * SRAM, the activation arena of the whole EENN and of its segments up to
+ * each exit (a network cut after exit i needs sram_to[i]).
+ */
+struct hw_mem {
+	int nexit;
+	long flash[SCHED_NDTYPE];
+	long sram[SCHED_NDTYPE];
+	long sram_to[SCHED_NDTYPE][ARCH_EXITS + 1];
+};
+void hw_mem(struct hw_mem *m, const struct arch_net *n);
+
+/* Put m as record keys: flash_bytes and sram_bytes ({"f32": B, "int8": B})
+ * and exit_sram_bytes ({"f32": [B per exit], "int8": [...]}). */
+void hw_mem_put(struct rec_out *o, const struct hw_mem *m);
+
+/*
+ * How far m breaks the limits at their dtype: the sum over the limits set
+ * of max(0, used / limit - 1), so 0 is a fit and flash and SRAM weigh
+ * alike (NSGA-II's constraint violation). why (may be NULL, n bytes)
+ * receives the broken limits in words, or "".
+ */
+double hw_violation(const struct hw_mem *m, const struct hw_limits *l, char *why, size_t n);
+/* hw_mem and hw_violation of arch a (its network built here). */
+double hw_arch_violation(const struct arch *a, const struct hw_limits *l, char *why, size_t n);
 
 #endif

@@ -101,6 +101,56 @@ nl_save_config() {
 	} > config.tmp && mv config.tmp config
 }
 
+# --- hardware: the width of the space and the memory limits -----------------
+# Settings NL_HW_KEYS (a pipeline appends them to NL_KEYS): WIDTH, the width
+# multiplier of the supernet and of every sampled network; FLASH_MAX,
+# SRAM_MAX, HW_TARGET and MEM_DTYPE, the limits of lib/hw (--flash-max,
+# --sram-max, --target, --mem-dtype of the tools), given to ofa-sample,
+# nsga-step, thresh-tune and pareto, so no candidate that breaks them is
+# sampled, proposed, trained or called admissible.
+NL_HW_KEYS="WIDTH FLASH_MAX SRAM_MAX HW_TARGET MEM_DTYPE"
+WIDTH=1.0 FLASH_MAX= SRAM_MAX= HW_TARGET= MEM_DTYPE=int8
+NL_HW_USAGE="[--width w] [--flash-max bytes] [--sram-max bytes] [--target board]
+              [--mem-dtype int8|f32]"
+
+# nl_hw_set OPTION VALUE: the setting of one of the options above; 1 if
+# OPTION is not one of them.
+nl_hw_set() {
+	case $1 in
+	--width) nl_set WIDTH "$2" ;;
+	--flash-max) nl_set FLASH_MAX "$2" ;;
+	--sram-max) nl_set SRAM_MAX "$2" ;;
+	--target) nl_set HW_TARGET "$2" ;;
+	--mem-dtype) nl_set MEM_DTYPE "$2" ;;
+	*) return 1 ;;
+	esac
+}
+
+# nl_hw: check the settings (the tools' own parser judges the limits, so the
+# pipeline and the tools agree; exit 64 on a bad one) and set NL_LIMITS, the
+# limit options every tool that takes them gets.
+nl_hw() {
+	local t msg
+	nl_num --width "$WIDTH" num
+	NL_LIMITS=()
+	[ -n "$FLASH_MAX" ] && NL_LIMITS+=(--flash-max "$FLASH_MAX")
+	[ -n "$SRAM_MAX" ] && NL_LIMITS+=(--sram-max "$SRAM_MAX")
+	[ -n "$HW_TARGET" ] && NL_LIMITS+=(--target "$HW_TARGET")
+	[ ${#NL_LIMITS[@]} -gt 0 ] && NL_LIMITS+=(--mem-dtype "$MEM_DTYPE")
+	t=$(command -v ofa-sample || echo "$NL_DIR/../bin/ofa-sample")
+	msg=$("$t" -n 0 --width "$WIDTH" "${NL_LIMITS[@]}" 2>&1 > /dev/null) ||
+	    nl_die 64 "${msg#ofa-sample: }"
+}
+
+# nl_hw_describe: the limits in words, for the log and the report.
+nl_hw_describe() {
+	if [ ${#NL_LIMITS[@]} -eq 0 ]; then
+		echo "no memory limits"
+	else
+		echo "${FLASH_MAX:+flash ≤ $FLASH_MAX, }${SRAM_MAX:+SRAM ≤ $SRAM_MAX, }${HW_TARGET:+target $HW_TARGET, }weights and activations at $MEM_DTYPE"
+	fi
+}
+
 # nl_num NAME VALUE KIND: check a setting (int, num, frac, list) or die 64.
 nl_num() {
 	local re
@@ -150,7 +200,7 @@ nl_supernet() {
 			else
 				nl_log "training the supernet: ofa-train $OFA_ARGS (log: logs/ofa-train.log)"
 				# shellcheck disable=SC2086
-				ofa-train $OFA_ARGS --data "$DATA" --in-ch "$IN_CH" -o supernet.ckpt \
+				ofa-train $OFA_ARGS --width "$WIDTH" --data "$DATA" --in-ch "$IN_CH" -o supernet.ckpt \
 				    > supernet.rec.tmp 2>> logs/ofa-train.log
 			fi || nl_die 70 "ofa-train failed (exit $?), see logs/ofa-train.log"
 			mv supernet.rec.tmp supernet.rec
@@ -351,6 +401,7 @@ nl_cons() {
 	NL_CONS=()
 	[ -n "${ACC_MIN-}" ] && NL_CONS+=(--acc-min "$ACC_MIN")
 	[ -n "${MACS_MAX-}" ] && NL_CONS+=(--macs-max "$MACS_MAX")
+	NL_CONS+=("${NL_LIMITS[@]}")
 	return 0
 }
 

@@ -12,6 +12,7 @@
 
 #include "arch.h"
 #include "cli.h"
+#include "hw.h"
 #include "nachos.h"
 
 static const char usage_str[] = "usage: mac-count [-hl] [-f table|rec] [file ...]\n";
@@ -35,7 +36,8 @@ shape(char *buf, size_t n, int c, int h, int w)
 
 static void
 print_table(FILE *fp, long recno, const msgpack_object *m, const struct arch_net *n,
-    const struct arch_layer *l, int nl, int eenn, const struct totals *t)
+    const struct arch_layer *l, int nl, int eenn, const struct totals *t,
+    const struct hw_mem *mem)
 {
 	const msgpack_object *id = rec_get(m, "id");
 	const struct arch *a = &n->a;
@@ -60,16 +62,22 @@ print_table(FILE *fp, long recno, const msgpack_object *m, const struct arch_net
 	}
 	fprintf(fp, "%-62s %12ld %10ld\n", "total backbone (macs_backbone, params)",
 	    t->macs_bb, t->params_bb);
+	fprintf(fp, "%-36s %12s %12s\n", "memory of the EENN (bytes)", "f32", "int8");
+	fprintf(fp, "%-36s %12ld %12ld\n", "flash: constant data (flash_bytes)",
+	    mem->flash[SCHED_F32], mem->flash[SCHED_INT8]);
+	fprintf(fp, "%-36s %12ld %12ld\n", "SRAM: activation arena (sram_bytes)",
+	    mem->sram[SCHED_F32], mem->sram[SCHED_INT8]);
 	if (eenn) {
 		fprintf(fp, "%-62s %12ld %10ld\n", "total exit heads (macs_heads, params_heads)",
 		    t->macs_heads, t->params_heads);
-		fprintf(fp, "%-6s %-6s %-6s %12s %12s %12s\n", "exit", "stage", "pool",
-		    "head MACs", "cost Eq.13", "spent");
+		fprintf(fp, "%-6s %-6s %-6s %12s %12s %12s %12s %12s\n", "exit", "stage", "pool",
+		    "head MACs", "cost Eq.13", "spent", "SRAM f32", "SRAM int8");
 		for (i = 0; i < n->nexit; i++) {
 			const struct arch_exit *x = &n->ex[i];
 
-			fprintf(fp, "%-6d %-6d %-6d %12ld %12ld %12ld%s\n", i + 1, x->stage,
-			    x->pool, x->head_macs, x->cost, x->spent,
+			fprintf(fp, "%-6d %-6d %-6d %12ld %12ld %12ld %12ld %12ld%s\n", i + 1,
+			    x->stage, x->pool, x->head_macs, x->cost, x->spent,
+			    mem->sram_to[SCHED_F32][i], mem->sram_to[SCHED_INT8][i],
 			    x->pool_failed ? "  (placement rule failed)" : "");
 		}
 	}
@@ -116,6 +124,7 @@ main(int argc, char **argv)
 		struct totals t = { 0, 0, 0, 0 };
 		struct arch a;
 		struct arch_net n;
+		struct hw_mem mem;
 		char type[64];
 		int nl = 0, eenn = rec_is(m, "eenn");
 
@@ -125,6 +134,7 @@ main(int argc, char **argv)
 		if ((table || layers) &&
 		    (nl = arch_net_layers(&n, l, ARCH_MAX_LAYERS)) > ARCH_MAX_LAYERS)
 			errx(EX_SOFTWARE, "more than %d layers", ARCH_MAX_LAYERS);
+		hw_mem(&mem, &n);
 		t.macs_bb = n.macs_backbone;
 		t.params_bb = n.params_backbone;
 		for (i = 0; i < n.nexit - 1; i++) {
@@ -132,7 +142,7 @@ main(int argc, char **argv)
 			t.params_heads += n.ex[i].head_params;
 		}
 		if (table) {
-			print_table(stdout, in.r.n, m, &n, l, nl, eenn, &t);
+			print_table(stdout, in.r.n, m, &n, l, nl, eenn, &t, &mem);
 			continue;
 		}
 		rec_str(&in.r, m, "type", type, sizeof(type));
@@ -143,6 +153,7 @@ main(int argc, char **argv)
 			rec_put_int(&o, "macs_heads", t.macs_heads);
 			rec_put_int(&o, "params_heads", t.params_heads);
 		}
+		hw_mem_put(&o, &mem);
 		if (layers) {
 			int cnt = 0;
 

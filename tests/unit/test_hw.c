@@ -80,7 +80,7 @@ test_targets(void)
 	CHECK(f746);
 	hw_limits_init(&l);
 	CHECK(!hw_limited(&l));
-	CHECK(l.dtype == HW_INT8);
+	CHECK(l.dtype == SCHED_INT8);
 	/* explicit flash before the target: kept; SRAM from the target */
 	CHECK(hw_option(&l, HW_O_FLASH, "512K"));
 	CHECK(hw_option(&l, HW_O_TARGET, "STM32F746"));
@@ -90,7 +90,7 @@ test_targets(void)
 	CHECK(hw_option(&l, HW_O_SRAM, "100K"));
 	CHECK_EQ_L(l.sram_max, 102400);
 	CHECK(hw_option(&l, HW_O_DTYPE, "f32"));
-	CHECK(l.dtype == HW_F32);
+	CHECK(l.dtype == SCHED_F32);
 	CHECK(!hw_option(&l, 'x', "1"));
 	hw_describe(buf, sizeof(buf), &l);
 	CHECK(strcmp(buf, "flash <= 524288 B, SRAM <= 102400 B at f32 (stm32f746)") == 0);
