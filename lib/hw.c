@@ -258,3 +258,43 @@ hw_mem_put(struct rec_out *o, const struct hw_mem *m)
 			msgpack_pack_long(&o->pk, m->sram_to[d][i]);
 	}
 }
+
+double
+hw_genome_violation(const struct arch *base, const int *g, const struct hw_limits *l)
+{
+	struct arch a = *base;
+	int bad;
+
+	if (!hw_limited(l))
+		return 0;
+	if (arch_from_genome(&a, g, &bad) < 0)
+		errx(EX_SOFTWARE, "hw_genome_violation: gene %d out of its bounds", bad);
+	return hw_arch_violation(&a, l, NULL, 0);
+}
+
+double
+hw_record_violation(const struct rec_in *r, const msgpack_object *m, const struct hw_limits *l)
+{
+	struct arch a;
+
+	if (!hw_limited(l))
+		return 0;
+	arch_read(&a, r, m);
+	return hw_arch_violation(&a, l, NULL, 0);
+}
+
+int
+hw_record_mem(struct hw_mem *mm, const struct rec_in *r, const msgpack_object *m)
+{
+	struct arch_net *net;
+	struct arch a;
+
+	if (!rec_get(m, "space"))
+		return 0;
+	arch_read(&a, r, m);
+	net = cli_calloc(1, sizeof(*net));
+	arch_net_build(net, &a);
+	hw_mem(mm, net);
+	free(net);
+	return 1;
+}

@@ -98,5 +98,15 @@ void hw_mem_put(struct rec_out *o, const struct hw_mem *m);
 double hw_violation(const struct hw_mem *m, const struct hw_limits *l, char *why, size_t n);
 /* hw_mem and hw_violation of arch a (its network built here). */
 double hw_arch_violation(const struct arch *a, const struct hw_limits *l, char *why, size_t n);
+/* The same for the arch keys of record m (any type; bad or missing arch
+ * keys fail via rec_fail). 0 without limits, reading nothing. */
+double hw_record_violation(const struct rec_in *r, const msgpack_object *m,
+    const struct hw_limits *l);
+/* hw_mem of the arch keys of record m; 0 when m has no "space" key (a
+ * record that names no network), 1 done. Bad arch keys fail via rec_fail. */
+int hw_record_mem(struct hw_mem *mm, const struct rec_in *r, const msgpack_object *m);
+/* The same for genome g of base's space and input (NSGA-II's exact
+ * constraint: computed from the genome, never predicted). */
+double hw_genome_violation(const struct arch *base, const int *g, const struct hw_limits *l);
 
 #endif

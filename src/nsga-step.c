@@ -14,6 +14,7 @@
 
 #include "arch.h"
 #include "cli.h"
+#include "hw.h"
 #include "nachos.h"
 #include "nsga.h"
 #include "pareto.h"
@@ -25,7 +26,8 @@ static const char usage_str[] =
     "                 [--acc-min ACC] [--penalty P] [--no-constraints]\n"
     "                 [--objectives nachos|aebnas] [--target-macs MACS] [--pop N]\n"
     "                 [--gens N] [--eta ETA] [-k K] [--iter N] [--seed S]\n"
-    "                 [--skip-missing] [FILE ...]\n";
+    "                 [--skip-missing] [--flash-max BYTES] [--sram-max BYTES]\n"
+    "                 [--target NAME] [--mem-dtype int8|f32] [FILE ...]\n";
 
 static void
 usage(FILE *fp, int status)
@@ -46,8 +48,10 @@ struct search {
 	double macs_max, penalty, target;
 	double err_max;         /* 1 - --acc-min; INFINITY: no accuracy constraint */
 	double alpha;           /* F_CM's alpha of the last evaluation */
+	struct hw_limits lim;   /* memory limits: an exact violation from the genome */
 	int cap;                /* scratch rows */
 	double *pe, *pm;        /* (cap) predictions */
+	double *pv;             /* (cap) memory violations (hw.h) */
 };
 
 /* The canonical genome gc of x (repaired: see arch_genome_repair). */
@@ -127,19 +131,21 @@ eval(void *ctx, double *f /* (n, 2) */, double *cv /* (n) */, const double *x /*
 		s->cap = n;
 		s->pe = realloc(s->pe, n * sizeof(*s->pe));
 		s->pm = realloc(s->pm, n * sizeof(*s->pm));
-		if (!s->pe || !s->pm)
+		s->pv = realloc(s->pv, n * sizeof(*s->pv));
+		if (!s->pe || !s->pm || !s->pv)
 			err(EX_SOFTWARE, "realloc");
 	}
 	for (i = 0; i < n; i++) {
 		canon(gc, s, x + (size_t)i * s->nv);
 		predict(&s->pe[i], &s->pm[i], s, gc);
+		s->pv[i] = hw_genome_violation(&s->base, gc, &s->lim);
 		within += s->pm[i] <= s->macs_max;
 	}
 	s->alpha = n ? (double)within / n : 0;
 	for (i = 0; i < n; i++) {
 		f[2 * i] = obj1(s, s->pe[i], s->pm[i]);
 		f[2 * i + 1] = obj2(s, s->pm[i], s->alpha);
-		cv[i] = fmax(0, s->pe[i] - s->err_max);
+		cv[i] = fmax(0, s->pe[i] - s->err_max) + s->pv[i];
 		if (!isfinite(f[2 * i]) || !isfinite(f[2 * i + 1]))
 			errx(EX_SOFTWARE, "a surrogate predicted a value that is not finite");
 	}
@@ -397,6 +403,7 @@ main(int argc, char **argv)
 		{ "iter", required_argument, NULL, O_ITER },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "skip-missing", no_argument, NULL, O_SKIP },
+		HW_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const objs[] = { "nachos", "aebnas", NULL };
@@ -416,12 +423,14 @@ main(int argc, char **argv)
 	double acc_min = -1, macs_max = -1, penalty = 10, target = -1;
 	struct cand *cand;
 	int ilo[ARCH_MAX_GENOME], ihi[ARCH_MAX_GENOME], *pick, *frontidx;
+	int rejected = 0;
 	int c, i, nocon = 0, pop = 40, gens = 20, k = 8, skip = 0, n0, nc, nadm, nf, np;
 	long iter = 1;
 	uint64_t seed = 1;
 	char extra[96];
 
 	memset(&s, 0, sizeof(s));
+	hw_limits_init(&s.lim);
 	s.obj = OBJ_NACHOS;
 	while ((c = getopt_long(argc, argv, "hk:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -474,7 +483,8 @@ main(int argc, char **argv)
 			skip = 1;
 			break;
 		default:
-			usage(stderr, EX_USAGE);
+			if (!hw_option(&s.lim, c, optarg))
+				usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;
@@ -575,6 +585,11 @@ main(int argc, char **argv)
 		canon(cd->g, &s, ns.x + (size_t)i * s.nv);
 		if (in_rows(cd->g, ar.g, ar.n, s.nv) || in_cands(cd->g, cand, nc, s.nv))
 			continue;
+		/* never a candidate that breaks a memory limit: it is not trained */
+		if (hw_genome_violation(&s.base, cd->g, &s.lim) > 0) {
+			rejected++;
+			continue;
+		}
 		predict(&cd->err, &cd->macs, &s, cd->g);
 		cd->f2 = ns.f[2 * i + 1];
 		cd->adm = ns.cv[i] <= 0 && (!s.fcm || cd->macs <= s.macs_max);
@@ -588,6 +603,13 @@ main(int argc, char **argv)
 	np = choose(pick, cand, nc, ff2, nf, k);
 	snprintf(extra, sizeof(extra), "%d new in the final population (%d admissible), %d picked",
 	    nc, nadm, np);
+	if (hw_limited(&s.lim)) {
+		char lims[160];
+
+		hw_describe(lims, sizeof(lims), &s.lim);
+		warnx("rejected %d networks of the final population that break the limits (%s)",
+		    rejected, lims);
+	}
 	cli_progress_end(&prog, extra);
 	if (np < k)
 		warnx("only %d new genomes in the final population, not %d", np, k);
@@ -625,6 +647,7 @@ main(int argc, char **argv)
 	free(ar.gi);
 	free(s.pe);
 	free(s.pm);
+	free(s.pv);
 	cli_finish();
 	return 0;
 }
