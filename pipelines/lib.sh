@@ -142,6 +142,13 @@ nl_hw() {
 	    nl_die 64 "${msg#ofa-sample: }"
 }
 
+# nl_rejected: networks the limits rejected so far, as ofa-sample and
+# nsga-step counted them in their logs.
+nl_rejected() {
+	cat logs/ofa-sample.log iter/*/nsga-step.log 2> /dev/null |
+	    sed -n 's/^[a-z-]*: rejected \([0-9]*\) .*/\1/p' | awk '{ s += $1 } END { print s + 0 }'
+}
+
 # nl_hw_describe: the limits in words, for the log and the report.
 nl_hw_describe() {
 	if [ ${#NL_LIMITS[@]} -eq 0 ]; then
@@ -425,6 +432,8 @@ nl_report() {
 		echo
 		echo "Run directory \`$PWD\`; settings in \`config\` (preset ${PRESET:-none})."
 		echo "Constraints: accuracy ≥ ${ACC_MIN:-none}, average MACs ≤ ${MACS_MAX:-none}."
+		echo "Width $WIDTH; $(nl_hw_describe)$([ ${#NL_LIMITS[@]} -eq 0 ] ||
+		    echo "; $(nl_rejected) network(s) that break them rejected before training")."
 		echo "Wall time $wall; $(nl_count archive.rec) EENNs in the archive, $(nl_count failed.rec) failed;"
 		echo "$(nl_last_iter) iteration(s) after the initial archive."
 		echo
@@ -444,6 +453,8 @@ nl_report() {
 			    "| utilisation per exit | \(.utilization // [] | map(. * 1000 | round / 1000 | tostring) | join(", ")) |",
 			    "| MACs spent per exit | \(.exit_spent | map(tostring) | join(", ")) |",
 			    "| backbone MACs | \(.macs_backbone // "-") |",
+			    "| flash (weights etc.), int8 / f32 | \(.flash_bytes.int8 // "-") / \(.flash_bytes.f32 // "-") bytes |",
+			    "| SRAM (activation arena), int8 / f32 | \(.sram_bytes.int8 // "-") / \(.sram_bytes.f32 // "-") bytes |",
 			    "| weights | \(.weights // "-") |"' <<< "$best"
 		else
 			echo "No EENN in the archive."

@@ -1,0 +1,122 @@
+#!/usr/bin/env bats
+# Hardware limits (lib/hw): flash and SRAM limits and board presets in
+# every tool that takes them, the memory figures of mac-count and
+# eec-place, and the chain at widths below 1.
+load helper
+load arch-helper
+load idx-helper
+bats_require_minimum_version 1.5.0
+
+# fits BYTES < json records: every record's int8 flash within BYTES.
+fits() { jq -e -s --argjson b "$1" 'length > 0 and all(.flash_bytes.int8 <= $b)' > /dev/null; }
+
+@test "malformed limits and unknown boards exit 64 naming the option, in every tool" {
+	for tool in ofa-sample "nsga-step --err-model x --macs-model y" pareto thresh-tune run-report; do
+		for args in "--flash-max 12Q" "--flash-max -1" "--sram-max 0" "--sram-max 1.5" \
+		    "--flash-max 1e6" "--flash-max K" "--target nosuch" "--mem-dtype int4"; do
+			run --separate-stderr $tool $args
+			[ "$status" -eq 64 ] || { echo "$tool $args: status $status"; return 1; }
+			[ -z "$output" ]
+		done
+	done
+	run --separate-stderr ofa-sample --flash-max 12Q
+	[[ $stderr == *'--flash-max: "12Q": unknown unit (bytes, K = 1024 bytes or M = 1048576 bytes)'* ]]
+	run --separate-stderr pareto --sram-max 1.5
+	[[ $stderr == *'--sram-max: "1.5": not a whole number of bytes'* ]]
+	run --separate-stderr thresh-tune --target nosuch
+	[[ $stderr == *'--target: "nosuch" is not one of stm32f412, stm32f746, stm32h743'* ]]
+	run --separate-stderr run-report --mem-dtype int4
+	[[ $stderr == *'--mem-dtype: "int4" is not one of f32, int8'* ]]
+}
+
+@test "mac-count and eec-place agree on the memory figures; int8 below f32; per exit up to the whole" {
+	ofa-sample -n 20 --seed 3 | eec-place > e.rec
+	mac-count e.rec | rec2json > m.json
+	rec2json e.rec > e.json
+	[ "$(jq -c '[.flash_bytes, .sram_bytes, .exit_sram_bytes]' m.json)" = \
+	    "$(jq -c '[.flash_bytes, .sram_bytes, .exit_sram_bytes]' e.json)" ]
+	jq -e -s 'length == 20 and all(
+	    .flash_bytes.int8 < .flash_bytes.f32 and .sram_bytes.int8 < .sram_bytes.f32 and
+	    (.exit_sram_bytes.int8 | length) == (.exit_stages | length) and
+	    .exit_sram_bytes.int8[-1] == .sram_bytes.int8 and
+	    .exit_sram_bytes.f32[-1] == .sram_bytes.f32 and
+	    (.exit_sram_bytes.int8 | . == sort))' m.json
+	# f32 constants: 4 bytes a weight, so more than 4 bytes a parameter of the
+	# backbone and heads minus the BN parameters folded away
+	jq -e -s 'all(.flash_bytes.f32 > 3.9 * (.params + .params_heads))' m.json
+}
+
+@test "ofa-sample --flash-max/--target: only networks that fit, the rejections counted" {
+	run --separate-stderr sh -c 'ofa-sample -n 30 --width 0.35 --flash-max 640K | mac-count | rec2json > s.json'
+	assert_success
+	[[ $stderr =~ ofa-sample:\ rejected\ [1-9][0-9]*\ sampled\ networks\ that\ break\ the\ limits\ \(flash\ \<=\ 655360\ B\ at\ int8\) ]]
+	[ "$(wc -l < s.json)" -eq 30 ]
+	fits 655360 < s.json
+	# without the limit some of the same space would not fit
+	ofa-sample -n 30 --width 0.35 | mac-count | rec2json > u.json
+	! fits 655360 < u.json
+	# a board: flash and SRAM, at f32 too
+	ofa-sample -n 10 --width 0.35 --target stm32h743 --mem-dtype f32 2> /dev/null |
+	    mac-count | rec2json > h.json
+	jq -e -s 'length == 10 and all(.flash_bytes.f32 <= 2097152 and .sram_bytes.f32 <= 524288)' h.json
+	# --extremes keeps the all-min network, drops the all-max one
+	ofa-sample --extremes -n 3 --width 0.35 --target stm32f746 2> /dev/null | rec2json > x.json
+	[ "$(jq -c '.ks | unique' x.json | head -1)" = "[3]" ]
+	! jq -e '.ks | unique == [7]' x.json > /dev/null
+}
+
+@test "ofa-sample: a limit no network of the space meets fails at once, saying what the smallest needs" {
+	run --separate-stderr ofa-sample -n 5 --target stm32f746
+	assert_failure 64
+	[ -z "$output" ]
+	[[ $stderr == *"no network of the space at width 1 fits flash <= 1048576 B, SRAM <= 327680 B at int8 (stm32f746): even the all-min one with a single exit breaks them (flash "*" B > 1048576 B); try a smaller --width"* ]]
+}
+
+@test "nsga-step under a flash limit: every candidate fits; the rejected are counted" {
+	# an archive of results (made-up accuracy) at width 0.35 and its surrogates
+	ofa-sample -n 60 --width 0.35 --seed 2 | mac-count | rec2json |
+	    jq -c '.type = "result" | .top1_ee_val = (0.5 + .macs_backbone / 4e6) |
+		.avg_macs_val = .macs_backbone' | json2rec > a.rec
+	surrogate-fit -t top1_ee_val --error -m rbf --folds 0 -o em.rec a.rec 2> /dev/null
+	surrogate-fit -t avg_macs_val -m rbf --folds 0 -o mm.rec a.rec 2> /dev/null
+	run --separate-stderr sh -c 'nsga-step --err-model em.rec --macs-model mm.rec --macs-max 2e6 \
+	    --flash-max 600K --pop 20 --gens 5 -k 4 a.rec > c.rec'
+	assert_success
+	[[ $stderr =~ nsga-step:\ rejected\ [0-9]+\ networks\ of\ the\ final\ population\ that\ break\ the\ limits ]]
+	mac-count c.rec | rec2json > c.json
+	[ "$(wc -l < c.json)" -ge 1 ]
+	fits 614400 < c.json
+	# the same search without the limit proposes networks above it
+	nsga-step --err-model em.rec --macs-model mm.rec --macs-max 2e6 --pop 20 --gens 5 -k 4 \
+	    a.rec 2> /dev/null | mac-count | rec2json > u.json
+	! fits 614400 < u.json
+}
+
+@test "pareto: a network over a limit is not admissible, whatever its accuracy" {
+	# two results: the all-min network (small) and the all-max (large), both accurate
+	{ arch_json 3 3 2 1 10 0.5; arch_json 7 6 4 1 10 0.5; } | json2rec | mac-count | rec2json |
+	    jq -c '.type = "result" | .id = "r\(input_line_number)" | .top1_ee_val = 0.9 |
+		.avg_macs_val = .macs_backbone / 2' | json2rec > r.rec
+	pareto -a -f rec r.rec | rec2json | jq -c '[.id, .admissible]' > free.txt
+	[ "$(sort free.txt | tr -d '\n')" = '["r1",true]["r2",true]' ]
+	small=$(rec2json r.rec | jq -s '.[0].flash_bytes.int8')
+	pareto -a -f rec --flash-max "$small" r.rec | rec2json | jq -c '[.id, .admissible, .violation > 0]' |
+	    sort > lim.txt
+	[ "$(tr -d '\n' < lim.txt)" = '["r1",true,false]["r2",false,true]' ]
+}
+
+@test "thresh-tune: feasible only when the network fits; mem_violation" {
+	[ -x "$TOP/tests/unit/bin/test_exo" ] || make -s -C "$TOP" tests/unit/bin/test_exo >&2
+	# exit outputs of a made-up 5-exit EENN whose record is the all-min arch
+	exo_gen x.exo 50 5 10 1 | rec2json > r.json
+	g=$(jq -c .genome r.json)
+	jq -c --argjson g "$g" '. + {space: "nachos", width: 0.5, resolution: 32, in_ch: 1,
+	    classes: 10}' r.json > rr.json
+	json2rec < rr.json > r.rec
+	thresh-tune --acc-min 0 --macs-max 1e12 r.rec 2> /dev/null | rec2json > free.json
+	jq -e '.feasible == true and .mem_violation == null' free.json
+	thresh-tune --acc-min 0 --macs-max 1e12 --flash-max 1K r.rec 2> /dev/null | rec2json > lim.json
+	jq -e '.feasible == false and .mem_violation > 0' lim.json
+	thresh-tune --acc-min 0 --macs-max 1e12 --flash-max 100M r.rec 2> /dev/null | rec2json > ok.json
+	jq -e '.feasible == true and .mem_violation == 0' ok.json
+}
