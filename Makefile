@@ -7,12 +7,21 @@
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=gnu11 -Wall -Wextra -fopenmp -Ilib -MMD -MP
-LDLIBS  += -lopenblas -llapacke -lmsgpackc -ljansson -lz -lm
 PREFIX  ?= /usr/local
+# Objects, dependency files and libnachos.a; tools go to bin/, unit tests
+# to tests/unit/bin/.
+BUILD   ?= build
+
+# What the code needs whatever CFLAGS, CPPFLAGS or LDLIBS the command line
+# sets (`make CFLAGS=-O0` replaces CFLAGS, not these).
+NACHOS_CFLAGS := -std=gnu11 -fopenmp -Wall -Wextra -Ilib -MMD -MP
+NACHOS_LIBS   := -lopenblas -llapacke -lmsgpackc -ljansson -lz -lm
+COMPILE = $(CC) $(NACHOS_CFLAGS) $(CPPFLAGS) $(CFLAGS)
+LINK    = $(CC) -fopenmp $(CFLAGS) $(LDFLAGS)
 
 LIB_SRC  := $(wildcard lib/*.c)
-LIB_OBJ  := $(LIB_SRC:.c=.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+LIBA     := $(BUILD)/libnachos.a
 TOOLS    := $(patsubst src/%.c,bin/%,$(wildcard src/*.c))
 UNIT     := $(patsubst tests/unit/%.c,tests/unit/bin/%,$(wildcard tests/unit/test_*.c))
 MAN      := $(wildcard man/*.[1-9])
@@ -29,16 +38,20 @@ PKG_BENCH := python3-torch python3-numpy hyperfine
 
 all: $(TOOLS)
 
-lib/libnachos.a: $(LIB_OBJ)
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(COMPILE) -c -o $@ $<
+
+$(LIBA): $(LIB_OBJ)
 	$(AR) rcs $@ $^
 
-bin/%: src/%.o lib/libnachos.a
+bin/%: $(BUILD)/src/%.o $(LIBA)
 	@mkdir -p bin
-	$(CC) $(CFLAGS) -o $@ $< lib/libnachos.a $(LDFLAGS) $(LDLIBS)
+	$(LINK) -o $@ $< $(LIBA) $(LDLIBS) $(NACHOS_LIBS)
 
-tests/unit/bin/%: tests/unit/%.o tests/unit/unit.o lib/libnachos.a
+tests/unit/bin/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/unit.o $(LIBA)
 	@mkdir -p tests/unit/bin
-	$(CC) $(CFLAGS) -o $@ $< tests/unit/unit.o lib/libnachos.a $(LDFLAGS) $(LDLIBS)
+	$(LINK) -o $@ $< $(BUILD)/tests/unit/unit.o $(LIBA) $(LDLIBS) $(NACHOS_LIBS)
 
 deps:
 	@sh tests/deps.sh $(PKG_BUILD) $(PKG_CHECK)
@@ -81,6 +94,6 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}; done
 
 clean:
-	rm -rf bin tests/unit/bin lib/*.o lib/*.d lib/*.a src/*.o src/*.d tests/unit/*.o tests/unit/*.d
+	rm -rf bin/[!.]* tests/unit/bin $(BUILD)
 
--include $(wildcard lib/*.d src/*.d tests/unit/*.d)
+-include $(wildcard $(BUILD)/lib/*.d $(BUILD)/src/*.d $(BUILD)/tests/unit/*.d)

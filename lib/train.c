@@ -67,6 +67,23 @@ train_put_norm(struct rec_out *o, const struct train_ds *ds)
 	rec_put_dbls(o, "norm_std", std, ds->nm.c);
 }
 
+const char *
+train_fits(char *why, size_t len, const struct train_ds *ds, const char *dir, int in_ch,
+    int classes)
+{
+	if (classes != ds->tr.classes) {
+		snprintf(why, len, "%d, but the dataset in %s has %d classes", classes, dir,
+		    ds->tr.classes);
+		return "classes";
+	}
+	if (in_ch != ds->tr.c && !(ds->tr.c == 1 && in_ch == 3)) {
+		snprintf(why, len, "%d, but the dataset in %s has %d channels", in_ch, dir,
+		    ds->tr.c);
+		return "in_ch";
+	}
+	return NULL;
+}
+
 int
 train_argmax(const float *r, int K)
 {

@@ -37,6 +37,12 @@ void train_set_norm(struct train_ds *ds, const char *opt, const double *mean, in
  * eenn-infer can use the very same. */
 void train_put_norm(struct rec_out *o, const struct train_ds *ds);
 
+/* Can a network of in_ch input channels and classes outputs run on the
+ * dataset (loaded from dir)? NULL if so, else the record key at fault with
+ * the reason in why. Grey images feed a 3-channel network too. */
+const char *train_fits(char *why, size_t len, const struct train_ds *ds, const char *dir,
+    int in_ch, int classes);
+
 /* Index of the largest of r[0..K-1], the first on ties. */
 int train_argmax(const float *r /* (K) */, int K);
 

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "data.h"
 #include "exo.h"
+#include "infer.h"
 #include "model.h"
 #include "nachos.h"
 #include "nn.h"
@@ -63,15 +64,6 @@ struct dset {
 	int loaded;
 	struct train_ds ds;           /* the trainer's split; ds.nm is set per record */
 	struct data_norm fit;         /* the normalisation fitted on its train part */
-};
-
-/* One split to run: samples idx of d. */
-struct split {
-	const char *name;
-	const struct data_set *d;
-	const int32_t *idx;
-	long n;
-	const struct data_norm *nm;   /* the trainer's normalisation */
 };
 
 static void
@@ -139,7 +131,8 @@ load_data(struct dset *s, const struct opts *op, const struct rec_in *r,
     const msgpack_object *m, const struct arch_net *net)
 {
 	static const char *const nkeys[] = { "n_train", "n_val", "n_test" };
-	char dir[4096];
+	char dir[4096], why[4200];
+	const char *key;
 	long subset = opt_or_int(op->subset, r, m, "subset", 0, 1L << 31, 0);
 	long seed = opt_or_int(op->split_seed, r, m, "split_seed", 0, 1L << 62, DEF_SPLIT_SEED);
 	double vf = !isnan(op->val_frac) ? op->val_frac :
@@ -154,12 +147,8 @@ load_data(struct dset *s, const struct opts *op, const struct rec_in *r,
 		snprintf(dir, sizeof(dir), "%s", DEF_DATA);
 	dset_load(s, dir, subset, seed, vf);
 	set_norm(s, op, r, m);
-	if (net->classes != s->ds.tr.classes)
-		rec_fail(r, "classes", "%d, but the dataset in %s has %d classes", net->classes,
-		    dir, s->ds.tr.classes);
-	if (net->in_ch != s->ds.tr.c && !(s->ds.tr.c == 1 && net->in_ch == 3))
-		rec_fail(r, "in_ch", "%d, but the dataset in %s has %d channels", net->in_ch,
-		    dir, s->ds.tr.c);
+	if ((key = train_fits(why, sizeof(why), &s->ds, dir, net->in_ch, net->classes)))
+		rec_fail(r, key, "%s", why);
 	for (k = 0; k < 3; k++) {
 		long have = k == 0 ? s->ds.ntr : k == 1 ? s->ds.nva : s->ds.nte;
 
@@ -171,7 +160,7 @@ load_data(struct dset *s, const struct opts *op, const struct rec_in *r,
 }
 
 static void
-get_split(struct split *sp, const struct dset *s, int which)
+get_split(struct infer_split *sp, const struct dset *s, int which)
 {
 	sp->name = split_names[which];
 	sp->d = which ? &s->ds.te : &s->ds.tr;
@@ -260,7 +249,7 @@ get_eps(double *eps, const struct opts *op, const struct rec_in *r,
 /* The exit outputs to check against must be of this EENN and split. */
 static void
 check_exo(const struct rec_in *r, const struct exo *e, const char *path,
-    const struct arch_net *net, const struct split *sp)
+    const struct arch_net *net, const struct infer_split *sp)
 {
 	int g[ARCH_MAX_GENOME], n = arch_genome_len(net->a.space), i;
 	long j;
@@ -287,191 +276,23 @@ check_exo(const struct rec_in *r, const struct exo *e, const char *path,
 			    sp->d->y[sp->idx[j]]);
 }
 
-static int
-cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted v (n >= 1). */
-static double
-pct(const double *v, long n, double p)
-{
-	long k = (long)ceil(p / 100 * n);
-
-	return v[k < 1 ? 0 : k > n ? n - 1 : k - 1];
-}
-
-struct infer_res {
-	long n, correct, count[MODEL_MAX_EXITS], mismatch;
-	long exit_macs[MODEL_MAX_EXITS];  /* engine's per-sample count, -1: none left */
-	double macs_run;                  /* over every sample */
-	double secs;                      /* inference only */
-	double lat_mean, lat_p50, lat_p99;
-};
-
-/*
- * The early-exit run: batches of up to mdl->max_batch samples; at each exit
- * every sample still in the batch gets its scores (exo_fill_exit, so they
- * equal the stored exit outputs' bit for bit at the same batch) and leaves
- * when the rule fires; the rest are compacted (model_step_keep) and go on
- * to the next exit. chk (or NULL): exit outputs to compare with sample by
- * sample.
- */
-static void
-infer(struct infer_res *res, struct model *mdl, const struct split *sp, long n, int conf,
-    enum thr_rule rule, const double *eps, const struct exo *chk, long recno)
-{
-	int B = mdl->nexit, K = mdl->net.classes, C = mdl->net.in_ch, R = mdl->net.res;
-	int bs = mdl->max_batch, *y = cli_calloc(bs, sizeof(int));
-	int *live = cli_calloc(bs, sizeof(int)), *keep = cli_calloc(bs, sizeof(int));
-	float *x = cli_calloc((size_t)C * bs * R * R, sizeof(float));
-	double *lat = bs == 1 ? cli_calloc(n, sizeof(double)) : NULL;
-	struct cli_progress p;
-	struct exo e;
-	char what[64], extra[128];
-	long done;
-	int i;
-
-	memset(res, 0, sizeof(*res));
-	res->n = n;
-	for (i = 0; i < B; i++)
-		res->exit_macs[i] = -1;
-	exo_alloc(&e, sp->name, bs, B, K);
-	snprintf(what, sizeof(what), "record %ld %s", recno, sp->name);
-	cli_progress_start(&p, what, n);
-	for (done = 0; done < n; done += bs) {
-		int N = n - done < bs ? (int)(n - done) : bs, nlive = N, k;
-		double t0;
-
-		data_batch(x, y, sp->d, sp->idx + done, N, C, R, sp->nm, NULL, NULL);
-		t0 = cli_now();
-		model_step_begin(mdl, x, N);
-		for (k = 0; k < N; k++)
-			live[k] = k;
-		for (i = 0; i < B && nlive; i++) {
-			const float *lg = model_step_exit(mdl, i);
-			int nk = 0, no = mdl->nout[i];
-
-			for (k = 0; k < nlive; k++) {
-				const float *row = lg + (long)k * no;
-				int j = live[k];
-
-				exo_fill_exit(&e, j, i, row, conf && no > K ? row + K : NULL);
-				if (i < B - 1 && !thr_fires(eps[i], thr_score(&e, rule, i, j))) {
-					keep[nk] = k;
-					live[nk++] = j;
-					continue;
-				}
-				res->count[i]++;
-				res->correct += e.pred[(long)i * e.n + j] == y[j];
-				res->exit_macs[i] = mdl->step_macs;
-				if (chk) {
-					long s = done + j;
-					int ci = thr_exit(chk, rule, eps, s);
-
-					if (ci != i || chk->pred[(long)ci * chk->n + s] !=
-					    e.pred[(long)i * e.n + j])
-						res->mismatch++;
-				}
-			}
-			if (nk && nk < nlive)
-				model_step_keep(mdl, keep, nk);
-			nlive = nk;
-		}
-		res->macs_run += mdl->macs_run;
-		t0 = cli_now() - t0;
-		res->secs += t0;
-		if (lat)
-			lat[done] = t0;
-		snprintf(extra, sizeof(extra), "top1 %.4f", (double)res->correct /
-		    (done + N));
-		cli_progress(&p, done + N, extra);
-	}
-	snprintf(extra, sizeof(extra), "top1 %.4f, %.0f MACs/sample, %.0f samples/s",
-	    (double)res->correct / n, res->macs_run / n, n / res->secs);
-	cli_progress_end(&p, extra);
-	if (lat) {
-		for (done = 0; done < n; done++)
-			res->lat_mean += lat[done] / n;
-		qsort(lat, n, sizeof(double), cmp_dbl);
-		res->lat_p50 = pct(lat, n, 50);
-		res->lat_p99 = pct(lat, n, 99);
-	}
-	exo_free(&e);
-	free(lat), free(x), free(y), free(live), free(keep);
-}
-
-/* Every exit on every sample of sp into e (header filled by the caller). */
-static void
-run_all(struct exo *e, struct model *mdl, const struct split *sp, int conf, long recno)
-{
-	int B = mdl->nexit, K = mdl->net.classes, C = mdl->net.in_ch, R = mdl->net.res;
-	int bs = mdl->max_batch, *y = cli_calloc(bs, sizeof(int)), i, k;
-	float *x = cli_calloc((size_t)C * bs * R * R, sizeof(float));
-	struct cli_progress p;
-	char what[64];
-	long done;
-
-	snprintf(what, sizeof(what), "record %ld exo %s", recno, sp->name);
-	cli_progress_start(&p, what, sp->n);
-	for (done = 0; done < sp->n; done += bs) {
-		int N = sp->n - done < bs ? (int)(sp->n - done) : bs;
-
-		data_batch(x, y, sp->d, sp->idx + done, N, C, R, sp->nm, NULL, NULL);
-		model_forward(mdl, x, N, 0);
-		for (k = 0; k < N; k++) {
-			e->label[done + k] = y[k];
-			for (i = 0; i < B; i++) {
-				const float *row = mdl->logits[i] + (long)k * mdl->nout[i];
-
-				exo_fill_exit(e, done + k, i, row,
-				    conf && mdl->nout[i] > K ? row + K : NULL);
-			}
-		}
-		cli_progress(&p, done + N, NULL);
-	}
-	cli_progress_end(&p, NULL);
-	free(x), free(y);
-}
-
-/* -o style path: %d is the record's number; without, one record only. */
-static char *
-numbered(const char *opt, const char *tmpl, long recno)
-{
-	const char *d = strstr(tmpl, "%d");
-	char *p;
-	int n;
-
-	if (d == NULL && recno > 1)
-		errx(EX_USAGE, "%s: %s: several input records need %%d in the path", opt, tmpl);
-	n = d ? asprintf(&p, "%.*s%ld%s", (int)(d - tmpl), tmpl, recno, d + 2) :
-	    asprintf(&p, "%s", tmpl);
-	if (n < 0)
-		err(EX_SOFTWARE, "asprintf");
-	return p;
-}
-
 static void
 write_exo(struct rec_out *o, struct model *mdl, const struct dset *s, int conf,
     const struct rec_in *r, const msgpack_object *m, const char *wpath, long recno,
     const char *tmpl)
 {
 	struct exo e[2];
-	struct split sp;
-	char *path = numbered("--write-exo", tmpl, recno);
-	int w, i;
+	struct infer_split sp;
+	char *path = train_weights_path("--write-exo", tmpl, recno);
+	char what[64];
+	int w;
 
 	if (s->ds.nva == 0)
 		rec_fail(r, "val_frac", "--write-exo needs a validation split (the split "
 		    "here has none)");
 	for (w = 0; w < 2; w++) {
 		get_split(&sp, s, w);
-		exo_alloc(&e[w], sp.name, sp.n, mdl->nexit, mdl->net.classes);
-		e[w].ngenome = arch_genome_len(mdl->net.a.space);
-		arch_to_genome(&mdl->net.a, e[w].genome);
+		infer_exo_init(&e[w], sp.name, sp.n, mdl);
 		if (rec_get(m, "id") && rec_get(m, "id")->type == MSGPACK_OBJECT_STR)
 			rec_str(r, m, "id", e[w].id, sizeof(e[w].id));
 		if (wpath && strlen(wpath) >= sizeof(e[w].weights))
@@ -479,12 +300,8 @@ write_exo(struct rec_out *o, struct model *mdl, const struct dset *s, int conf,
 			    "exit-outputs file", sizeof(e[w].weights) - 1);
 		if (wpath)
 			memcpy(e[w].weights, wpath, strlen(wpath) + 1);
-		for (i = 0; i < mdl->nexit; i++) {
-			e[w].spent[i] = mdl->net.ex[i].spent;
-			e[w].cost[i] = mdl->net.ex[i].cost;
-			e[w].stage[i] = mdl->net.ex[i].stage;
-		}
-		run_all(&e[w], mdl, &sp, conf, recno);
+		snprintf(what, sizeof(what), "record %ld exo %s", recno, sp.name);
+		infer_all_exits(&e[w], mdl, &sp, conf, what);
 	}
 	exo_write(path, &e[0], &e[1]);
 	rec_put_str(o, "exo", path);
@@ -505,7 +322,7 @@ write_exo(struct rec_out *o, struct model *mdl, const struct dset *s, int conf,
 
 static void
 put_infer(struct rec_out *o, const struct opts *op, const struct infer_res *x,
-    const struct split *sp, enum thr_rule rule, const double *eps, int B,
+    const struct infer_split *sp, enum thr_rule rule, const double *eps, int B,
     const char *wpath, int checked, double wall)
 {
 	double util[MODEL_MAX_EXITS];
@@ -555,12 +372,12 @@ run_record(struct rec_out *o, const struct opts *op, struct dset *s,
 	struct arch_net net;
 	struct model mdl;
 	struct ckpt ck;
-	struct split sp;
+	struct infer_split sp;
 	struct exo chk;
 	struct infer_res res;
 	enum thr_rule rule = THR_CUMULATIVE;
 	double eps[EXO_MAX_EXITS], t0 = cli_now();
-	char wbuf[4096], ebuf[4096], type[64];
+	char wbuf[4096], ebuf[4096], type[64], what[64];
 	const char *wpath = NULL, *epath = NULL;
 	long n;
 	int conf = !op->noconf && !joint(m);
@@ -621,7 +438,9 @@ run_record(struct rec_out *o, const struct opts *op, struct dset *s,
 	if (op->write_exo) {
 		write_exo(o, &mdl, s, conf, r, m, wpath, recno, op->write_exo);
 	} else {
-		infer(&res, &mdl, &sp, n, conf, rule, eps, epath ? &chk : NULL, recno);
+		snprintf(what, sizeof(what), "record %ld %s", recno, sp.name);
+		infer_early_exit(&res, &mdl, &sp, n, conf, rule, eps, epath ? &chk : NULL,
+		    what);
 		if (res.mismatch)
 			warnx("record %ld: %ld of %ld samples left at another exit or with another "
 			    "prediction than %s predicts (its outputs were computed at another "

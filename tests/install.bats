@@ -26,3 +26,14 @@ bats_require_minimum_version 1.5.0
 	assert_failure 64
 	[[ $stderr == *"--n-start: at least 2"* ]]
 }
+
+@test "make CFLAGS=... on the command line keeps the include, standard and OpenMP flags" {
+	b=$BATS_TEST_TMPDIR/build
+	# eenn-train.c includes lib/ headers: without -Ilib it does not compile.
+	make -s -C "$TOP" BUILD="$b" CFLAGS=-O0 "$b/src/eenn-train.o"
+	[ -f "$b/src/eenn-train.o" ]
+	run make -n -B -C "$TOP" BUILD="$b" CFLAGS=-O0 CPPFLAGS=-DX LDLIBS= "$b/libnachos.a" bin/mac-count
+	assert_success
+	[[ $output == *"-Ilib"*"-O0"* ]]
+	[[ $output == *"-fopenmp -O0 "*"-o bin/mac-count"*"-lopenblas"* ]]
+}
