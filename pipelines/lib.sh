@@ -138,7 +138,7 @@ nl_hw() {
 	[ -n "$HW_TARGET" ] && NL_LIMITS+=(--target "$HW_TARGET")
 	[ ${#NL_LIMITS[@]} -gt 0 ] && NL_LIMITS+=(--mem-dtype "$MEM_DTYPE")
 	t=$(command -v ofa-sample || echo "$NL_DIR/../bin/ofa-sample")
-	msg=$("$t" -n 0 --width "$WIDTH" "${NL_LIMITS[@]}" 2>&1 > /dev/null) ||
+	msg=$("$t" -n 0 --width "$WIDTH" --mem-dtype "$MEM_DTYPE" "${NL_LIMITS[@]}" 2>&1 > /dev/null) ||
 	    nl_die 64 "${msg#ofa-sample: }"
 }
 

@@ -120,3 +120,45 @@ fits() { jq -e -s --argjson b "$1" 'length > 0 and all(.flash_bytes.int8 <= $b)'
 	thresh-tune --acc-min 0 --macs-max 1e12 --flash-max 100M r.rec 2> /dev/null | rec2json > ok.json
 	jq -e '.feasible == true and .mem_violation == 0' ok.json
 }
+
+@test "pipelines: bad limits and unmeetable ones exit 64 before anything is created" {
+	load pipeline-helper
+	pipeline_setup
+	for args in "--flash-max 12Q" "--sram-max 0" "--target nosuch" "--width x" "--mem-dtype int4" \
+	    "--target stm32f746"; do
+		for p in nachos edanas; do
+			run --separate-stderr $p "${tiny[@]}" $args r
+			[ "$status" -eq 64 ] || { echo "$p $args: status $status"; return 1; }
+			[ ! -e r ] || { echo "$p $args: created r"; return 1; }
+		done
+	done
+	run --separate-stderr nachos "${tiny[@]}" --flash-max 12Q r
+	[[ $stderr == *'nachos: --flash-max: "12Q": unknown unit'* ]]
+	run --separate-stderr random "${tiny[@]}" --target stm32f746 r
+	[[ $stderr == *'random: no network of the space at width 1 fits flash <= 1048576 B, SRAM <= 327680 B at int8 (stm32f746)'* ]]
+}
+
+@test "a tiny search under a flash limit the width-1.0 space cannot meet: nothing over it trained" {
+	load pipeline-helper
+	pipeline_setup
+	run --separate-stderr nachos "${tiny[@]}" --width 0.35 --flash-max 640K run
+	assert_success
+	cd run
+	grep -q "^WIDTH='0.35'$" config
+	grep -q "^FLASH_MAX='640K'$" config
+	# every network trained (archive) and every one proposed fits
+	rec2json archive.rec > a.json
+	[ "$(wc -l < a.json)" -eq 5 ]
+	jq -e -s 'all(.width == 0.35 and .flash_bytes.int8 <= 655360 and .feasible != null)' a.json
+	for id in $(cat iter/*/ids); do
+		rec2json "cand/$id/eenn.rec" | jq -e '.flash_bytes.int8 <= 655360' > /dev/null
+	done
+	# the rejections: counted by the tools, summed in the report
+	n0=$(sed -n 's/^ofa-sample: rejected \([0-9]*\) .*/\1/p' logs/ofa-sample.log)
+	n1=$(sed -n 's/^nsga-step: rejected \([0-9]*\) .*/\1/p' iter/1/nsga-step.log)
+	[ "$n0" -gt 0 ]
+	grep -q "^Width 0.35; flash ≤ 640K, weights and activations at int8; $((n0 + n1)) network(s) that break them rejected before training.$" report.md
+	grep -q '^| flash (weights etc.), int8 / f32 | [0-9]* / [0-9]* bytes |$' report.md
+	# pareto under the same limit agrees: nothing in the archive breaks it
+	pareto -a -f rec --flash-max 640K archive.rec | rec2json | jq -e -s 'all(.violation < 1)' > /dev/null
+}
