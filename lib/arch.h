@@ -1,7 +1,7 @@
 /*
- * arch.h - the OFA MobileNetV3 search space (SPEC 1), the exits of an EENN
- * (SPEC 3, 7), genome <-> arch conversion, the arch record keys, and the
- * network description every tool shares: layer shapes, MACs (SPEC 2) and
+ * arch.h - the OFA MobileNetV3 search space (nachos-method(7) §1), the exits of an EENN
+ * (nachos-method(7) §3, §7), genome <-> arch conversion, the arch record keys, and the
+ * network description every tool shares: layer shapes, MACs (nachos-method(7) §2) and
  * exit placement (Algorithm 1).
  */
 #ifndef ARCH_H

@@ -108,13 +108,15 @@ key_str(const msgpack_object *k, char *buf, size_t n)
 	return buf;
 }
 
-/* Check one tensor entry {shape, dtype, data}; returns its element count. */
-static long
+/* Check one tensor entry {shape, dtype, data}; returns its element count.
+ * The product of the dims is taken in size_t and checked for overflow; the
+ * data's bytes (within the file: rec_next) must be exactly what it needs. */
+static size_t
 check_tensor(const struct rec_in *r, const char *name, const msgpack_object *v)
 {
 	const msgpack_object *sh, *dt, *data;
 	char k[200];
-	long n = 1;
+	size_t n = 1;
 	uint32_t i;
 
 	snprintf(k, sizeof(k), "tensors.%s", name);
@@ -131,7 +133,9 @@ check_tensor(const struct rec_in *r, const char *name, const msgpack_object *v)
 
 		if (d->type != MSGPACK_OBJECT_POSITIVE_INTEGER || d->via.u64 > (1u << 30))
 			rec_fail(r, k, "element %u is not a size", i);
-		n *= (long)d->via.u64;
+		if (d->via.u64 != 0 && n > REC_MAX_BYTES / 4 / d->via.u64)
+			rec_fail(r, k, "more elements than a record can hold");
+		n *= (size_t)d->via.u64;
 	}
 	snprintf(k, sizeof(k), "tensors.%s.dtype", name);
 	if (dt == NULL || !rec_streq(dt, "f32"))
@@ -139,8 +143,8 @@ check_tensor(const struct rec_in *r, const char *name, const msgpack_object *v)
 	snprintf(k, sizeof(k), "tensors.%s.data", name);
 	if (data == NULL || data->type != MSGPACK_OBJECT_BIN)
 		rec_fail(r, k, "missing or not binary");
-	if ((long)data->via.bin.size != n * 4)
-		rec_fail(r, k, "%u bytes, the shape needs %ld", data->via.bin.size, n * 4);
+	if (data->via.bin.size != n * 4)
+		rec_fail(r, k, "%u bytes, the shape needs %zu", data->via.bin.size, n * 4);
 	return n;
 }
 

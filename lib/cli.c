@@ -4,6 +4,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -79,9 +80,83 @@ cli_choice(const char *opt, const char *s, const char *const *names)
 	errx(EX_USAGE, "%s: \"%s\" is not one of %s", opt, s, list);
 }
 
+/* stdout's whole units not yet written (cli_stdout_buffer). */
+static struct { char *buf; size_t len, cap; } ob;
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void
+ob_flush(void)
+{
+	size_t n = ob.len;
+
+	ob.len = 0;
+	if (n && write_all(STDOUT_FILENO, ob.buf, n) < 0)
+		err(EX_IOERR, "stdout");
+}
+
+/* On an error exit the whole units gathered so far still go out, as
+ * stdio's would have. */
+static void
+ob_flush_at_exit(void)
+{
+	if (ob.len)
+		(void)write_all(STDOUT_FILENO, ob.buf, ob.len);
+	ob.len = 0;
+}
+
+void
+cli_stdout_buffer(size_t cap)
+{
+	if (ob.cap)
+		return;
+	if ((ob.buf = malloc(cap)) == NULL)
+		err(EX_SOFTWARE, "out of memory");
+	ob.cap = cap;
+	atexit(ob_flush_at_exit);
+}
+
+void
+cli_write_whole(FILE *fp, const void *p, size_t n)
+{
+	if (fp != stdout) {
+		if (fwrite(p, 1, n, fp) != n)
+			err(EX_IOERR, "write");
+		return;
+	}
+	/* Whatever stdio holds was written before this unit. */
+	if (fflush(stdout) != 0)
+		err(EX_IOERR, "stdout");
+	if (ob.cap && n <= ob.cap) {
+		if (ob.len + n > ob.cap)
+			ob_flush();
+		memcpy(ob.buf + ob.len, p, n);
+		ob.len += n;
+		return;
+	}
+	ob_flush();
+	if (write_all(STDOUT_FILENO, p, n) < 0)
+		err(EX_IOERR, "stdout");
+}
+
 void
 cli_finish(void)
 {
+	ob_flush();
 	if (fflush(stdout) != 0 || ferror(stdout))
 		err(EX_IOERR, "stdout");
 }
@@ -185,17 +260,64 @@ cli_open_in(const char *path)
 	return fp;
 }
 
+/* The temporary files not yet committed or removed: an exit through err()
+ * anywhere removes them (atexit), so no *.tmp.* is ever left behind. */
+static char *pending[16];     /* their names (each o->tmp) */
+static int npending;
+
+static void
+remove_pending(void)
+{
+	int i;
+
+	for (i = 0; i < npending; i++)
+		unlink(pending[i]);
+	npending = 0;
+}
+
+static void
+unpend(struct cli_out *o)
+{
+	int i;
+
+	for (i = 0; i < npending; i++)
+		if (pending[i] == o->tmp) {
+			pending[i] = pending[--npending];
+			return;
+		}
+}
+
 void
 cli_out_open(struct cli_out *o, const char *path)
 {
+	static int hooked;
+	struct stat st;
 	mode_t mask;
 	int fd;
 
-	if ((o->path = strdup(path)) == NULL ||
-	    asprintf(&o->tmp, "%s.tmp.XXXXXX", path) < 0)
+	memset(o, 0, sizeof(*o));
+	if ((o->path = strdup(path)) == NULL)
 		err(EX_SOFTWARE, "alloc");
+	/* A device, fifo or socket is written in place: renaming a file over
+	 * it would replace the node (as root, /dev/full itself). */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if (S_ISDIR(st.st_mode))
+			errx(EX_CANTCREAT, "%s: is a directory", path);
+		if ((o->fp = fopen(path, "wb")) == NULL)
+			err(EX_CANTCREAT, "%s", path);
+		return;
+	}
+	if (npending == (int)(sizeof(pending) / sizeof(pending[0])))
+		errx(EX_SOFTWARE, "cli_out_open: more than %d outputs open", npending);
+	if (asprintf(&o->tmp, "%s.tmp.XXXXXX", path) < 0)
+		err(EX_SOFTWARE, "alloc");
+	if (!hooked) {
+		atexit(remove_pending);
+		hooked = 1;
+	}
 	if ((fd = mkstemp(o->tmp)) < 0)
 		err(EX_CANTCREAT, "%s", o->tmp);
+	pending[npending++] = o->tmp;
 	/* mkstemp makes 0600; the finished file gets what creat(2) would give */
 	mask = umask(0);
 	umask(mask);
@@ -205,25 +327,48 @@ cli_out_open(struct cli_out *o, const char *path)
 		err(EX_CANTCREAT, "%s", o->tmp);
 }
 
+/* The rename is durable only once the directory holding it is synced. */
+static void
+sync_dir(const char *path)
+{
+	char *dir = strdup(path), *slash;
+	int fd;
+
+	if (dir == NULL)
+		err(EX_SOFTWARE, "alloc");
+	if ((slash = strrchr(dir, '/')) == NULL)
+		strcpy(dir, ".");
+	else
+		slash[slash == dir] = '\0';
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY)) < 0 || fsync(fd) != 0)
+		err(EX_IOERR, "%s", dir);
+	close(fd);
+	free(dir);
+}
+
 void
 cli_out_commit(struct cli_out *o)
 {
-	if (fflush(o->fp) != 0 || ferror(o->fp) || fsync(fileno(o->fp)) != 0) {
-		int e = errno;
-		unlink(o->tmp);
-		errno = e;
+	if (o->tmp == NULL) {
+		/* written in place (a device or fifo): nothing to rename */
+		if (fflush(o->fp) != 0 || ferror(o->fp) || fclose(o->fp) != 0)
+			err(EX_IOERR, "%s", o->path);
+		free(o->path);
+		o->fp = NULL;
+		return;
+	}
+	if (fflush(o->fp) != 0 || ferror(o->fp) || fsync(fileno(o->fp)) != 0)
 		err(EX_IOERR, "%s", o->tmp);
-	}
-	fclose(o->fp);
-	if (rename(o->tmp, o->path) != 0) {
-		int e = errno;
-		unlink(o->tmp);
-		errno = e;
+	if (fclose(o->fp) != 0)
+		err(EX_IOERR, "%s", o->tmp);
+	o->fp = NULL;
+	if (rename(o->tmp, o->path) != 0)
 		err(EX_CANTCREAT, "%s", o->path);
-	}
+	unpend(o);
+	sync_dir(o->path);
 	free(o->tmp);
 	free(o->path);
-	o->fp = NULL;
+	o->tmp = o->path = NULL;
 }
 
 void
@@ -231,8 +376,11 @@ cli_out_abort(struct cli_out *o)
 {
 	if (o->fp)
 		fclose(o->fp);
-	unlink(o->tmp);
+	if (o->tmp)
+		unlink(o->tmp);
+	unpend(o);
 	free(o->tmp);
 	free(o->path);
 	o->fp = NULL;
+	o->tmp = o->path = NULL;
 }

@@ -23,6 +23,18 @@ int cli_help_only(int argc, char **argv, const char *usage);
 /* Flush and check stdout; exits EX_IOERR on a write error. Call before exit 0. */
 void cli_finish(void);
 
+/*
+ * Whole units (records, JSON lines) to a stream. To stdout each unit goes
+ * out with write(2) whole, never split at a stdio buffer's edge, so a tool
+ * killed at any moment leaves its output ending after a whole unit; with
+ * cli_stdout_buffer (for tools that stream many records) units gather in a
+ * buffer of cap bytes written only at unit boundaries (cli_finish, or exit,
+ * writes the rest). To another stream (a cli_out temporary file) it is a
+ * checked fwrite. Exits EX_IOERR on a write error.
+ */
+void cli_write_whole(FILE *fp, const void *p, size_t n);
+void cli_stdout_buffer(size_t cap);
+
 /* Progress on stderr: a bar on a TTY, a line every few seconds otherwise. */
 struct cli_progress {
 	const char *what;  /* label shown before the figures */
@@ -46,9 +58,12 @@ double cli_now(void);
 FILE *cli_open_in(const char *path);
 
 /* Write-then-rename output: cli_out_open gives a temporary file next to
- * path; cli_out_commit flushes, fsyncs and renames it over path (exit
- * EX_IOERR on failure); cli_out_abort removes it. Nothing half-written
- * ever stands at path. */
+ * path; cli_out_commit flushes, fsyncs and renames it over path, then
+ * fsyncs the directory (exit EX_IOERR on failure); cli_out_abort removes
+ * it, and so does any exit before the commit (an atexit handler). Nothing
+ * half-written ever stands at path. A path that exists and is not a
+ * regular file (a device, a fifo) is written in place, never renamed over;
+ * a directory is refused (EX_CANTCREAT). */
 struct cli_out { FILE *fp; char *path; char *tmp; };
 void cli_out_open(struct cli_out *o, const char *path);
 void cli_out_commit(struct cli_out *o);

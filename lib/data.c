@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "nachos.h"
@@ -20,6 +21,54 @@ xmalloc(size_t n)
 
 	if (p == NULL)
 		err(EX_SOFTWARE, "malloc %zu", n);
+	return p;
+}
+
+/* A header's sizes against the file before anything is allocated: a plain
+ * file must hold the need bytes it declares; a gzip file's size says little
+ * of what it holds, so deflate's largest ratio (1032:1) bounds it. */
+static void
+check_size(gzFile g, const char *path, size_t need, const char *what)
+{
+	struct stat st;
+	double most;
+
+	if (stat(path, &st) != 0)
+		err(EX_NOINPUT, "%s", path);
+	most = gzdirect(g) ? (double)st.st_size : 1032.0 * st.st_size + 1024;
+	if ((double)need > most)
+		errx(EX_DATAERR, "%s: truncated: the header declares %s (%zu bytes), "
+		    "the file holds %s%lld", path, what, need, gzdirect(g) ? "" : "at most ",
+		    (long long)most);
+}
+
+/* Read n bytes (known to fit the file, check_size) into a new buffer that
+ * grows with what gzip actually gives, so a compressed file that lies still
+ * costs no more memory than it holds. */
+static uint8_t *
+gz_read_all(gzFile g, size_t n, const char *path)
+{
+	size_t cap = n < ((size_t)1 << 24) ? n : (size_t)1 << 24, got = 0;
+	uint8_t *p = xmalloc(cap);
+
+	while (got < n) {
+		unsigned chunk;
+		int r;
+
+		if (got == cap) {
+			cap = cap > n / 2 ? n : 2 * cap;
+			if ((p = realloc(p, cap)) == NULL)
+				err(EX_SOFTWARE, "%s: %zu bytes", path, cap);
+		}
+		chunk = cap - got > (1u << 30) ? 1u << 30 : (unsigned)(cap - got);
+		if ((r = gzread(g, p + got, chunk)) < 0) {
+			int e;
+			errx(EX_DATAERR, "%s: %s", path, gzerror(g, &e));
+		}
+		if (r == 0)
+			errx(EX_DATAERR, "%s: truncated (%zu of %zu bytes)", path, got, n);
+		got += r;
+	}
 	return p;
 }
 
@@ -104,6 +153,7 @@ void
 data_load_idx(struct data_set *d, const char *images, const char *labels)
 {
 	uint32_t di[3], dl[1];
+	char what[64];
 	uint8_t *lab;
 	gzFile g;
 	size_t sz;
@@ -118,16 +168,18 @@ data_load_idx(struct data_set *d, const char *images, const char *labels)
 		errx(EX_DATAERR, "%s: bad sizes %u x %u x %u", images, di[0], di[1], di[2]);
 	d->n = di[0], d->c = 1, d->h = di[1], d->w = di[2];
 	sz = (size_t)d->n * d->h * d->w;
-	d->x = xmalloc(sz);
-	gz_read(g, d->x, sz, images, 0);
+	snprintf(what, sizeof(what), "%ld images of %dx%d", d->n, d->h, d->w);
+	check_size(g, images, 16 + sz, what);
+	d->x = gz_read_all(g, sz, images);
 	gzclose(g);
 
 	g = gz_open(labels);
 	idx_header(g, labels, 1, dl);
 	if (dl[0] != di[0])
 		errx(EX_DATAERR, "%s: %u labels for %u images", labels, dl[0], di[0]);
-	lab = xmalloc(d->n);
-	gz_read(g, lab, d->n, labels, 0);
+	snprintf(what, sizeof(what), "%ld labels", d->n);
+	check_size(g, labels, 8 + (size_t)d->n, what);
+	lab = gz_read_all(g, d->n, labels);
 	gzclose(g);
 	d->y = xmalloc(d->n * sizeof(*d->y));
 	for (i = 0; i < d->n; i++)
@@ -140,6 +192,7 @@ void
 data_load_raw(struct data_set *d, const char *path)
 {
 	uint8_t b[32], *lab;
+	char what[64];
 	size_t sz;
 	gzFile g;
 	long i;
@@ -158,10 +211,10 @@ data_load_raw(struct data_set *d, const char *path)
 	d->n = le32(b + 12), d->c = le32(b + 16), d->h = le32(b + 20);
 	d->w = le32(b + 24), d->classes = le32(b + 28);
 	sz = (size_t)d->n * d->c * d->h * d->w;
-	d->x = xmalloc(sz);
-	gz_read(g, d->x, sz, path, 0);
-	lab = xmalloc(2 * d->n);
-	gz_read(g, lab, 2 * d->n, path, 0);
+	snprintf(what, sizeof(what), "%ld images of %dx%dx%d", d->n, d->c, d->h, d->w);
+	check_size(g, path, 32 + sz + 2 * (size_t)d->n, what);
+	d->x = gz_read_all(g, sz, path);
+	lab = gz_read_all(g, 2 * (size_t)d->n, path);
 	if (gzgetc(g) != -1)
 		errx(EX_DATAERR, "%s: trailing bytes after the labels", path);
 	gzclose(g);
@@ -191,7 +244,11 @@ cifar_append(struct data_set *d, const char *path, int skip, long *cap)
 			    (d->y = realloc(d->y, *cap * sizeof(*d->y))) == NULL)
 				err(EX_SOFTWARE, "realloc");
 		}
-		memcpy(d->x + d->n * 3072, rec + skip, 3072);
+		/* Checked here, while the file being read is known. */
+		if (rec[skip - 1] >= d->classes)
+			errx(EX_DATAERR, "%s: record %ld: label %d not below %d", path,
+			    d->n - before + 1, rec[skip - 1], d->classes);
+		memcpy(d->x + (size_t)d->n * 3072, rec + skip, 3072);
 		d->y[d->n++] = rec[skip - 1];
 	}
 	gzclose(g);
@@ -202,7 +259,7 @@ cifar_append(struct data_set *d, const char *path, int skip, long *cap)
 static void
 cifar_load(struct data_set *d, char *const *paths, int np, int classes)
 {
-	long cap = 0, i;
+	long cap = 0;
 	int k;
 
 	memset(d, 0, sizeof(*d));
@@ -210,9 +267,6 @@ cifar_load(struct data_set *d, char *const *paths, int np, int classes)
 	d->c = 3, d->h = d->w = 32, d->classes = classes;
 	for (k = 0; k < np; k++)
 		cifar_append(d, paths[k], classes == 10 ? 1 : 2, &cap);
-	for (i = 0; i < d->n; i++)
-		if (d->y[i] >= classes)
-			errx(EX_DATAERR, "%s: label %d not below %d", paths[0], d->y[i], classes);
 }
 
 /* dir/name or dir/name.gz if either exists (malloc'd), else NULL. */
@@ -383,22 +437,6 @@ data_quota(long *q, const long *count, int K, long total)
 	}
 }
 
-void
-data_shuffle(int32_t *idx, long n, struct nn_rng *rng)
-{
-	long i;
-
-	for (i = n - 1; i > 0; i--) {
-		/* Two draws make the index uniform for any n below 2^63. */
-		uint64_t u = (uint64_t)nn_rng_u32(rng) << 32 | nn_rng_u32(rng);
-		long j = (long)(u % (uint64_t)(i + 1));
-		int32_t t = idx[i];
-
-		idx[i] = idx[j];
-		idx[j] = t;
-	}
-}
-
 static int
 cmp_i32(const void *a, const void *b)
 {
@@ -423,7 +461,7 @@ data_split(int32_t **tr, long *ntr, int32_t **va, long *nva,
 	nn_rng_seed(&rng, seed);
 	for (i = 0; i < d->n; i++)
 		perm[i] = i;
-	data_shuffle(perm, d->n, &rng);
+	rng_shuffle(perm, d->n, &rng);
 	/* Bucket by class keeping the shuffled order: each class's prefix is
 	 * then a random sample of it. */
 	for (i = 0; i < d->n; i++)

@@ -118,7 +118,7 @@ double
 eenn_evaluate(struct eenn_trainer *t, int k, const struct data_set *d, const int32_t *idx,
     long n, double *acc, double *macs)
 {
-	int bs = t->cfg->batch, i;
+	int bs = t->cfg->train.batch, i;
 	long done, correct[MODEL_MAX_EXITS] = { 0 };
 	double sum = 0, msum = 0;
 
@@ -169,10 +169,10 @@ run_phase(struct eenn_trainer *t, const struct eenn_phase *ph, struct eenn_phase
     long recno)
 {
 	const struct eenn_cfg *c = t->cfg;
-	long spe = (t->ds->ntr + c->batch - 1) / c->batch, step = 0;
+	long spe = (t->ds->ntr + c->train.batch - 1) / c->train.batch, step = 0;
 	struct opt_seg *seg = cli_calloc(t->m.ntensor, sizeof(*seg));
-	struct opt_sched sc = { c->sched, c->lr, spe * ph->epochs,
-	    lround(c->warmup * spe), lround(c->step_every * spe), c->gamma };
+	struct opt_sched sc = { c->sched, c->train.lr, spe * ph->epochs,
+	    lround(c->train.warmup * spe), lround(c->step_every * spe), c->gamma };
 	struct data_aug aug = { c->crop, c->flip };
 	struct cli_progress p;
 	struct opt_sgd o;
@@ -184,7 +184,7 @@ run_phase(struct eenn_trainer *t, const struct eenn_phase *ph, struct eenn_phase
 	    ph->kind == EENN_PH_BACKBONE ? TRAIN_NO_EXITS : TRAIN_ALL);
 	if (sc.step_every <= 0)
 		sc.step_every = spe;
-	opt_sgd_init(&o, seg, nseg, t->m.nparam, c->momentum, c->wd, c->nesterov);
+	opt_sgd_init(&o, seg, nseg, t->m.nparam, c->train.momentum, c->train.wd, c->nesterov);
 	snprintf(what, sizeof(what), "record %ld %s", recno, eenn_phase_names[ph->kind]);
 	cli_progress_start(&p, what, sc.total);
 	st->best_vloss = NAN;
@@ -199,9 +199,9 @@ run_phase(struct eenn_trainer *t, const struct eenn_phase *ph, struct eenn_phase
 		if (ph->kind == EENN_PH_PEAK && !c->nopeak)
 			ns = train_support(t->S, t->sidx, &t->m, t->ds, c->support_frac, &t->srng);
 		memcpy(order, t->ds->itr, t->ds->ntr * sizeof(int32_t));
-		data_shuffle(order, t->ds->ntr, &t->rng);
-		for (done = 0; done < t->ds->ntr; done += c->batch, step++) {
-			int N = t->ds->ntr - done < c->batch ? (int)(t->ds->ntr - done) : c->batch;
+		rng_shuffle(order, t->ds->ntr, &t->rng);
+		for (done = 0; done < t->ds->ntr; done += c->train.batch, step++) {
+			int N = t->ds->ntr - done < c->train.batch ? (int)(t->ds->ntr - done) : c->train.batch;
 			float *dl[MODEL_MAX_EXITS];
 
 			data_batch(t->x, t->y, &t->ds->tr, order + done, N, t->C, t->R,
@@ -222,8 +222,8 @@ run_phase(struct eenn_trainer *t, const struct eenn_phase *ph, struct eenn_phase
 				model_backward_heads(&t->m, (const float *const *)dl);
 			else
 				model_backward(&t->m, (const float *const *)dl);
-			if (c->clip > 0)
-				opt_clip(t->m.grad, seg, nseg, c->clip);
+			if (c->train.clip > 0)
+				opt_clip(t->m.grad, seg, nseg, c->train.clip);
 			opt_sgd_step(&o, t->m.param, t->m.grad, opt_lr(&sc, step));
 			t->steps++;
 			snprintf(extra, sizeof(extra), "epoch %d/%d loss %.4f", e + 1,
@@ -271,13 +271,13 @@ eenn_trainer_init(struct eenn_trainer *t, const struct eenn_cfg *c, struct train
 	t->cfg = c;
 	t->ds = ds;
 	t->C = net->in_ch, t->R = net->res, t->K = net->classes;
-	model_build(&t->m, net, flags, c->batch);
+	model_build(&t->m, net, flags, c->train.batch);
 	t->B = t->m.nexit;
-	t->x = cli_calloc((size_t)t->C * c->batch * t->R * t->R, sizeof(float));
-	t->y = cli_calloc(c->batch, sizeof(int));
-	t->probs = cli_calloc((size_t)c->batch * t->K, sizeof(float));
+	t->x = cli_calloc((size_t)t->C * c->train.batch * t->R * t->R, sizeof(float));
+	t->y = cli_calloc(c->train.batch, sizeof(int));
+	t->probs = cli_calloc((size_t)c->train.batch * t->K, sizeof(float));
 	for (i = 0; i < t->m.nexit; i++) {
-		t->dlog[i] = cli_calloc((size_t)c->batch * t->m.nout[i], sizeof(float));
+		t->dlog[i] = cli_calloc((size_t)c->train.batch * t->m.nout[i], sizeof(float));
 		t->spent[i] = (double)net->ex[t->m.exit_at[i]].spent;
 	}
 	t->S = cli_calloc((size_t)t->K * t->B, sizeof(float));
@@ -290,8 +290,8 @@ eenn_trainer_init(struct eenn_trainer *t, const struct eenn_cfg *c, struct train
 	/* Separate streams: weights from seed, order and augmentation from
 	 * seed + 1, support sets from seed + 3 (seed + 2 is the BN
 	 * calibration set), so changing one never shifts another. */
-	nn_rng_seed(&t->rng, (uint64_t)c->seed + 1);
-	nn_rng_seed(&t->srng, (uint64_t)c->seed + 3);
+	nn_rng_seed(&t->rng, (uint64_t)c->train.seed + 1);
+	nn_rng_seed(&t->srng, (uint64_t)c->train.seed + 3);
 }
 
 void
@@ -389,7 +389,7 @@ eenn_init_weights(struct eenn_trainer *t, const struct super *sn)
 
 	/* Exit heads keep their initialisation under --supernet and an --init
 	 * without them. */
-	model_init(&t->m, (uint64_t)c->seed);
+	model_init(&t->m, (uint64_t)c->train.seed);
 	if (c->init) {
 		struct ckpt ck;
 
@@ -398,7 +398,8 @@ eenn_init_weights(struct eenn_trainer *t, const struct super *sn)
 		ckpt_close(&ck);
 	} else if (sn) {
 		int32_t *cidx;
-		long nc = train_calib_set(&cidx, t->ds, c->calib, (uint64_t)c->seed + 2);
+		long nc = train_calib_set(&cidx, t->ds, c->train.calib,
+		    (uint64_t)c->train.seed + 2);
 
 		super_extract(&t->m, sn);
 		super_bn_calib(&t->m, &t->ds->tr, cidx, nc, &t->ds->nm);
@@ -451,20 +452,20 @@ eenn_bench(struct eenn_bench *b, const struct eenn_cfg *c, const struct arch_net
 	struct opt_sgd opt;
 	float *dl[MODEL_MAX_EXITS];
 	long i, n, correct[MODEL_MAX_EXITS] = { 0 }, reps;
-	int nseg, B = c->batch;
+	int nseg, B = c->train.batch;
 	double t0 = 0, train_s, infer_s, lat_s;
 
 	memset(&ds, 0, sizeof(ds));
 	eenn_trainer_init(&t, c, &ds, net, MODEL_BACKBONE_ONLY, 1);
-	model_init(&t.m, (uint64_t)c->seed);
+	model_init(&t.m, (uint64_t)c->train.seed);
 	n = (long)t.C * B * t.R * t.R;
 	for (i = 0; i < n; i++)
 		t.x[i] = nn_rng_normal(&t.rng);
 	for (i = 0; i < B; i++)
-		t.y[i] = nn_rng_u32(&t.rng) % t.K;
+		t.y[i] = rng_below(&t.rng, t.K);
 	seg = cli_calloc(t.m.ntensor, sizeof(*seg));
 	nseg = train_segments(seg, &t.m, TRAIN_ALL);
-	opt_sgd_init(&opt, seg, nseg, t.m.nparam, c->momentum, c->wd, c->nesterov);
+	opt_sgd_init(&opt, seg, nseg, t.m.nparam, c->train.momentum, c->train.wd, c->nesterov);
 	/* Two untimed steps of each kind: first-touch page faults, BLAS set-up. */
 	for (i = -2; i < c->bench; i++) {
 		if (i == 0)
@@ -475,7 +476,7 @@ eenn_bench(struct eenn_bench *b, const struct eenn_cfg *c, const struct arch_net
 		eenn_phase_loss(&t, EENN_PH_BACKBONE, B, correct, dl, NULL);
 		model_zero_grad(&t.m);
 		model_backward(&t.m, (const float *const *)dl);
-		opt_sgd_step(&opt, t.m.param, t.m.grad, c->lr * 1e-3);
+		opt_sgd_step(&opt, t.m.param, t.m.grad, c->train.lr * 1e-3);
 	}
 	train_s = cli_now() - t0;
 	for (i = -2; i < c->bench; i++) {
@@ -494,7 +495,7 @@ eenn_bench(struct eenn_bench *b, const struct eenn_cfg *c, const struct arch_net
 		model_forward(&t.m, t.x, 1, 0);
 	}
 	lat_s = cli_now() - t0;
-	nn_threads(c->threads);
+	nn_threads(c->train.threads);
 	b->train_ips = B * c->bench / train_s;
 	b->infer_ips = B * c->bench / infer_s;
 	b->latency_ms = 1e3 * lat_s / reps;

@@ -38,11 +38,11 @@ struct eenn_phase { int kind, epochs, group; };
 
 /* eenn-train's options (eenn-train(1)). */
 struct eenn_cfg {
-	const char *data, *out, *init, *supernet, *exo;
-	int mu[3], batch, nesterov, sched, crop, flip, threads, method, bench, freeze;
-	int calib, nocost, nopeak;
-	long subset, seed, split_seed;
-	double lr, wd, momentum, warmup, step_every, gamma, clip, val_frac;
+	struct train_opts train;     /* the options both trainers take */
+	const char *out, *init, *supernet, *exo;
+	int mu[3], nesterov, sched, crop, flip, method, bench, freeze;
+	int nocost, nopeak;
+	double step_every, gamma;
 	double w[3], macs_max, acc_min, support_frac; /* macs_max, acc_min: NAN if not given */
 	int nmean, nstd;
 	double mean[DATA_MAX_CH], std[DATA_MAX_CH];

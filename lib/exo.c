@@ -317,6 +317,42 @@ opt_str(const struct rec_in *r, const msgpack_object *m, const char *key, char *
 		rec_str(r, m, key, buf, n);
 }
 
+/* The size of one per-sample array: n words of bin data or n elements. */
+static void
+check_words(const struct rec_in *r, const char *key, const msgpack_object *o, long n)
+{
+	if (o->type == MSGPACK_OBJECT_BIN && (long)o->via.bin.size != 4 * n)
+		rec_fail(r, key, "has %u bytes, not %ld (%ld samples x 4)", o->via.bin.size,
+		    4 * n, n);
+	if (o->type == MSGPACK_OBJECT_ARRAY && (long)o->via.array.size != n)
+		rec_fail(r, key, "has %u elements, not %ld", o->via.array.size, n);
+	if (o->type != MSGPACK_OBJECT_BIN && o->type != MSGPACK_OBJECT_ARRAY)
+		rec_fail(r, key, "not bin data or an array");
+}
+
+/* Every per-sample array against n and nexit before exo_alloc reserves
+ * (2 + 5) x nexit x n words: the record must hold what its header says. */
+static void
+check_shapes(const struct rec_in *r, const msgpack_object *m, long n, int nexit)
+{
+	const msgpack_object *a;
+	char k[64];
+	int q, i;
+
+	if ((a = rec_get(m, "label")) == NULL)
+		rec_fail(r, "label", "missing");
+	check_words(r, "label", a, n);
+	for (q = -1; q < NFQ; q++) {
+		const char *key = q < 0 ? "pred" : fkeys[q];
+
+		a = rec_arr(r, m, key, nexit);
+		for (i = 0; i < nexit; i++) {
+			snprintf(k, sizeof(k), "%s[%d]", key, i);
+			check_words(r, k, &a->via.array.ptr[i], n);
+		}
+	}
+}
+
 void
 exo_parse(struct exo *e, const struct rec_in *r, const msgpack_object *m)
 {
@@ -337,6 +373,7 @@ exo_parse(struct exo *e, const struct rec_in *r, const msgpack_object *m)
 	g = rec_arr(r, m, "genome", -1);
 	if (g->via.array.size > EXO_MAX_GENOME)
 		rec_fail(r, "genome", "more than %d genes", EXO_MAX_GENOME);
+	check_shapes(r, m, n, nexit);
 	exo_alloc(e, split, n, nexit, classes);
 	e->ngenome = (int)g->via.array.size;
 	rec_ints(r, m, "genome", e->genome, e->ngenome, -1000000, 1000000);

@@ -228,34 +228,20 @@ hw_arch_violation(const struct arch *a, const struct hw_limits *l, char *why, si
 	return hw_violation(&m, l, why, n);
 }
 
-/* {"f32": v[SCHED_F32], "int8": v[SCHED_INT8]} */
-static void
-put_per_dtype(struct rec_out *o, const char *key, const long *v)
-{
-	int d;
-
-	rec_key(o, key);
-	msgpack_pack_map(&o->pk, SCHED_NDTYPE);
-	for (d = 0; d < SCHED_NDTYPE; d++) {
-		rec_pack_str(&o->pk, sched_dtype_names[d]);
-		msgpack_pack_long(&o->pk, v[d]);
-	}
-}
-
 void
 hw_mem_put(struct rec_out *o, const struct hw_mem *m)
 {
-	int d, i;
+	char k[32];
+	int d;
 
-	put_per_dtype(o, "flash_bytes", m->flash);
-	put_per_dtype(o, "sram_bytes", m->sram);
-	rec_key(o, "exit_sram_bytes");
-	msgpack_pack_map(&o->pk, SCHED_NDTYPE);
+	/* the keys and order of eenn-export's record (lib/export_rec.c) */
 	for (d = 0; d < SCHED_NDTYPE; d++) {
-		rec_pack_str(&o->pk, sched_dtype_names[d]);
-		msgpack_pack_array(&o->pk, m->nexit);
-		for (i = 0; i < m->nexit; i++)
-			msgpack_pack_long(&o->pk, m->sram_to[d][i]);
+		snprintf(k, sizeof(k), "sram_bytes_%s", sched_dtype_names[d]);
+		rec_put_int(o, k, m->sram[d]);
+		snprintf(k, sizeof(k), "sram_exit_bytes_%s", sched_dtype_names[d]);
+		rec_put_longs(o, k, m->sram_to[d], m->nexit);
+		snprintf(k, sizeof(k), "flash_bytes_%s", sched_dtype_names[d]);
+		rec_put_int(o, k, m->flash[d]);
 	}
 }
 

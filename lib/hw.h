@@ -85,8 +85,8 @@ struct hw_mem {
 };
 void hw_mem(struct hw_mem *m, const struct arch_net *n);
 
-/* Put m as record keys: flash_bytes and sram_bytes ({"f32": B, "int8": B})
- * and exit_sram_bytes ({"f32": [B per exit], "int8": [...]}). */
+/* Put m as record keys, as eenn-export names them: per dtype D (f32,
+ * int8) sram_bytes_D, sram_exit_bytes_D (B integers) and flash_bytes_D. */
 void hw_mem_put(struct rec_out *o, const struct hw_mem *m);
 
 /*

@@ -19,18 +19,10 @@ xmalloc(size_t n)
 	return p;
 }
 
-double
-nsga_uniform(struct nn_rng *rng)
-{
-	uint64_t a = nn_rng_u32(rng) >> 5, b = nn_rng_u32(rng) >> 6;
-
-	return (a * 67108864.0 + b) / 9007199254740992.0;
-}
-
 static int
 rand_below(struct nn_rng *rng, int n)
 {
-	int r = (int)(nsga_uniform(rng) * n);
+	int r = (int)(rng_double(rng) * n);
 
 	return r < n ? r : n - 1;
 }
@@ -192,7 +184,7 @@ nsga_tournament(struct nn_rng *rng, int a, int b, const double *f, const double 
 			return a;
 		if (cv[b] < cv[a])
 			return b;
-		return nsga_uniform(rng) < 0.5 ? a : b;
+		return rng_double(rng) < 0.5 ? a : b;
 	}
 	switch (nsga_dominates(f + (size_t)a * m, f + (size_t)b * m, m)) {
 	case 1:
@@ -204,7 +196,7 @@ nsga_tournament(struct nn_rng *rng, int a, int b, const double *f, const double 
 		return a;
 	if (crowd[b] > crowd[a])
 		return b;
-	return nsga_uniform(rng) < 0.5 ? a : b;
+	return rng_double(rng) < 0.5 ? a : b;
 }
 
 int
@@ -334,17 +326,17 @@ nsga_sbx(struct nn_rng *rng, double *a, double *b, const double *lo, const doubl
 	for (i = 0; i < n; i++) {
 		double y1, y2, d, u, c1, c2;
 
-		if (nsga_uniform(rng) >= 0.5 || fabs(a[i] - b[i]) <= 1e-14)
+		if (rng_double(rng) >= 0.5 || fabs(a[i] - b[i]) <= 1e-14)
 			continue;
 		y1 = fmin(a[i], b[i]);
 		y2 = fmax(a[i], b[i]);
 		d = y2 - y1;
-		u = nsga_uniform(rng);
+		u = rng_double(rng);
 		c1 = 0.5 * ((y1 + y2) - sbx_betaq(1 + 2 * (y1 - lo[i]) / d, u, eta) * d);
 		c2 = 0.5 * ((y1 + y2) + sbx_betaq(1 + 2 * (hi[i] - y2) / d, u, eta) * d);
 		c1 = clampd(c1, lo[i], hi[i]);
 		c2 = clampd(c2, lo[i], hi[i]);
-		if (nsga_uniform(rng) < 0.5) {
+		if (rng_double(rng) < 0.5) {
 			a[i] = c2;
 			b[i] = c1;
 		} else {
@@ -367,11 +359,11 @@ nsga_pm(struct nn_rng *rng, double *x, const double *lo, const double *hi, int n
 		double w = kind == NSGA_INT ? 0.5 : 0;
 		double l = lo[i] - w, h = hi[i] + w, y = x[i], d1, d2, u, dq;
 
-		if (nsga_uniform(rng) >= p_mut || !(h > l))
+		if (rng_double(rng) >= p_mut || !(h > l))
 			continue;
 		d1 = (y - l) / (h - l);
 		d2 = (h - y) / (h - l);
-		u = nsga_uniform(rng);
+		u = rng_double(rng);
 		if (u <= 0.5)
 			dq = pow(2 * u + (1 - 2 * u) * pow(1 - d1, eta + 1), mpow) - 1;
 		else
@@ -457,9 +449,9 @@ nsga_init(struct nsga *s, const struct nsga_problem *p, const struct nsga_opts *
 			if (x0)
 				*g = x0[(size_t)i * nv + j];
 			else if (p->kind == NSGA_INT)
-				*g = p->lo[j] + floor(nsga_uniform(&s->rng) * (span + 1));
+				*g = p->lo[j] + floor(rng_double(&s->rng) * (span + 1));
 			else
-				*g = p->lo[j] + nsga_uniform(&s->rng) * span;
+				*g = p->lo[j] + rng_double(&s->rng) * span;
 			if (p->kind == NSGA_INT)
 				*g = clampd(rint(*g), p->lo[j], p->hi[j]) + 0.0;
 		}
@@ -515,7 +507,7 @@ nsga_step(struct nsga *s)
 
 			memcpy(kid, s->x + (size_t)pa * nv, nv * sizeof *kid);
 			memcpy(kid + nv, s->x + (size_t)pb * nv, nv * sizeof *kid);
-			if (nsga_uniform(&s->rng) < s->o.p_cross) {
+			if (rng_double(&s->rng) < s->o.p_cross) {
 				if (s->o.cross == NSGA_SBX)
 					nsga_sbx(&s->rng, kid, kid + nv, p->lo, p->hi, nv, s->o.eta_c);
 				else

@@ -2,7 +2,7 @@
  * nsga.h - NSGA-II (Deb et al. 2002) with pymoo's semantics, generic over a
  * problem given by an evaluation callback, for integer genomes with
  * per-gene bounds (the arch genome of arch.h) and for real genomes; and the
- * MSuNAS subset selection that picks the candidates to train (SPEC 6).
+ * MSuNAS subset selection that picks the candidates to train (nachos-method(7) §6).
  *
  * One generation (pymoo's NSGA2):
  *   mating: binary tournaments pick parent pairs; a pair is crossed with
@@ -23,7 +23,7 @@
 
 #include <stdint.h>
 
-#include "nn.h"
+#include "rng.h"
 
 enum nsga_kind { NSGA_INT, NSGA_REAL };
 enum nsga_cross { NSGA_TWO_POINT, NSGA_SBX };
@@ -56,7 +56,8 @@ struct nsga_opts {
 	enum nsga_cross cross;
 	double p_cross;      /* probability a parent pair is crossed (0.9) */
 	double eta_c;        /* SBX distribution index (15) */
-	double eta_m;        /* polynomial mutation index (SPEC 6: 1.0 for the arch genome; 20 real) */
+	double eta_m;        /* polynomial mutation index (nachos-method(7) §6: 1.0 for
+	                      * the arch genome; 20 real) */
 	double p_mut;        /* per-gene mutation probability; 0 = 1/n_var */
 	uint64_t seed;
 };
@@ -151,11 +152,8 @@ void nsga_pm(struct nn_rng *rng, double *x /* (n) */, const double *lo /* (n) */
  * test, also for picking the final candidates not in the archive. */
 int nsga_find(const double *g /* (nv) */, const double *x /* (n, nv) */, int n, int nv);
 
-/* Uniform double in [0, 1) with 53 random bits. */
-double nsga_uniform(struct nn_rng *rng);
-
 /*
- * MSuNAS subset selection (SPEC 6 step 3): choose k of nc candidates (their
+ * MSuNAS subset selection (nachos-method(7) §6 step 3): choose k of nc candidates (their
  * second objective cand (nc)) so that the sorted union of the archive
  * front's values front (nf) and the chosen ones has the smallest
  * population standard deviation of consecutive gaps. MSuNAS approximates

@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
+#include "cli.h"
 #include "nachos.h"
 
 #define READ_CHUNK (64 * 1024)
@@ -18,12 +20,17 @@
 void
 rec_in_fd(struct rec_in *r, int fd, const char *name)
 {
+	struct stat st;
+
+	memset(r, 0, sizeof(*r));
 	r->name = name;
 	r->fd = fd;
-	r->own_fd = 0;
-	r->n = 0;
-	if (!msgpack_unpacker_init(&r->up, READ_CHUNK))
-		errx(EX_SOFTWARE, "out of memory");
+	/* A regular file's size bounds what a length prefix may declare. */
+	r->size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
+	if ((r->off = r->size >= 0 ? lseek(fd, 0, SEEK_CUR) : 0) < 0)
+		r->off = 0;
+	r->sc.sd = 1;
+	r->sc.rem[0] = 1;
 	msgpack_unpacked_init(&r->un);
 }
 
@@ -46,7 +53,8 @@ void
 rec_in_close(struct rec_in *r)
 {
 	msgpack_unpacked_destroy(&r->un);
-	msgpack_unpacker_destroy(&r->up);
+	free(r->buf);
+	r->buf = NULL;
 	if (r->own_fd)
 		close(r->fd);
 }
@@ -124,44 +132,225 @@ check_header(struct rec_in *r, const msgpack_object *o)
 		rec_fail(r, "v", "not a positive integer");
 }
 
+static uint64_t
+be(const unsigned char *p, int n)
+{
+	uint64_t v = 0;
+
+	while (n-- > 0)
+		v = v << 8 | *p++;
+	return v;
+}
+
+int
+rec_scan(struct rec_scan *s, const unsigned char *p, size_t have, uint64_t follow,
+    char *msg, size_t n)
+{
+	while (s->sd > 0) {
+		uint64_t len = 0, cnt = 0, room, lim;
+		size_t hl;
+		unsigned b;
+		int cont = 0, lb = 0;
+
+		if (s->rem[s->sd - 1] == 0) {
+			s->sd--;
+			continue;
+		}
+		if (s->pos >= have)
+			return 0;
+		b = p[s->pos];
+		/* header length hl, then a payload of len bytes or cnt objects */
+		if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+			hl = 1;
+		} else if (b <= 0x8f) {
+			hl = 1, cnt = 2 * (uint64_t)(b & 15), cont = 1;
+		} else if (b <= 0x9f) {
+			hl = 1, cnt = b & 15, cont = 1;
+		} else if (b <= 0xbf) {
+			hl = 1, len = b & 31;
+		} else {
+			switch (b) {
+			case 0xc4: case 0xd9: lb = 1; break;     /* bin8, str8 */
+			case 0xc5: case 0xda: lb = 2; break;     /* bin16, str16 */
+			case 0xc6: case 0xdb: lb = 4; break;     /* bin32, str32 */
+			case 0xc7: lb = 1, len = 1; break;       /* ext8: + type */
+			case 0xc8: lb = 2, len = 1; break;
+			case 0xc9: lb = 4, len = 1; break;
+			case 0xca: case 0xce: case 0xd2: len = 4; break;
+			case 0xcb: case 0xcf: case 0xd3: len = 8; break;
+			case 0xcc: case 0xd0: len = 1; break;
+			case 0xcd: case 0xd1: len = 2; break;
+			case 0xd4: len = 2; break;               /* fixext: type + data */
+			case 0xd5: len = 3; break;
+			case 0xd6: len = 5; break;
+			case 0xd7: len = 9; break;
+			case 0xd8: len = 17; break;
+			case 0xdc: case 0xde: lb = 2, cont = 1; break;
+			case 0xdd: case 0xdf: lb = 4, cont = 1; break;
+			default:
+				snprintf(msg, n, "malformed msgpack (byte 0x%02x at offset %zu)",
+				    b, s->pos);
+				return -1;
+			}
+			hl = 1 + lb;
+		}
+		if (s->pos + hl > have)
+			return 0;
+		if (lb) {
+			uint64_t v = be(p + s->pos + 1, lb);
+
+			if (cont)
+				cnt = b == 0xdf || b == 0xde ? 2 * v : v;
+			else
+				len += v;
+		}
+		if (++s->items > REC_MAX_ITEMS) {
+			snprintf(msg, n, "more than %llu objects",
+			    (unsigned long long)REC_MAX_ITEMS);
+			return -1;
+		}
+		s->rem[s->sd - 1]--;
+		s->pos += hl;
+		/* What may still follow: the record limit, and the file's end. */
+		room = lim = REC_MAX_BYTES - (s->pos < REC_MAX_BYTES ? s->pos : REC_MAX_BYTES);
+		if (follow != UINT64_MAX) {
+			uint64_t left = have - s->pos + follow;
+
+			if (left < room)
+				room = left;
+		}
+		if (cont && s->sd > REC_MAX_DEPTH) {
+			snprintf(msg, n, "nested deeper than %d levels at offset %zu",
+			    REC_MAX_DEPTH, s->pos - hl);
+			return -1;
+		}
+		/* Every object takes at least one byte. */
+		if ((cont ? cnt : len) > room) {
+			int map = b <= 0x8f || b == 0xde || b == 0xdf;
+
+			snprintf(msg, n, "%s%s of %llu %s at offset %zu, %s %llu bytes%s",
+			    room == lim ? "" : "truncated: ", !cont ? "value" : map ? "map" : "array",
+			    (unsigned long long)(!cont ? len : map ? cnt / 2 : cnt),
+			    !cont ? "bytes" : map ? "pairs" : "elements", s->pos - hl,
+			    room == lim ? "more than the record limit leaves:" : "with",
+			    (unsigned long long)room, room == lim ? "" : " left in the file");
+			return -1;
+		}
+		if (cont)
+			s->rem[s->sd++] = cnt;
+		else
+			s->pos += len;
+	}
+	return s->pos <= have;
+}
+
+int
+rec_check(const void *buf, size_t len, char *msg, size_t n)
+{
+	struct rec_scan s;
+
+	memset(&s, 0, sizeof(s));
+	s.sd = 1;
+	s.rem[0] = 1;
+	switch (rec_scan(&s, buf, len, 0, msg, n)) {
+	case -1:
+		return -1;
+	case 0:
+		snprintf(msg, n, "truncated");
+		return -1;
+	}
+	if (s.pos != len) {
+		snprintf(msg, n, "%zu bytes after the record", len - s.pos);
+		return -1;
+	}
+	return 0;
+}
+
+/* Room for at least READ_CHUNK more bytes after r->len. Bytes before
+ * r->start belong to records already returned: they go first. */
+static void
+make_room(struct rec_in *r)
+{
+	if (r->start > 0) {
+		memmove(r->buf, r->buf + r->start, r->len - r->start);
+		r->off += r->start;
+		r->len -= r->start;
+		r->start = 0;
+	}
+	if (r->cap - r->len < READ_CHUNK) {
+		size_t cap = r->cap ? 2 * r->cap : 2 * READ_CHUNK;
+		char *p;
+
+		while (cap - r->len < READ_CHUNK)
+			cap *= 2;
+		if ((p = realloc(r->buf, cap)) == NULL)
+			errx(EX_SOFTWARE, "%s: out of memory", r->name);
+		r->buf = p;
+		r->cap = cap;
+	}
+}
+
 const msgpack_object *
 rec_next(struct rec_in *r)
 {
-	for (;;) {
-		msgpack_unpack_return ret = msgpack_unpacker_next(&r->up, &r->un);
-		ssize_t got;
+	char msg[200];
 
-		if (ret == MSGPACK_UNPACK_SUCCESS) {
+	for (;;) {
+		uint64_t follow = UINT64_MAX;
+		long long at = r->off + (long long)r->len;
+		ssize_t got;
+		int s;
+
+		if (r->size >= 0)
+			follow = at < r->size ? (uint64_t)(r->size - at) : 0;
+		s = rec_scan(&r->sc, (const unsigned char *)r->buf + r->start,
+		    r->len - r->start, follow, msg, sizeof(msg));
+		if (s < 0 && r->size >= 0) {
+			struct stat st;
+
+			/* The file may have grown since it was opened. */
+			if (fstat(r->fd, &st) == 0 && st.st_size > r->size) {
+				r->size = st.st_size;
+				continue;
+			}
+		}
+		if (s < 0) {
 			r->n++;
+			rec_fail(r, NULL, "%s", msg);
+		}
+		if (s > 0) {
+			size_t len = r->sc.pos, off = 0;
+			msgpack_unpack_return ret;
+
+			ret = msgpack_unpack_next(&r->un, r->buf + r->start, len, &off);
+			r->n++;
+			if (ret == MSGPACK_UNPACK_NOMEM_ERROR)
+				errx(EX_SOFTWARE, "%s: record %ld: out of memory", r->name, r->n);
+			if ((ret != MSGPACK_UNPACK_SUCCESS && ret != MSGPACK_UNPACK_EXTRA_BYTES) ||
+			    off != len)
+				rec_fail(r, NULL, "malformed msgpack");
+			r->start += len;
+			memset(&r->sc, 0, sizeof(r->sc));
+			r->sc.sd = 1;
+			r->sc.rem[0] = 1;
 			check_header(r, &r->un.data);
 			return &r->un.data;
 		}
-		if (ret == MSGPACK_UNPACK_PARSE_ERROR) {
-			r->n++;
-			rec_fail(r, NULL, "malformed msgpack");
-		}
-		if (ret == MSGPACK_UNPACK_NOMEM_ERROR)
-			errx(EX_SOFTWARE, "%s: out of memory", r->name);
-		if (msgpack_unpacker_buffer_capacity(&r->up) < READ_CHUNK &&
-		    !msgpack_unpacker_reserve_buffer(&r->up, READ_CHUNK))
-			errx(EX_SOFTWARE, "%s: out of memory", r->name);
+		make_room(r);
 		/* read(2), not fread: a record is handled as soon as it arrives. */
 		do
-			got = read(r->fd, msgpack_unpacker_buffer(&r->up),
-			    msgpack_unpacker_buffer_capacity(&r->up));
+			got = read(r->fd, r->buf + r->len, r->cap - r->len);
 		while (got < 0 && errno == EINTR);
 		if (got < 0)
 			err(EX_IOERR, "%s", r->name);
 		if (got == 0) {
-			/* Bytes of an unfinished record: the unpacker may already have
-			 * consumed them into its state, so off == used says nothing. */
-			if (msgpack_unpacker_message_size(&r->up) > 0) {
+			if (r->len > r->start) {
 				r->n++;
 				rec_fail(r, NULL, "truncated (input ends inside the record)");
 			}
 			return NULL;
 		}
-		msgpack_unpacker_buffer_consumed(&r->up, (size_t)got);
+		r->len += (size_t)got;
 	}
 }
 
@@ -450,8 +639,7 @@ void
 rec_out_end(struct rec_out *o, FILE *fp)
 {
 	rec_out_finish(o);
-	if (fwrite(o->whole.data, 1, o->whole.size, fp) != o->whole.size)
-		err(EX_IOERR, "write");
+	cli_write_whole(fp, o->whole.data, o->whole.size);
 }
 
 void

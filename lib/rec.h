@@ -14,11 +14,34 @@
 #include <stdio.h>
 #include <msgpack.h>
 
+/*
+ * Limits every reader enforces before msgpack-c allocates anything: a
+ * record's bytes, its objects (msgpack-c makes a 24-byte object for each),
+ * and its nesting (msgpack-c's own stack holds 32 containers). json2rec
+ * refuses what breaks them (rec_check).
+ */
+#define REC_MAX_BYTES ((size_t)1 << 30)
+#define REC_MAX_ITEMS ((uint64_t)1 << 25)
+#define REC_MAX_DEPTH 32
+
+/* The scanner's state over one record's bytes (see rec_scan). */
+struct rec_scan {
+	size_t pos;                       /* bytes of the record scanned */
+	uint64_t items;                   /* objects seen */
+	int sd;                           /* open levels (level 0: the record) */
+	uint64_t rem[REC_MAX_DEPTH + 1];  /* objects still due at each level */
+};
+
 struct rec_in {
 	const char *name;    /* file name used in messages */
 	int fd;
 	int own_fd;          /* close on rec_in_close */
-	msgpack_unpacker up;
+	char *buf;           /* bytes read, not yet returned as records */
+	size_t cap, len;     /* buf's size and fill */
+	size_t start;        /* where the next record begins in buf */
+	long long off;       /* file offset of buf[0] */
+	long long size;      /* file size for a regular file, else -1 */
+	struct rec_scan sc;  /* the scan of the record at buf + start */
 	msgpack_unpacked un;
 	long n;              /* 1-based number of the record last returned */
 };
@@ -28,10 +51,24 @@ void rec_in_open(struct rec_in *r, const char *path);
 /* Read from an already open descriptor (not closed by rec_in_close). */
 void rec_in_fd(struct rec_in *r, int fd, const char *name);
 /* The next record, valid until the next call; NULL at a clean end of input.
- * Exits EX_DATAERR on a truncated or malformed record, one that is not a
- * map, or one without a string "type" and an integer "v". */
+ * Exits EX_DATAERR on a truncated or malformed record, one that breaks the
+ * REC_MAX_* limits or declares more bytes or elements than can follow in
+ * its file, one that is not a map, or one without a string "type" and an
+ * integer "v". No record reaches msgpack-c before all its bytes are read
+ * and scanned, so what it allocates is bounded by the bytes read. */
 const msgpack_object *rec_next(struct rec_in *r);
 void rec_in_close(struct rec_in *r);
+
+/* Scan the bytes p[0, have) of one record from s->pos on (s zeroed first,
+ * then kept between calls as more bytes arrive); follow is how many bytes
+ * can still come after p[have) (UINT64_MAX when unknown). Returns 1 when
+ * the record is whole (its length in s->pos), 0 when it needs more bytes,
+ * -1 with a message in msg (size n) when it breaks a limit or is malformed. */
+int rec_scan(struct rec_scan *s, const unsigned char *p, size_t have, uint64_t follow,
+    char *msg, size_t n);
+/* Does buf hold exactly one record every reader accepts? 0, or -1 with a
+ * message in msg (json2rec checks what it writes). */
+int rec_check(const void *buf, size_t len, char *msg, size_t n);
 
 /*
  * The records of each input in turn: the file arguments, or stdin when there
@@ -120,10 +157,15 @@ void rec_put_longs(struct rec_out *o, const char *key, const long *v, int n);
 void rec_put_dbls(struct rec_out *o, const char *key, const double *v, int n);
 void rec_put_obj(struct rec_out *o, const char *key, const msgpack_object *v);
 
-/* JSON (jansson) <-> msgpack, used by rec2json and json2rec. Binary data
- * becomes {"$base64": "..."} in JSON and back. */
+/* JSON <-> msgpack, used by rec2json and json2rec. Binary data becomes
+ * {"$base64": "..."} in JSON and back. */
 #include <jansson.h>
-json_t *rec_to_json(const msgpack_object *o);
+/* Writes o as JSON to fp (pretty: indented lines, else one line); returns
+ * 0, or -1 with a message in err (size n) on what JSON cannot hold (invalid
+ * UTF-8, a map key that is not a string), with the record's key being
+ * written in key (size nkey, "" when none). What fp got is then partial. */
+int rec_to_json(FILE *fp, const msgpack_object *o, int pretty, char *key, size_t nkey,
+    char *err, size_t n);
 /* Packs j; returns 0, or -1 with a message in err (size n) on a value that
  * has no msgpack form. */
 int rec_from_json(msgpack_packer *pk, const json_t *j, char *err, size_t n);

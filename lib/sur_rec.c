@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "sur_impl.h"
 
 #define FIN (-DBL_MAX), DBL_MAX        /* any finite number */
@@ -20,11 +21,26 @@ struct flat {
 static void
 flat_nodes(struct flat *f, int tot)
 {
-	f->feat = malloc(sizeof(int) * 3 * tot);
+	f->feat = cli_calloc((size_t)3 * tot, sizeof(int));
 	f->left = f->feat + tot;
 	f->right = f->left + tot;
-	f->thr = malloc(sizeof(double) * 2 * tot);
+	f->thr = cli_calloc((size_t)2 * tot, sizeof(double));
 	f->val = f->thr + tot;
+}
+
+/* The element count a model key must have, a * b, checked against the
+ * record before anything is allocated for it: a crafted record cannot make
+ * the reader allocate more than its own arrays hold. */
+static int
+count(const struct rec_in *r, const msgpack_object *rec, const char *key, size_t a, size_t b)
+{
+	const msgpack_object *o = rec_arr(r, rec, key, -1);
+
+	if (b != 0 && a > (size_t)INT_MAX / b)
+		rec_fail(r, key, "%zu x %zu elements are more than a model holds", a, b);
+	if (o->via.array.size != a * b)
+		rec_fail(r, key, "has %u elements, not %zu", o->via.array.size, a * b);
+	return (int)(a * b);
 }
 
 static void
@@ -121,7 +137,7 @@ sur_put(struct rec_out *o, const struct sur_model *m)
 		struct flat f;
 		int t, q = 0;
 
-		f.nn = malloc(sizeof(int) * m->ntree);
+		f.nn = cli_calloc(m->ntree, sizeof(int));
 		for (t = 0; t < m->ntree; t++)
 			tot += f.nn[t] = m->tree[t].nn;
 		flat_nodes(&f, tot);
@@ -202,21 +218,25 @@ sur_read(struct sur_model *m, const struct rec_in *r, const msgpack_object *rec)
 	n = m->n = (int)rec_int(r, rec, "n", 2, 10000000);
 	d = m->d = (int)rec_int(r, rec, "d", 1, 100000);
 	rec_str(r, rec, "note", m->note, sizeof(m->note));
-	m->x = malloc(sizeof(double) * n * d);
-	m->y = malloc(sizeof(double) * n);
-	m->xm = malloc(sizeof(double) * d);
-	m->xs = malloc(sizeof(double) * d);
 	a = rec_arr(r, rec, "x", n);
+	count(r, rec, "y", n, 1);
+	count(r, rec, "x_mean", d, 1);
+	for (i = 0; i < n; i++)
+		if (a->via.array.ptr[i].type != MSGPACK_OBJECT_ARRAY ||
+		    a->via.array.ptr[i].via.array.size != (uint32_t)d)
+			rec_fail(r, "x", "row %d is not an array of %d numbers", i, d);
+	m->x = cli_calloc((size_t)n * d, sizeof(double));
+	m->y = cli_calloc(n, sizeof(double));
+	m->xm = cli_calloc(d, sizeof(double));
+	m->xs = cli_calloc(d, sizeof(double));
 	for (i = 0; i < n; i++) {
 		const msgpack_object *row = &a->via.array.ptr[i];
 
-		if (row->type != MSGPACK_OBJECT_ARRAY || row->via.array.size != (uint32_t)d)
-			rec_fail(r, "x", "row %d is not an array of %d numbers", i, d);
 		for (j = 0; j < d; j++) {
 			if (!rec_isnum(&row->via.array.ptr[j]) ||
 			    !isfinite(rec_num(&row->via.array.ptr[j])))
 				rec_fail(r, "x", "row %d, element %d is not a finite number", i, j);
-			m->x[i * d + j] = rec_num(&row->via.array.ptr[j]);
+			m->x[(size_t)i * d + j] = rec_num(&row->via.array.ptr[j]);
 		}
 	}
 	rec_dbls(r, rec, "y", m->y, n, FIN);
@@ -231,23 +251,23 @@ sur_read(struct sur_model *m, const struct rec_in *r, const msgpack_object *rec)
 		m->nc = (int)a->via.array.size;
 		if (m->nc < 1 || m->nc > n)
 			rec_fail(r, "centres", "has %d elements, not 1 to %d", m->nc, n);
-		m->cidx = malloc(sizeof(int) * m->nc);
+		m->cidx = cli_calloc(m->nc, sizeof(int));
 		rec_ints(r, rec, "centres", m->cidx, m->nc, 0, n - 1);
-		m->cz = malloc(sizeof(double) * m->nc * d);
+		m->cz = cli_calloc((size_t)m->nc * d, sizeof(double));
 		for (i = 0; i < m->nc; i++)
-			sur_zscore(m->cz + i * d, m, m->x + m->cidx[i] * d);
+			sur_zscore(m->cz + (size_t)i * d, m, m->x + (size_t)m->cidx[i] * d);
 		a = rec_arr(r, rec, "tail", -1);
 		m->ntail = (int)a->via.array.size;
 		if (m->ntail > d)
 			rec_fail(r, "tail", "has %d elements, more than d = %d", m->ntail, d);
-		m->tail = malloc(sizeof(int) * (m->ntail + 1));
+		m->tail = cli_calloc((size_t)m->ntail + 1, sizeof(int));
 		rec_ints(r, rec, "tail", m->tail, m->ntail, 0, d - 1);
-		m->w = malloc(sizeof(double) * m->nc);
+		m->w = cli_calloc(count(r, rec, "w", m->nc, 1), sizeof(double));
 		rec_dbls(r, rec, "w", m->w, m->nc, FIN);
-		m->beta = malloc(sizeof(double) * (m->ntail + 1));
+		m->beta = cli_calloc(count(r, rec, "beta", m->ntail + 1, 1), sizeof(double));
 		rec_dbls(r, rec, "beta", m->beta, m->ntail + 1, FIN);
 		if (m->kind == SUR_GP) {
-			m->theta = malloc(sizeof(double) * d);
+			m->theta = cli_calloc(count(r, rec, "theta", d, 1), sizeof(double));
 			rec_dbls(r, rec, "theta", m->theta, d, 0, DBL_MAX);
 			m->sigma2 = rec_dbl(r, rec, "sigma2", 0, DBL_MAX);
 		}
@@ -260,13 +280,18 @@ sur_read(struct sur_model *m, const struct rec_in *r, const msgpack_object *rec)
 		m->ntree = (int)a->via.array.size;
 		if (m->ntree < 1)
 			rec_fail(r, "tree_nodes", "is empty");
-		f.nn = malloc(sizeof(int) * m->ntree);
+		f.nn = cli_calloc(m->ntree, sizeof(int));
 		rec_ints(r, rec, "tree_nodes", f.nn, m->ntree, 1, INT_MAX / 2);
 		for (t = 0; t < m->ntree; t++) {
-			if (tot > INT_MAX / 2 - f.nn[t])
+			if (tot > INT_MAX / 4 - f.nn[t])
 				rec_fail(r, "tree_nodes", "too many nodes");
 			tot += f.nn[t];
 		}
+		count(r, rec, "feat", tot, 1);
+		count(r, rec, "thr", tot, 1);
+		count(r, rec, "val", tot, 1);
+		count(r, rec, "left", tot, 1);
+		count(r, rec, "right", tot, 1);
 		flat_nodes(&f, tot);
 		rec_ints(r, rec, "feat", f.feat, tot, -1, d - 1);
 		rec_dbls(r, rec, "thr", f.thr, tot, FIN);
@@ -275,16 +300,16 @@ sur_read(struct sur_model *m, const struct rec_in *r, const msgpack_object *rec)
 		rec_ints(r, rec, "right", f.right, tot, -1, INT_MAX);
 		read_children(r, "left", f.left, f.nn, m->ntree);
 		read_children(r, "right", f.right, f.nn, m->ntree);
-		m->tree = calloc(m->ntree, sizeof(struct sur_tree));
+		m->tree = cli_calloc(m->ntree, sizeof(struct sur_tree));
 		for (t = 0; t < m->ntree; t++) {
 			struct sur_tree *tr = m->tree + t;
 			int n = tr->nn = f.nn[t];
 
-			tr->feat = malloc(sizeof(int) * n);
-			tr->left = malloc(sizeof(int) * n);
-			tr->right = malloc(sizeof(int) * n);
-			tr->thr = malloc(sizeof(double) * n);
-			tr->val = malloc(sizeof(double) * n);
+			tr->feat = cli_calloc(n, sizeof(int));
+			tr->left = cli_calloc(n, sizeof(int));
+			tr->right = cli_calloc(n, sizeof(int));
+			tr->thr = cli_calloc(n, sizeof(double));
+			tr->val = cli_calloc(n, sizeof(double));
 			for (i = 0; i < n; i++, q++) {
 				if (f.feat[q] >= 0 && (f.left[q] < 0 || f.right[q] < 0))
 					rec_fail(r, "feat", "split node %d of tree %d lacks a child", i, t);
@@ -298,16 +323,22 @@ sur_read(struct sur_model *m, const struct rec_in *r, const msgpack_object *rec)
 		flat_free(&f);
 		break;
 	}
-	case SUR_MLP:
+	case SUR_MLP: {
+		int nw = 0;
+
 		m->hidden = (int)rec_int(r, rec, "hidden", 1, 100000);
-		m->w1 = malloc(sizeof(double) * (m->hidden * (d + 2)));
-		m->b1 = m->w1 + m->hidden * d;
+		nw = count(r, rec, "w1", m->hidden, d);
+		count(r, rec, "b1", m->hidden, 1);
+		count(r, rec, "w2", m->hidden, 1);
+		m->w1 = cli_calloc((size_t)nw + 2 * (size_t)m->hidden, sizeof(double));
+		m->b1 = m->w1 + nw;
 		m->w2 = m->b1 + m->hidden;
-		rec_dbls(r, rec, "w1", m->w1, m->hidden * d, FIN);
+		rec_dbls(r, rec, "w1", m->w1, nw, FIN);
 		rec_dbls(r, rec, "b1", m->b1, m->hidden, FIN);
 		rec_dbls(r, rec, "w2", m->w2, m->hidden, FIN);
 		m->b2 = rec_dbl(r, rec, "b2", FIN);
 		break;
+	}
 	default:
 		break;
 	}

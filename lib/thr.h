@@ -1,5 +1,5 @@
 /*
- * thr.h - exit rules and thresholds (SPEC 5) on cached exit outputs
+ * thr.h - exit rules and thresholds (nachos-method(7) §5) on cached exit outputs
  * (exo.h): the score of each rule, exact evaluation of a threshold vector,
  * and the whole per-exit grid evaluated at once, with the NACHOS, AEBNAS
  * and best-feasible picks and the exact (accuracy, avg MACs) Pareto set.

@@ -453,8 +453,8 @@ nl_report() {
 			    "| utilisation per exit | \(.utilization // [] | map(. * 1000 | round / 1000 | tostring) | join(", ")) |",
 			    "| MACs spent per exit | \(.exit_spent | map(tostring) | join(", ")) |",
 			    "| backbone MACs | \(.macs_backbone // "-") |",
-			    "| flash (weights etc.), int8 / f32 | \(.flash_bytes.int8 // "-") / \(.flash_bytes.f32 // "-") bytes |",
-			    "| SRAM (activation arena), int8 / f32 | \(.sram_bytes.int8 // "-") / \(.sram_bytes.f32 // "-") bytes |",
+			    "| flash (weights etc.), int8 / f32 | \(.flash_bytes_int8 // "-") / \(.flash_bytes_f32 // "-") bytes |",
+			    "| SRAM (activation arena), int8 / f32 | \(.sram_bytes_int8 // "-") / \(.sram_bytes_f32 // "-") bytes |",
 			    "| weights | \(.weights // "-") |"' <<< "$best"
 		else
 			echo "No EENN in the archive."

@@ -96,7 +96,7 @@ main(int argc, char **argv)
 	i = cli_help_only(argc, argv, usage_str);
 	argc -= i;
 	argv += i;
-	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	cli_stdout_buffer(1 << 16);
 	rec_out_init(&o);
 	rec_files_init(&in, argc, argv);
 	while ((m = rec_files_next(&in)) != NULL) {

@@ -1,6 +1,6 @@
 /*
  * eenn-train - train the EENN (or plain network) of each eenn or arch
- * record on a dataset (SPEC 4, Algorithm 2) and write a result record: the
+ * record on a dataset (nachos-method(7) §4, Algorithm 2) and write a result record: the
  * input record plus accuracies, loss curves, wall and CPU time, the
  * weights' path and the exit-outputs file (lib/exo.h) that thresh-tune
  * tunes thresholds on. --bench times training and inference on synthetic
@@ -70,7 +70,7 @@ check_record(const struct eenn_cfg *c, const struct train_ds *ds, const struct s
 	char why[4200];
 	const char *key;
 
-	if ((key = train_fits(why, sizeof(why), ds, c->data, net->in_ch, net->classes)))
+	if ((key = train_fits(why, sizeof(why), ds, c->train.data, net->in_ch, net->classes)))
 		rec_fail(r, key, "%s", why);
 	if (sn && (key = super_check(sn, &net->a, why, sizeof(why))))
 		rec_fail(r, key, "%s", why);
@@ -87,13 +87,13 @@ put_settings(struct rec_out *o, const struct eenn_cfg *c, const struct train_ds 
 
 	w[0] = c->w[0], w[1] = c->nocost ? 0 : c->w[1], w[2] = c->nopeak ? 0 : c->w[2];
 	rec_put_str(o, "method", eenn_method_names[c->method]);
-	rec_put_str(o, "data", c->data);
+	rec_put_str(o, "data", c->train.data);
 	rec_put_int(o, "n_train", ds->ntr);
 	rec_put_int(o, "n_val", ds->nva);
 	rec_put_int(o, "n_test", ds->nte);
-	rec_put_dbl(o, "val_frac", c->val_frac);
-	rec_put_int(o, "subset", c->subset);
-	rec_put_int(o, "split_seed", c->split_seed);
+	rec_put_dbl(o, "val_frac", c->train.val_frac);
+	rec_put_int(o, "subset", c->train.subset);
+	rec_put_int(o, "split_seed", c->train.split_seed);
 	train_put_norm(o, ds);
 	rec_put_int(o, "epochs", total);
 	rec_put_ints(o, "mu", c->mu, 3);
@@ -112,14 +112,14 @@ put_settings(struct rec_out *o, const struct eenn_cfg *c, const struct train_ds 
 	}
 	if (c->init)
 		rec_put_str(o, "init", c->init);
-	rec_put_int(o, "batch", c->batch);
-	rec_put_dbl(o, "lr", c->lr);
-	rec_put_dbl(o, "wd", c->wd);
-	rec_put_dbl(o, "momentum", c->momentum);
+	rec_put_int(o, "batch", c->train.batch);
+	rec_put_dbl(o, "lr", c->train.lr);
+	rec_put_dbl(o, "wd", c->train.wd);
+	rec_put_dbl(o, "momentum", c->train.momentum);
 	rec_put_bool(o, "nesterov", c->nesterov);
 	rec_put_str(o, "schedule", opt_sched_names[c->sched]);
-	rec_put_int(o, "train_seed", c->seed);
-	rec_put_int(o, "threads", c->threads);
+	rec_put_int(o, "train_seed", c->train.seed);
+	rec_put_int(o, "threads", c->train.threads);
 }
 
 static void
@@ -209,8 +209,8 @@ bench_record(const struct eenn_cfg *c, const msgpack_object *m, const struct arc
 	getrusage(RUSAGE_SELF, &ru);
 	rec_out_begin(o, m, "result", 1);
 	rec_put_str(o, "method", "bench");
-	rec_put_int(o, "batch", c->batch);
-	rec_put_int(o, "threads", c->threads);
+	rec_put_int(o, "batch", c->train.batch);
+	rec_put_int(o, "threads", c->train.threads);
 	rec_put_int(o, "bench_steps", c->bench);
 	rec_put_int(o, "macs_backbone", net->macs_backbone);
 	rec_put_dbl(o, "train_ips", b.train_ips);
@@ -225,7 +225,8 @@ bench_record(const struct eenn_cfg *c, const msgpack_object *m, const struct arc
 static void
 load_data(struct train_ds *ds, const struct eenn_cfg *c)
 {
-	train_load_data(ds, c->data, c->subset, c->val_frac, (uint64_t)c->split_seed);
+	train_load_data(ds, c->train.data, c->train.subset, c->train.val_frac,
+	    (uint64_t)c->train.split_seed);
 	train_set_norm(ds, "--mean", c->mean, c->nmean, NULL, 0);
 	train_set_norm(ds, "--std", NULL, 0, c->std, c->nstd);
 }
@@ -233,14 +234,12 @@ load_data(struct train_ds *ds, const struct eenn_cfg *c)
 int
 main(int argc, char **argv)
 {
-	enum { O_DATA = 256, O_EPOCHS, O_BATCH, O_LR, O_WD, O_MOM, O_NEST, O_SCHED,
-	    O_WARM, O_STEP, O_GAMMA, O_CLIP, O_CROP, O_NOFLIP, O_MEAN, O_STD, O_VAL,
-	    O_SUBSET, O_SPLIT, O_SEED, O_THREADS, O_METHOD, O_INIT, O_BENCH, O_MU1, O_MU2,
-	    O_MU3, O_W1, O_W2, O_W3, O_NOCOST, O_NOPEAK, O_MACS, O_ACC, O_SUPFRAC, O_FREEZE,
-	    O_SUPERNET, O_CALIB, O_EXO };
+	enum { O_EPOCHS = 256, O_NEST, O_SCHED, O_STEP, O_GAMMA, O_CROP, O_NOFLIP, O_MEAN,
+	    O_STD, O_METHOD, O_INIT, O_BENCH, O_MU1, O_MU2, O_MU3, O_W1, O_W2, O_W3, O_NOCOST,
+	    O_NOPEAK, O_MACS, O_ACC, O_SUPFRAC, O_FREEZE, O_SUPERNET, O_EXO };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
-		{ "data", required_argument, NULL, O_DATA },
+		TRAIN_LONGOPTS,
 		{ "method", required_argument, NULL, O_METHOD },
 		{ "mu1", required_argument, NULL, O_MU1 },
 		{ "mu2", required_argument, NULL, O_MU2 },
@@ -259,38 +258,27 @@ main(int argc, char **argv)
 		{ "support-frac", required_argument, NULL, O_SUPFRAC },
 		{ "freeze-backbone", no_argument, NULL, O_FREEZE },
 		{ "supernet", required_argument, NULL, O_SUPERNET },
-		{ "calib", required_argument, NULL, O_CALIB },
 		{ "init", required_argument, NULL, O_INIT },
-		{ "batch", required_argument, NULL, O_BATCH },
-		{ "lr", required_argument, NULL, O_LR },
-		{ "wd", required_argument, NULL, O_WD },
-		{ "momentum", required_argument, NULL, O_MOM },
 		{ "nesterov", no_argument, NULL, O_NEST },
 		{ "schedule", required_argument, NULL, O_SCHED },
-		{ "warmup", required_argument, NULL, O_WARM },
 		{ "step-every", required_argument, NULL, O_STEP },
 		{ "gamma", required_argument, NULL, O_GAMMA },
-		{ "clip", required_argument, NULL, O_CLIP },
 		{ "crop", required_argument, NULL, O_CROP },
 		{ "no-flip", no_argument, NULL, O_NOFLIP },
 		{ "mean", required_argument, NULL, O_MEAN },
 		{ "std", required_argument, NULL, O_STD },
-		{ "val-frac", required_argument, NULL, O_VAL },
-		{ "subset", required_argument, NULL, O_SUBSET },
-		{ "split-seed", required_argument, NULL, O_SPLIT },
-		{ "seed", required_argument, NULL, O_SEED },
-		{ "threads", required_argument, NULL, O_THREADS },
 		{ "output", required_argument, NULL, 'o' },
 		{ "exo", required_argument, NULL, O_EXO },
 		{ "bench", required_argument, NULL, O_BENCH },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct eenn_cfg c = {
-		.data = "/usr/share/datasets/fashion-mnist", .mu = { 10, 5, 5 }, .batch = 128,
-		.sched = OPT_COSINE, .crop = 4, .flip = 1, .method = EENN_AUTO,
-		.seed = 1, .split_seed = 1, .lr = 0.05, .wd = 4e-5, .momentum = 0.9,
-		.gamma = 0.1, .val_frac = 0.1, .w = { 1, 1, 1 }, .macs_max = NAN,
-		.acc_min = NAN, .support_frac = 0.1, .calib = 1000,
+		.train = { .data = "/usr/share/datasets/fashion-mnist", .batch = 128, .seed = 1,
+		    .split_seed = 1, .lr = 0.05, .wd = 4e-5, .momentum = 0.9, .val_frac = 0.1,
+		    .calib = 1000 },
+		.mu = { 10, 5, 5 }, .sched = OPT_COSINE, .crop = 4, .flip = 1,
+		.method = EENN_AUTO, .gamma = 0.1, .w = { 1, 1, 1 }, .macs_max = NAN,
+		.acc_min = NAN, .support_frac = 0.1,
 	};
 	struct train_ds ds;
 	struct super sn;
@@ -300,13 +288,12 @@ main(int argc, char **argv)
 	long recno = 0;
 	int ch, k;
 
-	c.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	c.train.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	while ((ch = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			usage(stdout, 0);
 			break;
-		case O_DATA: c.data = optarg; break;
 		case O_METHOD: c.method = cli_choice("--method", optarg, eenn_method_names); break;
 		case O_EPOCHS:
 		case O_MU1: c.mu[0] = cli_long(ch == O_MU1 ? "--mu1" : "--epochs", optarg, 0,
@@ -325,18 +312,11 @@ main(int argc, char **argv)
 			break;
 		case O_FREEZE: c.freeze = 1; break;
 		case O_SUPERNET: c.supernet = optarg; break;
-		case O_CALIB: c.calib = cli_long("--calib", optarg, 1, 1 << 30); break;
 		case O_INIT: c.init = optarg; break;
-		case O_BATCH: c.batch = cli_long("--batch", optarg, 2, 65536); break;
-		case O_LR: c.lr = cli_double("--lr", optarg, 0, 100); break;
-		case O_WD: c.wd = cli_double("--wd", optarg, 0, 1); break;
-		case O_MOM: c.momentum = cli_double("--momentum", optarg, 0, 1); break;
 		case O_NEST: c.nesterov = 1; break;
 		case O_SCHED: c.sched = cli_choice("--schedule", optarg, opt_sched_names); break;
-		case O_WARM: c.warmup = cli_double("--warmup", optarg, 0, 100000); break;
 		case O_STEP: c.step_every = cli_double("--step-every", optarg, 0, 100000); break;
 		case O_GAMMA: c.gamma = cli_double("--gamma", optarg, 0, 1); break;
-		case O_CLIP: c.clip = cli_double("--clip", optarg, 0, 1e9); break;
 		case O_CROP: c.crop = cli_long("--crop", optarg, 0, 64); break;
 		case O_NOFLIP: c.flip = 0; break;
 		case O_MEAN:
@@ -345,25 +325,21 @@ main(int argc, char **argv)
 		case O_STD:
 			c.nstd = cli_doubles("--std", optarg, c.std, DATA_MAX_CH, 1e-6, 10);
 			break;
-		case O_VAL: c.val_frac = cli_double("--val-frac", optarg, 0, 0.9); break;
-		case O_SUBSET: c.subset = cli_long("--subset", optarg, 0, 1L << 31); break;
-		case O_SPLIT: c.split_seed = cli_long("--split-seed", optarg, 0, 1L << 62); break;
-		case O_SEED: c.seed = cli_long("--seed", optarg, 0, 1L << 62); break;
-		case O_THREADS: c.threads = cli_long("--threads", optarg, 1, 1024); break;
 		case 'o': c.out = optarg; break;
 		case O_EXO: c.exo = optarg; break;
 		case O_BENCH: c.bench = cli_long("--bench", optarg, 1, 1000000); break;
 		default:
-			usage(stderr, EX_USAGE);
+			if (!train_opt(&c.train, ch, optarg))
+				usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	/* Each phase has its own schedule: the warm-up must fit every one. */
 	for (k = 0; k < 3; k++)
-		if (c.mu[k] > 0 && c.warmup > c.mu[k])
+		if (c.mu[k] > 0 && c.train.warmup > c.mu[k])
 			errx(EX_USAGE, "--warmup: %g epochs is more than the %d of --mu%d",
-			    c.warmup, c.mu[k], k + 1);
+			    c.train.warmup, c.mu[k], k + 1);
 	if (c.init && c.supernet)
 		errx(EX_USAGE, "--init and --supernet: give one");
 	if (c.exo && c.method == EENN_BACKBONE)
@@ -372,7 +348,7 @@ main(int argc, char **argv)
 		err(EX_NOINPUT, "%s", c.init);
 	if (c.supernet && access(c.supernet, R_OK) != 0)
 		errx(EX_NOINPUT, "--supernet %s: cannot open", c.supernet);
-	nn_threads(c.threads);
+	nn_threads(c.train.threads);
 	memset(&ds, 0, sizeof(ds));
 	if (!c.bench)
 		load_data(&ds, &c);

@@ -55,10 +55,11 @@ convert(FILE *in, const char *name, msgpack_sbuffer *sb, msgpack_packer *pk)
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
 			line_fail(name, line, "v", "not a non-negative integer");
 		msgpack_sbuffer_clear(sb);
-		if (rec_from_json(pk, j, msg, sizeof(msg)) < 0)
+		/* Nothing goes out that a reader would refuse (depth, size). */
+		if (rec_from_json(pk, j, msg, sizeof(msg)) < 0 ||
+		    rec_check(sb->data, sb->size, msg, sizeof(msg)) < 0)
 			line_fail(name, line, NULL, "%s", msg);
-		if (fwrite(sb->data, 1, sb->size, stdout) != sb->size)
-			err(EX_IOERR, "stdout");
+		cli_write_whole(stdout, sb->data, sb->size);
 		json_decref(j);
 	}
 	if (ferror(in))
@@ -78,6 +79,7 @@ main(int argc, char **argv)
 	argv += i;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	cli_stdout_buffer(1 << 16);
 	for (i = 0; i < (argc ? argc : 1); i++) {
 		const char *path = argc ? argv[i] : "-";
 		FILE *in = cli_open_in(path);

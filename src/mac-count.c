@@ -1,6 +1,6 @@
 /*
  * mac-count - count MACs and parameters of an arch or eenn record by the
- * one convention of SPEC 2: a per-layer table on a terminal, otherwise the
+ * one convention of nachos-method(7) §2: a per-layer table on a terminal, otherwise the
  * record annotated with its totals.
  */
 #include <err.h>
@@ -62,10 +62,10 @@ print_table(FILE *fp, long recno, const msgpack_object *m, const struct arch_net
 	}
 	fprintf(fp, "%-62s %12ld %10ld\n", "total backbone (macs_backbone, params)",
 	    t->macs_bb, t->params_bb);
-	fprintf(fp, "%-36s %12s %12s\n", "memory of the EENN (bytes)", "f32", "int8");
-	fprintf(fp, "%-36s %12ld %12ld\n", "flash: constant data (flash_bytes)",
+	fprintf(fp, "%-36s %12s %12s\n", "memory of the EENN (bytes), D =", "f32", "int8");
+	fprintf(fp, "%-36s %12ld %12ld\n", "flash: constant data (flash_bytes_D)",
 	    mem->flash[SCHED_F32], mem->flash[SCHED_INT8]);
-	fprintf(fp, "%-36s %12ld %12ld\n", "SRAM: activation arena (sram_bytes)",
+	fprintf(fp, "%-36s %12ld %12ld\n", "SRAM: activation arena (sram_bytes_D)",
 	    mem->sram[SCHED_F32], mem->sram[SCHED_INT8]);
 	if (eenn) {
 		fprintf(fp, "%-62s %12ld %10ld\n", "total exit heads (macs_heads, params_heads)",
@@ -117,7 +117,7 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	cli_stdout_buffer(1 << 16);
 	rec_out_init(&o);
 	rec_files_init(&in, argc, argv);
 	while ((m = rec_files_next(&in)) != NULL) {

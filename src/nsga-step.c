@@ -1,5 +1,5 @@
 /*
- * nsga-step - one search iteration's candidates (SPEC 6 steps 2-3):
+ * nsga-step - one search iteration's candidates (nachos-method(7) §6 steps 2-3):
  * NSGA-II on two surrogate models, started from the archive's
  * non-dominated genomes, then K arch records new to the archive, spread
  * along the second objective by the MSuNAS subset selection.
@@ -307,7 +307,7 @@ initial(double *x0 /* (pop, nv) */, const struct archive *ar, const struct searc
 			if (n % 2 == 0)
 				x[i] = rows[(size_t)(n / 2 % nf) * nv + i];
 			else
-				x[i] = lo[i] + floor(nsga_uniform(&rng) * (hi[i] - lo[i] + 1));
+				x[i] = lo[i] + floor(rng_double(&rng) * (hi[i] - lo[i] + 1));
 		}
 		if (n % 2 == 0)
 			nsga_pm(&rng, x, lo, hi, nv, eta, 1.0 / nv, NSGA_INT);
@@ -343,7 +343,7 @@ in_cands(const int *g /* (nv) */, const struct cand *c /* (n) */, int n, int nv)
 }
 
 /*
- * Choose up to k of the nc candidates (SPEC 6 step 3), the predicted
+ * Choose up to k of the nc candidates (nachos-method(7) §6 step 3), the predicted
  * admissible ones first: by the subset selection along f2 against the
  * archive front's values ff2 (nf) among them; when fewer than k are
  * admissible all of them, and the rest from the others, against the front

@@ -18,6 +18,7 @@
 #include "exo.h"
 #include "nachos.h"
 #include "pareto.h"
+#include "plot.h"
 #include "rec.h"
 #include "stats.h"
 
@@ -243,7 +244,7 @@ read_files(struct archive *ar, struct heats *hs, int argc, char **argv, const st
 	}
 }
 
-/* Fronts, ranks along each front by error, and the knee of front 0.
+/* Fronts, ranks along each front by error, and the best trade-off.
  * order (n) receives the records by (front, error, MACs). */
 static void
 analyse(struct archive *ar, const struct opts *op, int *order)
@@ -285,13 +286,8 @@ analyse(struct archive *ar, const struct opts *op, int *order)
 		j = i > 0 && fr[order[i - 1]] == t->front ? j + 1 : 1;
 		t->rank = j;
 	}
-	/* the knee among front 0, which order lists first */
-	for (k = 0; k < n && fr[order[k]] == 0; k++) {
-		x[k] = ar->it[order[k]].err;
-		y[k] = ar->it[order[k]].macs;
-	}
-	if (k > 0)
-		ar->it[order[pareto_knee(x, y, k, op->po.knee)]].knee = 1;
+	if ((k = pareto_best(x, y, cv, ok, n, op->po.knee)) >= 0)
+		ar->it[k].knee = 1;
 	free(x);
 	free(ok);
 }
@@ -421,37 +417,12 @@ static FILE *
 script_open(char **s, size_t *len, const char *path, int w, int h, int font)
 {
 	const char *dot = strrchr(path, '.');
-	FILE *fp;
+	FILE *fp = plot_script(s, len);
 
-	*s = NULL;
-	*len = 0;
-	if (!(fp = open_memstream(s, len)))
-		err(EX_SOFTWARE, "open_memstream");
 	fprintf(fp, "set terminal %s size %d,%d font \"sans,%d\"\n",
 	    dot && !strcmp(dot, ".svg") ? "svg dynamic" : "pngcairo", w, h, font);
 	fprintf(fp, "set output\n");   /* standard output: our temporary file */
 	return fp;
-}
-
-/* Close the script of script_open and run it into path, written whole or
- * not at all; opt names the option in messages. */
-static void
-run_gnuplot(FILE *fp, char **s, size_t *len, const char *path, const char *opt)
-{
-	struct cli_out o;
-	int st;
-
-	if (fclose(fp) != 0)
-		err(EX_SOFTWARE, "open_memstream");
-	cli_out_open(&o, path);
-	st = pareto_gnuplot(*s, *len, fileno(o.fp));
-	if (st != 0) {
-		cli_out_abort(&o);
-		errx(EX_CANTCREAT, "%s: gnuplot failed (status %d)%s", opt, st,
-		    st == 127 ? ": is gnuplot installed?" : "");
-	}
-	cli_out_commit(&o);
-	free(*s);
 }
 
 /* Autoscale axis so that it reaches c (a constraint line, drawn as an
@@ -557,7 +528,7 @@ plot(const struct archive *ar, const int *order, const struct opts *op,
 		    "set xlabel \"iteration\"\nset ylabel \"hypervolume\"\n%s"
 		    "plot $hv using 1:2 with linespoints pt 7 lw 1.5 lc rgb \"black\" notitle\n"
 		    "unset multiplot\n", hv[nhv - 1].iter - hv[0].iter <= 15 ? "set xtics 1\n" : "");
-	run_gnuplot(fp, &s, &len, op->plot, "--plot");
+	plot_render(op->plot, "--plot", fp, &s, &len);
 }
 
 /* Where threshold t lies on the grid's cell axis: the index of its value,
@@ -705,7 +676,7 @@ heat_plot(const struct heats *hs, const struct opts *op, int nr, int nc)
 				fprintf(fp, "set multiplot next\n");
 	}
 	fprintf(fp, "unset multiplot\n");
-	run_gnuplot(fp, &s, &len, op->heat_plot, "--heatmap-plot");
+	plot_render(op->heat_plot, "--heatmap-plot", fp, &s, &len);
 }
 
 static void

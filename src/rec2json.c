@@ -1,10 +1,9 @@
 /*
- * rec2json - records to JSON lines, so jq works on any stream.
- *
- * Scalars and strings go through jansson (rec_to_json); floats are written
- * here in their shortest form that reads back to the same value, since
- * jansson's fixed 17 digits turn 0.1 into 0.10000000000000001.
+ * rec2json - records to JSON lines, so jq works on any stream. The JSON is
+ * written by rec_to_json (lib/rec_json.c): floats in their shortest form
+ * that reads back to the same value, strings checked as UTF-8.
  */
+#define _GNU_SOURCE
 #include <err.h>
 #include <getopt.h>
 #include <math.h>
@@ -25,121 +24,25 @@ usage(FILE *fp, int status)
 	exit(status);
 }
 
-/* Shortest %g form of v that reads back exactly (as a float for float32). */
+/* Each line is made whole in memory first: a record JSON cannot hold stops
+ * the tool with no part of its line on stdout. */
 static void
-put_real(FILE *fp, const msgpack_object *o)
+put_record(struct rec_in *r, const msgpack_object *m, int pretty)
 {
-	char buf[40];
-	int p, single = o->type == MSGPACK_OBJECT_FLOAT32;
+	char *buf = NULL, key[64], msg[200];
+	size_t len = 0;
+	FILE *mem;
+	int bad;
 
-	for (p = single ? 6 : 15; p <= 17; p++) {
-		snprintf(buf, sizeof(buf), "%.*g", p, o->via.f64);
-		if (single ? strtof(buf, NULL) == (float)o->via.f64 :
-		    strtod(buf, NULL) == o->via.f64)
-			break;
-	}
-	/* Keep it a real in JSON, so json2rec gives a float back. */
-	if (!strpbrk(buf, ".e"))
-		strcat(buf, ".0");
-	fputs(buf, fp);
-}
-
-static int
-container(const msgpack_object *o)
-{
-	return o->type == MSGPACK_OBJECT_ARRAY || o->type == MSGPACK_OBJECT_MAP;
-}
-
-/* Does array o hold only scalars, or map o only those and scalars? */
-static int
-flat(const msgpack_object *o)
-{
-	uint32_t i;
-
-	if (o->type == MSGPACK_OBJECT_ARRAY) {
-		for (i = 0; i < o->via.array.size; i++)
-			if (container(&o->via.array.ptr[i]))
-				return 0;
-	} else {
-		for (i = 0; i < o->via.map.size; i++) {
-			const msgpack_object *v = &o->via.map.ptr[i].val;
-
-			if (v->type == MSGPACK_OBJECT_MAP ||
-			    (v->type == MSGPACK_OBJECT_ARRAY && !flat(v)))
-				return 0;
-		}
-	}
-	return 1;
-}
-
-static void
-newline(FILE *fp, int indent)
-{
-	if (indent < 0)
-		return;
-	fputc('\n', fp);
-	while (indent-- > 0)
-		fputs("  ", fp);
-}
-
-/* indent < 0: compact; else pretty at that depth. An array or map of
- * scalars stays on one line, which keeps genes and layer rows readable. */
-static void
-put_value(FILE *fp, const msgpack_object *o, int indent)
-{
-	uint32_t i;
-
-	switch (o->type) {
-	case MSGPACK_OBJECT_FLOAT32:
-	case MSGPACK_OBJECT_FLOAT64:
-		if (isfinite(o->via.f64)) {
-			put_real(fp, o);
-			return;
-		}
-		break; /* no NaN in JSON: rec_to_json makes it null */
-	case MSGPACK_OBJECT_ARRAY: {
-		int one = indent < 0 || flat(o);
-
-		fputc('[', fp);
-		for (i = 0; i < o->via.array.size; i++) {
-			if (i)
-				fputs(indent >= 0 && one ? ", " : ",", fp);
-			newline(fp, one ? -1 : indent + 1);
-			put_value(fp, &o->via.array.ptr[i], one ? -1 : indent + 1);
-		}
-		if (!one && o->via.array.size)
-			newline(fp, indent);
-		fputc(']', fp);
-		return;
-	}
-	case MSGPACK_OBJECT_MAP: {
-		/* The whole record always breaks into lines, even when flat. */
-		int one = indent < 0 || (indent > 0 && flat(o));
-
-		fputc('{', fp);
-		for (i = 0; i < o->via.map.size; i++) {
-			if (i)
-				fputs(indent >= 0 && one ? ", " : ",", fp);
-			newline(fp, one ? -1 : indent + 1);
-			put_value(fp, &o->via.map.ptr[i].key, -1);
-			fputs(indent < 0 ? ":" : ": ", fp);
-			put_value(fp, &o->via.map.ptr[i].val, one ? -1 : indent + 1);
-		}
-		if (!one && o->via.map.size)
-			newline(fp, indent);
-		fputc('}', fp);
-		return;
-	}
-	default:
-		break;
-	}
-	{
-		json_t *j = rec_to_json(o);
-
-		if (j == NULL || json_dumpf(j, fp, JSON_ENCODE_ANY | JSON_COMPACT) < 0)
-			errx(EX_SOFTWARE, "cannot encode a value as JSON");
-		json_decref(j);
-	}
+	if ((mem = open_memstream(&buf, &len)) == NULL)
+		err(EX_SOFTWARE, "open_memstream");
+	bad = rec_to_json(mem, m, pretty, key, sizeof(key), msg, sizeof(msg));
+	if (fputc('\n', mem) == EOF || fclose(mem) != 0)
+		err(EX_SOFTWARE, "open_memstream");
+	if (bad)
+		rec_fail(r, key[0] ? key : NULL, "%s", msg);
+	cli_write_whole(stdout, buf, len);
+	free(buf);
 }
 
 int
@@ -168,10 +71,10 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	cli_stdout_buffer(1 << 16);
 	rec_files_init(&in, argc, argv);
 	while ((m = rec_files_next(&in)) != NULL) {
-		put_value(stdout, m, pretty ? 0 : -1);
-		fputc('\n', stdout);
+		put_record(&in.r, m, pretty);
 	}
 	cli_finish();
 	return 0;

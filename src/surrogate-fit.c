@@ -1,6 +1,6 @@
 /*
  * surrogate-fit - fit a predictor of one archive key from the genomes
- * (SPEC 6 step 1) and write it as a model record; or, with --predict,
+ * (nachos-method(7) §6 step 1) and write it as a model record; or, with --predict,
  * annotate records with the prediction of a model record.
  */
 #include <err.h>
@@ -85,7 +85,7 @@ predict(const char *path, int argc, char **argv)
 	rec_in_close(&mr);
 	snprintf(key, sizeof(key), "pred_%s", sm.target);
 	x = malloc(sizeof(double) * sm.d);
-	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	cli_stdout_buffer(1 << 16);
 	rec_out_init(&o);
 	rec_files_init(&in, argc, argv);
 	while ((m = rec_files_next(&in)) != NULL) {

@@ -1,6 +1,6 @@
 /*
  * thresh-tune - pick the exit thresholds of each EENN on its validation
- * exit outputs and report the test figures (SPEC 5): reads result records,
+ * exit outputs and report the test figures (nachos-method(7) §5): reads result records,
  * loads the exit-outputs file each names in "exo", and writes the same
  * records with the thresholds, the rule and the metrics added.
  */
@@ -453,7 +453,7 @@ main(int argc, char **argv)
 		op.method = M_FIXED;
 	argc -= optind;
 	argv += optind;
-	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	cli_stdout_buffer(1 << 16);
 	rec_out_init(&o);
 	cli_progress_start(&p, "records", 0);
 	rec_files_init(&in, argc, argv);

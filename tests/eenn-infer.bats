@@ -40,12 +40,7 @@ quantiles() {
 setup_file() {
 	F=$BATS_FILE_TMPDIR
 	cd "$F" || return 1
-	mkidx h3 3 600 120 hard
-	ofa-sample --extremes -n 1 --in-ch 1 --resolution 16 --classes 3 | eec-place > e.rec
-	eenn-train --data "$F/h3" --method nachos --mu1 1 --mu2 2 --mu3 1 --batch 16 \
-	    --threads 1 -o "$F/h.ckpt" e.rec > r.rec 2> /dev/null
-	eenn-infer --weights "$F/h.ckpt" --data "$F/h3" --write-exo "$F/h.exo" e.rec \
-	    > x.rec 2> /dev/null
+	tiny_eenn "$F"
 }
 
 setup() {

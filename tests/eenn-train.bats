@@ -328,3 +328,39 @@ setup() {
 	[ "$(jq .acc_test b.json)" = "$(jq .acc_test n.json)" ]
 	jq -e '.init == "b.ckpt"' n.json
 }
+
+@test "dataset headers are checked against the file before anything is allocated" {
+	small_arch > a.rec
+	# 2^31-1 images of 4096x4096 (2^55 bytes) in a 16-byte header: plain and gzip
+	mkdir huge
+	cp d2/* huge/
+	printf '\0\0\10\3\177\377\377\377\0\0\20\0\0\0\20\0' > huge/t10k-images-idx3-ubyte
+	run --separate-stderr sh -c 'ulimit -v 2000000; eenn-train --data huge --method backbone a.rec'
+	assert_failure 65
+	[[ $stderr == *"huge/t10k-images-idx3-ubyte: truncated: the header declares 2147483647 images of 4096x4096"* ]]
+	rm huge/t10k-images-idx3-ubyte
+	printf '\0\0\10\3\177\377\377\377\0\0\20\0\0\0\20\0' | gzip > huge/t10k-images-idx3-ubyte.gz
+	run --separate-stderr sh -c 'ulimit -v 2000000; eenn-train --data huge --method backbone a.rec'
+	assert_failure 65
+	[[ $stderr == *"huge/t10k-images-idx3-ubyte.gz: truncated: the header declares"* ]]
+	# a raw header the same way
+	mkdir raw
+	printf 'NACHOSDS\1\0\0\0\377\377\377\177\1\0\0\0\0\20\0\0\0\20\0\0\2\0\0\0' > raw/train.nds
+	cp raw/train.nds raw/test.nds
+	run --separate-stderr sh -c 'ulimit -v 2000000; eenn-train --data raw --method backbone a.rec'
+	assert_failure 65
+	[[ $stderr == *"raw/train.nds: truncated: the header declares 2147483647 images of 1x4096x4096"* ]]
+}
+
+@test "a bad CIFAR label is reported in the file that holds it" {
+	small_arch > a.rec
+	mkdir c
+	for f in data_batch_1 data_batch_2 data_batch_3 data_batch_4 data_batch_5 test_batch; do
+		head -c 6146 /dev/zero > c/$f.bin
+	done
+	# record 2 of batch 3 has label 10 of 10 classes
+	printf '\12' | dd of=c/data_batch_3.bin bs=1 seek=3073 conv=notrunc 2>/dev/null
+	run --separate-stderr eenn-train --data c --method backbone a.rec
+	assert_failure 65
+	[[ $stderr == *"c/data_batch_3.bin: record 2: label 10 not below 10"* ]]
+}

@@ -8,7 +8,7 @@ load idx-helper
 bats_require_minimum_version 1.5.0
 
 # fits BYTES < json records: every record's int8 flash within BYTES.
-fits() { jq -e -s --argjson b "$1" 'length > 0 and all(.flash_bytes.int8 <= $b)' > /dev/null; }
+fits() { jq -e -s --argjson b "$1" 'length > 0 and all(.flash_bytes_int8 <= $b)' > /dev/null; }
 
 @test "malformed limits and unknown boards exit 64 naming the option, in every tool" {
 	for tool in ofa-sample "nsga-step --err-model x --macs-model y" pareto thresh-tune run-report; do
@@ -33,17 +33,19 @@ fits() { jq -e -s --argjson b "$1" 'length > 0 and all(.flash_bytes.int8 <= $b)'
 	ofa-sample -n 20 --seed 3 | eec-place > e.rec
 	mac-count e.rec | rec2json > m.json
 	rec2json e.rec > e.json
-	[ "$(jq -c '[.flash_bytes, .sram_bytes, .exit_sram_bytes]' m.json)" = \
-	    "$(jq -c '[.flash_bytes, .sram_bytes, .exit_sram_bytes]' e.json)" ]
+	sizes() { jq -c 'with_entries(select(.key | test("^(flash|sram)_")))' "$1"; }
+	[ "$(sizes m.json)" = "$(sizes e.json)" ]
+	[ "$(sizes m.json | head -1 | jq -r 'keys | join(",")')" = \
+	    flash_bytes_f32,flash_bytes_int8,sram_bytes_f32,sram_bytes_int8,sram_exit_bytes_f32,sram_exit_bytes_int8 ]
 	jq -e -s 'length == 20 and all(
-	    .flash_bytes.int8 < .flash_bytes.f32 and .sram_bytes.int8 < .sram_bytes.f32 and
-	    (.exit_sram_bytes.int8 | length) == (.exit_stages | length) and
-	    .exit_sram_bytes.int8[-1] == .sram_bytes.int8 and
-	    .exit_sram_bytes.f32[-1] == .sram_bytes.f32 and
-	    (.exit_sram_bytes.int8 | . == sort))' m.json
+	    .flash_bytes_int8 < .flash_bytes_f32 and .sram_bytes_int8 < .sram_bytes_f32 and
+	    (.sram_exit_bytes_int8 | length) == (.exit_stages | length) and
+	    .sram_exit_bytes_int8[-1] == .sram_bytes_int8 and
+	    .sram_exit_bytes_f32[-1] == .sram_bytes_f32 and
+	    (.sram_exit_bytes_int8 | . == sort))' m.json
 	# f32 constants: 4 bytes a weight, so more than 4 bytes a parameter of the
 	# backbone and heads minus the BN parameters folded away
-	jq -e -s 'all(.flash_bytes.f32 > 3.9 * (.params + .params_heads))' m.json
+	jq -e -s 'all(.flash_bytes_f32 > 3.9 * (.params + .params_heads))' m.json
 }
 
 @test "ofa-sample --flash-max/--target: only networks that fit, the rejections counted" {
@@ -58,7 +60,7 @@ fits() { jq -e -s --argjson b "$1" 'length > 0 and all(.flash_bytes.int8 <= $b)'
 	# a board: flash and SRAM, at f32 too
 	ofa-sample -n 10 --width 0.35 --target stm32h743 --mem-dtype f32 2> /dev/null |
 	    mac-count | rec2json > h.json
-	jq -e -s 'length == 10 and all(.flash_bytes.f32 <= 2097152 and .sram_bytes.f32 <= 524288)' h.json
+	jq -e -s 'length == 10 and all(.flash_bytes_f32 <= 2097152 and .sram_bytes_f32 <= 524288)' h.json
 	# --extremes keeps the all-min network, drops the all-max one
 	ofa-sample --extremes -n 3 --width 0.35 --target stm32f746 2> /dev/null | rec2json > x.json
 	[ "$(jq -c '.ks | unique' x.json | head -1)" = "[3]" ]
@@ -99,7 +101,7 @@ fits() { jq -e -s --argjson b "$1" 'length > 0 and all(.flash_bytes.int8 <= $b)'
 		.avg_macs_val = .macs_backbone / 2' | json2rec > r.rec
 	pareto -a -f rec r.rec | rec2json | jq -c '[.id, .admissible]' > free.txt
 	[ "$(sort free.txt | tr -d '\n')" = '["r1",true]["r2",true]' ]
-	small=$(rec2json r.rec | jq -s '.[0].flash_bytes.int8')
+	small=$(rec2json r.rec | jq -s '.[0].flash_bytes_int8')
 	pareto -a -f rec --flash-max "$small" r.rec | rec2json | jq -c '[.id, .admissible, .violation > 0]' |
 	    sort > lim.txt
 	[ "$(tr -d '\n' < lim.txt)" = '["r1",true,false]["r2",false,true]' ]
@@ -149,9 +151,9 @@ fits() { jq -e -s --argjson b "$1" 'length > 0 and all(.flash_bytes.int8 <= $b)'
 	# every network trained (archive) and every one proposed fits
 	rec2json archive.rec > a.json
 	[ "$(wc -l < a.json)" -eq 5 ]
-	jq -e -s 'all(.width == 0.35 and .flash_bytes.int8 <= 655360 and .feasible != null)' a.json
+	jq -e -s 'all(.width == 0.35 and .flash_bytes_int8 <= 655360 and .feasible != null)' a.json
 	for id in $(cat iter/*/ids); do
-		rec2json "cand/$id/eenn.rec" | jq -e '.flash_bytes.int8 <= 655360' > /dev/null
+		rec2json "cand/$id/eenn.rec" | jq -e '.flash_bytes_int8 <= 655360' > /dev/null
 	done
 	# the rejections: counted by the tools, summed in the report
 	n0=$(sed -n 's/^ofa-sample: rejected \([0-9]*\) .*/\1/p' logs/ofa-sample.log)

@@ -187,3 +187,13 @@ setup() {
 	assert_failure 65
 	[[ $stderr == *'s.ckpt: record 1: key "arch": 2 classes, but the dataset in d3 has 3'* ]]
 }
+
+@test "a checkpoint whose shape overflows 64 bits exits 65 naming the tensor" {
+	# 2^120 elements wrapped to 0 in a signed long and matched empty data
+	echo '{"type":"ckpt","v":1,"arch":{},"tensors":{"w":{"shape":[1073741824,1073741824,1073741824,1073741824],"dtype":"f32","data":{"$base64":""}}}}' |
+	    json2rec > big.ckpt
+	run --separate-stderr ofa-train --extract big.ckpt --data nowhere a.rec
+	assert_failure 65
+	[ -z "$output" ]
+	[[ $stderr == *'big.ckpt: record 1: key "tensors.w.shape": more elements than a record can hold'* ]]
+}

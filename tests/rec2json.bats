@@ -132,3 +132,101 @@ bats_require_minimum_version 1.5.0
 	run json2rec no-such-file
 	assert_failure 66
 }
+
+# ---- hostile input (issue 16) ----
+
+@test "rec2json: a 5-byte array header declaring 2^32 elements exits 65, allocating nothing" {
+	# msgpack-c would reserve 96 GiB of objects for it; the limit keeps
+	# the test's address space small so an attempt fails loudly (70).
+	run --separate-stderr sh -c "ulimit -v 400000; printf '\\335\\377\\377\\377\\377' | rec2json"
+	assert_failure 65
+	[ -z "$output" ]
+	[[ $stderr == *"rec2json: stdin: record 1: array of 4294967295 elements"* ]]
+	printf '\337\020\000\000\000' > in.rec
+	run --separate-stderr sh -c 'ulimit -v 400000; rec2json in.rec'
+	assert_failure 65
+	[[ $stderr == *"rec2json: in.rec: record 1: truncated: map of 268435456 pairs"* ]]
+}
+
+@test "rec2json: a string or bin longer than the file exits 65 before reading it" {
+	printf '\202\244type\241x\241v\333\177\377\377\377ab' > in.rec
+	run --separate-stderr sh -c 'ulimit -v 400000; rec2json in.rec'
+	assert_failure 65
+	[[ $stderr == *"in.rec: record 1: truncated: value of 2147483647 bytes"* ]]
+	printf '\202\244type\241x\241v\306\377\377\377\377' > in.rec
+	run --separate-stderr sh -c 'ulimit -v 400000; rec2json < in.rec'
+	assert_failure 65
+	[[ $stderr == *"stdin: record 1: truncated: value of 4294967295 bytes"* ]]
+}
+
+@test "nesting: 32 levels read back, 33 exit 65 in rec2json and are refused by json2rec" {
+	deep() { printf '{"type":"x","v":1,"a":'; printf '%*s' "$1" '' | tr ' ' '['; printf '%*s' "$1" '' | tr ' ' ']'; printf '}\n'; }
+	deep 31 > ok.json
+	run sh -c 'json2rec ok.json | rec2json | jq -c .type'
+	assert_success
+	assert_output '"x"'
+	deep 32 > deep.json
+	run --separate-stderr json2rec deep.json
+	assert_failure 65
+	[ -z "$output" ]
+	[[ $stderr == *"json2rec: deep.json: line 1: nested deeper than 32 levels"* ]]
+	# The same record made by hand: a map holding 32 nested arrays.
+	{ printf '\203\244type\241x\241v\001\241a'; for i in $(seq 32); do printf '\221'; done; printf '\300'; } > deep.rec
+	run --separate-stderr rec2json deep.rec
+	assert_failure 65
+	[[ $stderr == *"rec2json: deep.rec: record 1: nested deeper than 32 levels"* ]]
+}
+
+@test "rec2json: invalid UTF-8 exits 65 naming record and key, with no part of its line" {
+	printf '{"type":"x","v":1}\n' | json2rec > in.rec
+	printf '\203\244type\241x\241v\001\241s\243a\377b' >> in.rec
+	run --separate-stderr rec2json in.rec
+	assert_failure 65
+	assert_output '{"type":"x","v":1}'
+	[[ $stderr == *'rec2json: in.rec: record 2: key "s": invalid UTF-8'* ]]
+	# overlong '/', a surrogate, above U+10FFFF
+	for bad in '\300\257' '\355\240\200' '\364\220\200\200'; do
+		{ printf '\203\244type\241x\241v\001\241s'; printf "\\24$(printf '%s' "$bad" | tr -cd '\\' | wc -c)"; printf "$bad"; } > bad.rec
+		run rec2json bad.rec
+		assert_failure 65
+	done
+	printf '\203\244type\241x\241v\001\241s\242\303\251' > ok.rec
+	run rec2json ok.rec
+	assert_success
+	assert_output '{"type":"x","v":1,"s":"é"}'
+}
+
+@test "rec2json: a non-string map key inside a value exits 65 rather than writing bad JSON" {
+	printf '\203\244type\241x\241v\001\241m\201\001\002' > in.rec
+	run --separate-stderr rec2json in.rec
+	assert_failure 65
+	[ -z "$output" ]
+	[[ $stderr == *'record 1: key "m": a map inside the value: key 1 is not a string'* ]]
+}
+
+@test "rec2json: 2^64-1 and -2^63 print as themselves" {
+	printf '\204\244type\241x\241v\001\241u\317\377\377\377\377\377\377\377\377\241i\323\200\000\000\000\000\000\000\000' > in.rec
+	run rec2json in.rec
+	assert_success
+	assert_output '{"type":"x","v":1,"u":18446744073709551615,"i":-9223372036854775808}'
+}
+
+@test "json2rec: only canonical base64 is taken" {
+	for b in aGVsbG9= aGVsbB== 'aGVs=G8=' 'aG=sbG8=' 'aGVsbG=='; do
+		run --separate-stderr sh -c "echo '{\"type\":\"x\",\"v\":1,\"b\":{\"\$base64\":\"$b\"}}' | json2rec"
+		assert_failure 65
+		[ -z "$output" ]
+		[[ $stderr == *'line 1: $base64'* ]]
+	done
+	run sh -c "echo '{\"type\":\"x\",\"v\":1,\"b\":{\"\$base64\":\"aGVsbA==\"}}' | json2rec | rec2json"
+	assert_success
+	assert_output '{"type":"x","v":1,"b":{"$base64":"aGVsbA=="}}'
+}
+
+@test "rec2json: a full disk exits 74" {
+	[ -w /dev/full ] || skip "no /dev/full"
+	for i in $(seq 3000); do echo '{"type":"x","v":1,"s":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}'; done | json2rec > in.rec
+	run --separate-stderr sh -c 'rec2json in.rec > /dev/full'
+	assert_failure 74
+	[[ $stderr == *"stdout"* ]]
+}

@@ -215,3 +215,53 @@ key() {
 	run --separate-stderr surrogate-fit -p missing.rec a.rec
 	assert_failure 66
 }
+
+@test "--predict: a crafted MLP model (d 65535, hidden 65536) exits 65 naming file, record and key" {
+	# hidden * (d + 2) overflows an int: the reader once wrote past its
+	# arrays. Every array's length is now checked against the record first.
+	crafted() {
+		awk -v h="$1" 'BEGIN {
+			z = "0"; o = "1"
+			for (j = 1; j < 65535; j++) { z = z ",0"; o = o ",1" }
+			printf "{\"type\":\"model\",\"v\":1,\"target\":\"t\",\"error\":false,"
+			printf "\"kind\":\"mlp\",\"asked\":\"mlp\",\"seed\":1,\"folds\":0,\"n\":2,"
+			printf "\"d\":65535,\"note\":\"\",\"cv\":{},\"x\":[[%s],[%s]],\"y\":[0,1],", z, z
+			printf "\"x_mean\":[%s],\"x_scale\":[%s],\"y_mean\":0,\"y_scale\":1,", z, o
+			printf "\"hidden\":%d,\"w1\":[1,2],\"b1\":[],\"w2\":[],\"b2\":0}\n", h
+		}' > m.json
+	}
+	crafted 65536
+	json2rec m.json > m.rec
+	echo '{"type":"result","v":1,"genome":[0]}' | json2rec > a.rec
+	run --separate-stderr surrogate-fit -p m.rec a.rec
+	assert_failure 65
+	[ -z "$output" ]
+	[[ $stderr == *'m.rec: record 1: key "w1": 65536 x 65535 elements are more than a model holds'* ]]
+	# a hidden size that fits, but too few weights
+	crafted 2
+	json2rec m.json > m.rec
+	run --separate-stderr surrogate-fit -p m.rec a.rec
+	assert_failure 65
+	[[ $stderr == *'m.rec: record 1: key "w1": has 2 elements, not 131070'* ]]
+}
+
+@test "-o onto a device or fifo writes it in place and never replaces the node" {
+	archive 30 | json2rec > a.rec
+	mkfifo out.fifo
+	cat out.fifo > got.rec &
+	run surrogate-fit -t avg_macs -m cart --folds 0 -o out.fifo a.rec
+	assert_success
+	wait
+	[ -p out.fifo ]
+	[ "$(rec2json got.rec | jq -r .type)" = model ]
+	# a full device of our own (never /dev/full itself): 74, node kept
+	mknod full c 1 7 2>/dev/null || skip "mknod not permitted"
+	run --separate-stderr surrogate-fit -t avg_macs -m cart --folds 0 -o full a.rec
+	assert_failure 74
+	[ -c full ]
+	[ -z "$(ls | grep tmp)" ]
+	mkdir dir.rec
+	run --separate-stderr surrogate-fit -t avg_macs -m cart --folds 0 -o dir.rec a.rec
+	assert_failure 73
+	[[ $stderr == *"dir.rec: is a directory"* ]]
+}

@@ -277,3 +277,19 @@ key() {
 	assert_failure 65
 	[[ $stderr == *'key "exit_th[2]": 1.5 is not in [0, 1]'* ]]
 }
+
+@test "an exo header declaring 10^8 samples is checked against its arrays before any memory is reserved" {
+	fixtures
+	# n 10^8 x 8 exits would reserve 22 GB: the address-space limit makes
+	# an early reservation fail with 70 instead of the clean 65.
+	{ rules_exo val; rules_exo test; } | sed 's/"n":5,"nexit":3/"n":100000000,"nexit":3/' | json2rec > rules.exo
+	run --separate-stderr sh -c 'ulimit -v 1000000; thresh-tune rules.rec'
+	assert_failure 65
+	[ -z "$output" ]
+	[[ $stderr == *'rules.exo: record 1: key "label": has 5 elements, not 100000000'* ]]
+	# a per-exit array of the wrong length, named with its exit
+	{ rules_exo val | sed 's/"margin":\[\[0.25,0.5,0.75,0.0625,0.125\]/"margin":[[0.25]/'; rules_exo test; } | json2rec > rules.exo
+	run --separate-stderr thresh-tune rules.rec
+	assert_failure 65
+	[[ $stderr == *'rules.exo: record 1: key "margin[0]": has 1 elements, not 5'* ]]
+}

@@ -70,9 +70,9 @@ tiny_net(struct arch_net *n)
 static struct eenn_cfg
 tiny_cfg(int method)
 {
-	struct eenn_cfg c = { .mu = { 1, 1, 1 }, .batch = 8, .sched = OPT_CONST,
-	    .method = method, .seed = 3, .lr = 0.01, .momentum = 0.9, .w = { 1, 1, 1 },
-	    .macs_max = NAN, .acc_min = NAN, .support_frac = 0.5, .threads = 1 };
+	struct eenn_cfg c = { .train = { .batch = 8, .seed = 3, .lr = 0.01, .momentum = 0.9,
+	    .threads = 1 }, .mu = { 1, 1, 1 }, .sched = OPT_CONST, .method = method,
+	    .w = { 1, 1, 1 }, .macs_max = NAN, .acc_min = NAN, .support_frac = 0.5 };
 	return c;
 }
 

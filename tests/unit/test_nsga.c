@@ -541,9 +541,9 @@ test_subset(void)
 		double got;
 
 		for (i = 0; i < nc; i++)
-			cand[i] = rint(100 * nsga_uniform(&rng)) / 10;   /* ties happen */
+			cand[i] = rint(100 * rng_double(&rng)) / 10;   /* ties happen */
 		for (i = 0; i < nf; i++)
-			front[i] = 2 + 6 * nsga_uniform(&rng);
+			front[i] = 2 + 6 * rng_double(&rng);
 		n = nsga_subset(pick, cand, nc, front, nf, k);
 		if (nf + k < 2)
 			continue;
