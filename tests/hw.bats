@@ -164,3 +164,46 @@ fits() { jq -e -s --argjson b "$1" 'length > 0 and all(.flash_bytes_int8 <= $b)'
 	# pareto under the same limit agrees: nothing in the archive breaks it
 	pareto -a -f rec --flash-max 640K archive.rec | rec2json | jq -e -s 'all(.violation < 1)' > /dev/null
 }
+
+@test "mac-count's memory figures are eenn-export's for the same records (trained, tuned, exported)" {
+	mkidx h3 3 300 60
+	ofa-sample --extremes -n 3 --in-ch 1 --resolution 16 --classes 3 --width 0.35 --seed 4 |
+	    eec-place > e.rec
+	eenn-train --data h3 --method nachos --mu1 1 --mu2 1 --mu3 1 --batch 32 --threads 1 \
+	    -o 'w%d.ckpt' --exo 'x%d.exo' e.rec 2> /dev/null | thresh-tune 2> /dev/null |
+	    rec2json | jq -c 'with_entries(select(.key | test("^(flash|sram)_") | not))' |
+	    json2rec > t.rec
+	# export computes its own: the records reach it without the keys
+	! rec2json t.rec | grep -q flash_bytes
+	eenn-export -o out --calib 32 t.rec 2> /dev/null > x.rec
+	sizes() { rec2json | jq -c '[.id, with_entries(select(.key | test("^(flash|sram)_")))]'; }
+	mac-count e.rec | sizes > want
+	sizes < x.rec > got
+	[ "$(wc -l < got)" -eq 3 ]
+	diff want got
+	# and they differ between the three networks (a test that can fail)
+	[ "$(jq -c '.[1].flash_bytes_int8' got | sort -u | wc -l)" -eq 3 ]
+}
+
+@test "widths 0.35, 0.5, 0.75: supernet, sampling, exits, counting, training from the supernet, thresholds" {
+	mkidx d4 4 400 80
+	for w in 0.35 0.5 0.75; do
+		ofa-train --data d4 --batch 32 --width "$w" --resolution 16 --in-ch 1 --threads 1 \
+		    --calib 64 --epochs 1 -o "s$w.ckpt" > /dev/null 2>&1
+		ofa-sample --extremes -n 2 --width "$w" --resolution 16 --in-ch 1 --classes 4 |
+		    eec-place | mac-count > "e$w.rec"
+		rec2json "e$w.rec" | jq -e --argjson w "$w" '.width == $w and .placement == "ok" and
+		    .macs_backbone > 0 and .flash_bytes_int8 > 0' > /dev/null
+		eenn-train --data d4 --batch 32 --threads 1 --supernet "s$w.ckpt" --calib 64 \
+		    --mu1 0 --mu2 1 --mu3 1 --exo "x$w-%d.exo" -o "w$w-%d.ckpt" "e$w.rec" 2> /dev/null |
+		    thresh-tune --acc-min 0 --macs-max 1e9 2> /dev/null > "t$w.rec"
+		rec2json "t$w.rec" | jq -e -s --argjson w "$w" 'length == 2 and all(.width == $w and
+		    .feasible and .top1_ee_test > 0.25 and
+		    (.thresholds | length) == (.exit_stages | length) - 1)' > /dev/null ||
+		    { echo "width $w"; rec2json "t$w.rec"; return 1; }
+	done
+	# the counts grow with the width
+	for w in 0.35 0.5 0.75; do rec2json "e$w.rec" | jq -s '.[1].macs_backbone'; done > macs
+	sort -n -c macs
+	[ "$(sort -u macs | wc -l)" -eq 3 ]
+}
