@@ -13,9 +13,11 @@
 #include "arch.h"
 #include "cli.h"
 #include "hw.h"
+#include "lat.h"
 #include "nachos.h"
 
-static const char usage_str[] = "usage: mac-count [-hl] [-f table|rec] [file ...]\n";
+static const char usage_str[] =
+    "usage: mac-count [-hl] [-f table|rec] [--latency table] [file ...]\n";
 
 static void
 usage(FILE *fp, int status)
@@ -91,6 +93,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "layers", no_argument, NULL, 'l' },
+		{ "latency", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const formats[] = { "table", "rec", NULL };
@@ -98,6 +101,9 @@ main(int argc, char **argv)
 	struct rec_out o;
 	struct rec_files in;
 	const msgpack_object *m;
+	struct lat_table lt;
+	const char *latpath = NULL;
+	double lat[ARCH_EXITS + 1];
 	int c, i, table = isatty(STDOUT_FILENO), layers = 0;
 
 	while ((c = getopt_long(argc, argv, "hf:l", longopts, NULL)) != -1) {
@@ -111,12 +117,17 @@ main(int argc, char **argv)
 		case 'l':
 			layers = 1;
 			break;
+		case 'L':
+			latpath = optarg;
+			break;
 		default:
 			usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
+	if (latpath)
+		lat_load(&lt, latpath);
 	cli_stdout_buffer(1 << 16);
 	rec_out_init(&o);
 	rec_files_init(&in, argc, argv);
@@ -135,6 +146,19 @@ main(int argc, char **argv)
 		    (nl = arch_net_layers(&n, l, ARCH_MAX_LAYERS)) > ARCH_MAX_LAYERS)
 			errx(EX_SOFTWARE, "more than %d layers", ARCH_MAX_LAYERS);
 		hw_mem(&mem, &n);
+		if (latpath) {
+			char what[LAT_KEY + 32];
+
+			if (lat_predict(lat, &lt, &n, 0, what, sizeof(what)) < 0) {
+				if (strchr(what, ' '))
+					rec_fail(&in.r, "genome", "%s has no entry for \"%s\"", latpath,
+					    what);
+				rec_fail(&in.r, what, "differs from the latency table %s (measured "
+				    "for width %g, resolution %d, in_ch %d, %d classes, space %s)",
+				    latpath, lt.base.width, lt.base.resolution, lt.base.in_ch,
+				    lt.base.classes, arch_space_names[lt.base.space]);
+			}
+		}
 		t.macs_bb = n.macs_backbone;
 		t.params_bb = n.params_backbone;
 		for (i = 0; i < n.nexit - 1; i++) {
@@ -154,6 +178,8 @@ main(int argc, char **argv)
 			rec_put_int(&o, "params_heads", t.params_heads);
 		}
 		hw_mem_put(&o, &mem);
+		if (latpath)
+			rec_put_dbls(&o, "exit_latency", lat, n.nexit);
 		if (layers) {
 			int cnt = 0;
 
@@ -168,6 +194,8 @@ main(int argc, char **argv)
 		rec_out_end(&o, stdout);
 	}
 	rec_out_free(&o);
+	if (latpath)
+		lat_free(&lt);
 	cli_finish();
 	return 0;
 }
