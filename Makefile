@@ -81,9 +81,11 @@ bin/%: $(BUILD)/src/%.o $(LIBA)
 	@mkdir -p bin
 	$(LINK) -o $@ $< $(LIBA) $(LDLIBS) $(NACHOS_LIBS)
 
-tests/unit/bin/%: $(BUILD)/tests/unit/%.o $(BUILD)/tests/unit/unit.o $(LIBA)
+UNIT_OBJ := $(BUILD)/tests/unit/unit.o $(BUILD)/tests/unit/fixture.o
+
+tests/unit/bin/%: $(BUILD)/tests/unit/%.o $(UNIT_OBJ) $(LIBA)
 	@mkdir -p tests/unit/bin
-	$(LINK) -o $@ $< $(BUILD)/tests/unit/unit.o $(LIBA) $(LDLIBS) $(NACHOS_LIBS)
+	$(LINK) -o $@ $< $(UNIT_OBJ) $(LIBA) $(LDLIBS) $(NACHOS_LIBS)
 
 deps:
 	@sh tests/deps.sh $(PKG_BUILD) $(PKG_CHECK)
@@ -106,6 +108,7 @@ bats: all $(UNIT)
 lint:
 	mandoc -Tlint -W warning $(MAN)
 	@sh tests/check-man.sh $(MAN)
+	@sh tests/check-cites.sh
 
 demo: deps
 	$(MAKE) all

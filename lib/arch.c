@@ -26,7 +26,8 @@ static const int stage_se[ARCH_STAGES + 1] = { 0, 0, 1, 0, 1, 1 };
 #define G_B (G_X + ARCH_EXITS)           /* aebnas branch genes */
 #define BR_GENES 7
 
-int
+/* OFA make_divisible(v, 8) (nachos-method(7) §1). */
+static int
 arch_divisible(double v)
 {
 	int nv = (int)(v + 4) / 8 * 8;

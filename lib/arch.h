@@ -71,9 +71,6 @@ void arch_read_typed(struct arch *a, const struct rec_in *r, const msgpack_objec
 /* Put the arch keys (all of them, genome included). */
 void arch_put(struct rec_out *o, const struct arch *a);
 
-/* OFA make_divisible(v, 8). */
-int arch_divisible(double v);
-
 enum arch_act { ACT_NONE, ACT_RELU, ACT_HSWISH };
 
 struct arch_block {             /* one MBConv block of the backbone */

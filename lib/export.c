@@ -135,12 +135,6 @@ xnet_free(struct xnet *x)
 
 /* ---- float ---- */
 
-static int
-lut_act(int act)
-{
-	return act == NN_HSWISH || act == NN_HSIGMOID || act == NN_RELU6;
-}
-
 static void
 range(struct xop *x, int r, const float *v, long n)
 {
@@ -162,7 +156,7 @@ op_f32(const struct xnet *x, struct xnet *cal, int i, float *A, const uint8_t *i
 	float *out = o->out >= 0 ? A + x->s.buf[o->out].off : NULL;
 	const float *in = o->in >= 0 ? A + x->s.buf[o->in].off : NULL;
 	long n = (long)o->co * o->ho * o->wo, hw = (long)o->h * o->w;
-	int act = r && lut_act(o->act) ? NN_ID : o->act;
+	int act = r && sched_table_act(o->act) ? NN_ID : o->act;
 	long j;
 
 	switch (o->kind) {
@@ -234,9 +228,8 @@ xnet_calibrate(struct xnet *x, const uint8_t *img, long n)
 
 /* ---- int8 ---- */
 
-/* The parameters of buffer b as op i reads it: those of its last writer. */
-static const struct qparam *
-qof(const struct xnet *x, int i, int b)
+const struct qparam *
+xnet_qof(const struct xnet *x, int i, int b)
 {
 	int j;
 
@@ -286,7 +279,7 @@ xnet_quantise(struct xnet *x)
 		const struct sched_op *o = &x->s.op[i];
 		struct xop *p = &x->op[i];
 		const struct qparam *qi = o->kind == SK_INPUT || o->kind == SK_EXIT ? NULL :
-		    qof(x, i, o->in);
+		    xnet_qof(x, i, o->in);
 		long per = o->kind == SK_DW ? (long)o->k * o->k : (long)o->ci * o->k * o->k;
 		const struct qparam *tgt = &p->q_out;
 		double lo = 0, hi = 0, twice;
@@ -307,7 +300,7 @@ xnet_quantise(struct xnet *x)
 		case SK_DW:
 		case SK_LINEAR:
 			qrange(&p->q_out, p, XR_OUT);
-			if (lut_act(o->act)) {
+			if (sched_table_act(o->act)) {
 				qrange(&p->q_pre, p, XR_PRE);
 				quant_lut(p->lut, o->act, &p->q_pre, &p->q_out);
 				tgt = &p->q_pre;
@@ -334,7 +327,7 @@ xnet_quantise(struct xnet *x)
 			    &p->s[1]);
 			break;
 		case SK_ADD: {
-			const struct qparam *qr = qof(x, i, o->res);
+			const struct qparam *qr = xnet_qof(x, i, o->res);
 
 			qrange(&p->q_out, p, XR_OUT);
 			twice = 2 * (qi->s > qr->s ? qi->s : qr->s);
@@ -368,9 +361,9 @@ op_q(const struct xnet *x, int i, int8_t *A, const uint8_t *img)
 	int8_t *out = o->out >= 0 ? A + x->s.buf[o->out].off : NULL;
 	const int8_t *in = o->in >= 0 ? A + x->s.buf[o->in].off : NULL;
 	const struct qparam *qi = o->kind == SK_INPUT || o->kind == SK_EXIT ? NULL :
-	    qof(x, i, o->in);
+	    xnet_qof(x, i, o->in);
 	long n = (long)o->co * o->ho * o->wo;
-	int hw = o->h * o->w, lut = lut_act(o->act);
+	int hw = o->h * o->w, lut = sched_table_act(o->act);
 	int32_t zo = lut ? p->q_pre.z : p->q_out.z, lo = o->act == NN_RELU ? zo : -128;
 
 	if (lo < -128)
@@ -401,7 +394,7 @@ op_q(const struct xnet *x, int i, int8_t *A, const uint8_t *img)
 		return;
 	}
 	case SK_ADD: {
-		const struct qparam *qr = qof(x, i, o->res);
+		const struct qparam *qr = xnet_qof(x, i, o->res);
 
 		k_add_q(out, A + x->s.buf[o->res].off, n, qi->z, p->m[0], p->s[0], qr->z,
 		    p->m[1], p->s[1], p->m[2], p->s[2], p->q_out.z);

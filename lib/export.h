@@ -86,6 +86,10 @@ int xnet_predict(const struct xnet *x, enum sched_dtype dt, void *arena,
 void xnet_segment(const struct xnet *x, enum sched_dtype dt, void *arena,
     const uint8_t *img, int e, float *logits, float *conf);
 
+/* The int8 parameters of buffer b as op i reads it: those of the last op
+ * before i that wrote it (in-place ops change them). */
+const struct qparam *xnet_qof(const struct xnet *x, int i, int b);
+
 /* Write dir/name.h, dir/name.c and dir/name_main.c (the harness) for dt;
  * errors (EX_CANTCREAT, EX_IOERR) name the file. */
 void xnet_write_c(const struct xnet *x, enum sched_dtype dt, const char *dir,

@@ -48,56 +48,30 @@ pr(struct out *o, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* static const arrays, 8 numbers a line */
+/* static const arrays: n numbers of C type ctype from v (f32, int8 or
+ * int32 as ctype says), a line every 8 */
 static void
-arr_f(struct out *o, const char *name, int i, const float *v, long n)
+arr(struct out *o, const char *ctype, const char *name, int i, const void *v, long n)
 {
 	long j;
 
-	pr(o, "static const float %s%d[%ld] = {", name, i, n);
-	for (j = 0; j < n; j++)
-		pr(o, "%s%.8ef%s", j % 8 ? " " : "\n\t", v[j], j < n - 1 ? "," : "");
+	pr(o, "static const %s %s%d[%ld] = {", ctype, name, i, n);
+	for (j = 0; j < n; j++) {
+		pr(o, "%s", j % 8 ? " " : "\n\t");
+		if (ctype[0] == 'f')
+			pr(o, "%.8ef", ((const float *)v)[j]);
+		else if (strcmp(ctype, "int8_t") == 0)
+			pr(o, "%d", ((const int8_t *)v)[j]);
+		else
+			pr(o, "%ld", (long)((const int32_t *)v)[j]);
+		pr(o, "%s", j < n - 1 ? "," : "");
+	}
 	pr(o, "\n};\n");
 }
 
-static void
-arr_i8(struct out *o, const char *name, int i, const int8_t *v, long n)
-{
-	long j;
-
-	pr(o, "static const int8_t %s%d[%ld] = {", name, i, n);
-	for (j = 0; j < n; j++)
-		pr(o, "%s%d%s", j % 16 ? " " : "\n\t", v[j], j < n - 1 ? "," : "");
-	pr(o, "\n};\n");
-}
-
-static void
-arr_i32(struct out *o, const char *name, int i, const int32_t *v, long n)
-{
-	long j;
-
-	pr(o, "static const int32_t %s%d[%ld] = {", name, i, n);
-	for (j = 0; j < n; j++)
-		pr(o, "%s%ld%s", j % 8 ? " " : "\n\t", (long)v[j], j < n - 1 ? "," : "");
-	pr(o, "\n};\n");
-}
-
-static int
-lut_act(int act)
-{
-	return act == NN_HSWISH || act == NN_HSIGMOID || act == NN_RELU6;
-}
-
-static const struct qparam *
-qof(const struct xnet *x, int i, int b)
-{
-	int j;
-
-	for (j = i - 1; j >= 0; j--)
-		if (x->s.op[j].out == b)
-			return &x->op[j].q_out;
-	errx(EX_SOFTWARE, "export: op %d reads buffer %d before any op writes it", i, b);
-}
+#define arr_f(o, nm, i, v, n) arr(o, "float", nm, i, v, n)
+#define arr_i8(o, nm, i, v, n) arr(o, "int8_t", nm, i, v, n)
+#define arr_i32(o, nm, i, v, n) arr(o, "int32_t", nm, i, v, n)
 
 /* The constants of op i. */
 static void
@@ -133,7 +107,7 @@ consts(struct out *o, const struct xnet *x, enum sched_dtype dt, int i)
 		arr_i32(o, "m2_", i, p->mul2, op->ci);
 		arr_i32(o, "s2_", i, p->sh2, op->ci);
 	}
-	if (op->kind == SK_SE || lut_act(op->act))
+	if (op->kind == SK_SE || sched_table_act(op->act))
 		arr_i8(o, "lut", i, p->lut, 256);
 	if (op->conf)
 		arr_i8(o, "clut", i, p->clut, 256);
@@ -148,7 +122,7 @@ call(struct out *o, const struct xnet *x, enum sched_dtype dt, int i)
 	const struct sched_op *op = &x->s.op[i];
 	const struct xop *p = &x->op[i];
 	long n = (long)op->co * op->ho * op->wo;
-	int hw = op->h * op->w, lut = lut_act(op->act);
+	int hw = op->h * op->w, lut = sched_table_act(op->act);
 	const char *A = dt == SCHED_F32 ? "arena" : "A8";
 	char bias[16];
 
@@ -194,7 +168,7 @@ call(struct out *o, const struct xnet *x, enum sched_dtype dt, int i)
 		return;
 	}
 	{
-		const struct qparam *qi = qof(x, i, op->in);
+		const struct qparam *qi = xnet_qof(x, i, op->in);
 		int32_t zo = lut ? p->q_pre.z : p->q_out.z, lo = op->act == NN_RELU ? zo : -128;
 
 		switch (op->kind) {
@@ -228,7 +202,7 @@ call(struct out *o, const struct xnet *x, enum sched_dtype dt, int i)
 			    (long)p->q_sig.z, (long)p->m[1], (long)p->s[1], (long)p->q_out.z);
 			return;
 		case SK_ADD: {
-			const struct qparam *qr = qof(x, i, op->res);
+			const struct qparam *qr = xnet_qof(x, i, op->res);
 
 			pr(o, "\tk_add_q(%s + %ld, %s + %ld, %ld, %ld, %ld, %ld, %ld, %ld, %ld, %ld, "
 			    "%ld, %ld);\n", A, BUF(op->out), A, BUF(op->res), n, (long)qi->z,

@@ -174,12 +174,6 @@ pareto_hv(const double *x, const double *y, int n, double rx, double ry)
 }
 
 double
-pareto_hv_norm(const double *x, const double *y, int n, double rx, double ry)
-{
-	return pareto_hv(x, y, n, rx, ry) / (rx * ry);
-}
-
-double
 pareto_violation(double acc, double macs, double acc_min, double macs_max)
 {
 	double cv = 0;

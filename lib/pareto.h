@@ -30,10 +30,6 @@ int pareto_front(int *idx /* (n) */, const double *x /* (n) */, const double *y 
  * in both objectives add nothing; dominated points are allowed. */
 double pareto_hv(const double *x /* (n) */, const double *y /* (n) */, int n, double rx,
     double ry);
-/* The same divided by the reference's area rx * ry (objectives >= 0), so
- * 1 would be a point at the origin. */
-double pareto_hv_norm(const double *x /* (n) */, const double *y /* (n) */, int n, double rx,
-    double ry);
 
 /* Constraint violation of an EENN with accuracy acc and average MACs macs
  * against the floor acc_min (0: none) and the limit macs_max (INFINITY:

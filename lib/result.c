@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
+
 void
 result_opts_init(struct result_opts *o)
 {
@@ -12,6 +14,30 @@ result_opts_init(struct result_opts *o)
 	o->subset = o->split_seed = -1;
 	o->val_frac = NAN;
 	o->rule = -1;
+}
+
+int
+result_opt(struct result_opts *o, int code, const char *arg)
+{
+	switch (code) {
+	case RESULT_O_THR:
+		o->neps = cli_doubles("--thresholds", arg, o->eps, EXO_MAX_EXITS - 1, 0, 1);
+		return 1;
+	case RESULT_O_RULE: o->rule = cli_choice("--rule", arg, thr_rule_names); return 1;
+	case RESULT_O_DATA: o->data = arg; return 1;
+	case RESULT_O_VAL: o->val_frac = cli_double("--val-frac", arg, 0, 0.9); return 1;
+	case RESULT_O_SUBSET: o->subset = cli_long("--subset", arg, 0, 1L << 31); return 1;
+	case RESULT_O_SSEED:
+		o->split_seed = cli_long("--split-seed", arg, 0, 1L << 62);
+		return 1;
+	case RESULT_O_MEAN:
+		o->nmean = cli_doubles("--mean", arg, o->mean, DATA_MAX_CH, -10, 10);
+		return 1;
+	case RESULT_O_STD:
+		o->nstd = cli_doubles("--std", arg, o->std, DATA_MAX_CH, 1e-6, 10);
+		return 1;
+	}
+	return 0;
 }
 
 void

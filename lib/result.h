@@ -35,6 +35,23 @@ struct result_opts {
 /* All unset. */
 void result_opts_init(struct result_opts *o);
 
+/* Their command-line options, the same in every tool: RESULT_LONGOPTS goes
+ * into a getopt_long table (<getopt.h>), result_opt parses one; it
+ * returns 0 for a code that is not one of them, exits EX_USAGE on a bad
+ * value. */
+enum { RESULT_O_THR = 1000, RESULT_O_RULE, RESULT_O_DATA, RESULT_O_VAL, RESULT_O_SUBSET,
+	RESULT_O_SSEED, RESULT_O_MEAN, RESULT_O_STD };
+#define RESULT_LONGOPTS \
+	{ "thresholds", required_argument, NULL, RESULT_O_THR }, \
+	{ "rule", required_argument, NULL, RESULT_O_RULE }, \
+	{ "data", required_argument, NULL, RESULT_O_DATA }, \
+	{ "val-frac", required_argument, NULL, RESULT_O_VAL }, \
+	{ "subset", required_argument, NULL, RESULT_O_SUBSET }, \
+	{ "split-seed", required_argument, NULL, RESULT_O_SSEED }, \
+	{ "mean", required_argument, NULL, RESULT_O_MEAN }, \
+	{ "std", required_argument, NULL, RESULT_O_STD }
+int result_opt(struct result_opts *o, int code, const char *arg);
+
 /* The dataset of the last record, kept while the next asks for the same. */
 struct result_data {
 	char dir[4096];

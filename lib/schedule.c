@@ -300,7 +300,7 @@ count_consts(struct sched *s)
 	s->n_lut = 0;
 	for (i = 0; i < s->nop; i++) {
 		const struct sched_op *o = &s->op[i];
-		int lut = o->act == NN_HSWISH || o->act == NN_HSIGMOID || o->act == NN_RELU6;
+		int lut = sched_table_act(o->act);
 
 		switch (o->kind) {
 		case SK_CONV:
@@ -360,6 +360,12 @@ sched_build(struct sched *s, const struct arch_net *net, int img_ch)
 	s->seg_op[s->nseg] = s->nop;
 	plan(s);
 	count_consts(s);
+}
+
+int
+sched_table_act(int act)
+{
+	return act == NN_HSWISH || act == NN_HSIGMOID || act == NN_RELU6;
 }
 
 void

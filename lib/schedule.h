@@ -125,6 +125,9 @@ struct sched {
  * net of the search spaces). */
 void sched_build(struct sched *s, const struct arch_net *net, int img_ch);
 
+/* Is act (enum nn_act) a table in int8 (h-swish, h-sigmoid, ReLU6)? */
+int sched_table_act(int act);
+
 /* Drop the confidence outputs' tables (a network whose confidences were
  * not trained, which decides with c = 0). */
 void sched_no_conf(struct sched *s);

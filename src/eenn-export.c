@@ -22,7 +22,7 @@ static const char usage_str[] =
     "usage: eenn-export [-h] -o dir [--dtype f32|int8] [--onnx] [--calib n]\n"
     "                   [--calib-seed n] [--name name] [--eval n] [--thresholds list]\n"
     "                   [--rule rule] [--data dir] [--val-frac x] [--subset n]\n"
-    "                   [--split-seed n] [file ...]\n";
+    "                   [--split-seed n] [--mean list] [--std list] [file ...]\n";
 
 static void
 usage(FILE *fp, int status)
@@ -66,8 +66,7 @@ check_out(const char *dir)
 int
 main(int argc, char **argv)
 {
-	enum { O_DTYPE = 256, O_CALIB, O_CSEED, O_NAME, O_EVAL, O_THR, O_RULE, O_DATA,
-	    O_VAL, O_SUBSET, O_SSEED, O_ONNX };
+	enum { O_DTYPE = 256, O_CALIB, O_CSEED, O_NAME, O_EVAL, O_ONNX };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "dtype", required_argument, NULL, O_DTYPE },
@@ -75,13 +74,8 @@ main(int argc, char **argv)
 		{ "calib-seed", required_argument, NULL, O_CSEED },
 		{ "name", required_argument, NULL, O_NAME },
 		{ "eval", required_argument, NULL, O_EVAL },
-		{ "thresholds", required_argument, NULL, O_THR },
-		{ "rule", required_argument, NULL, O_RULE },
-		{ "data", required_argument, NULL, O_DATA },
-		{ "val-frac", required_argument, NULL, O_VAL },
-		{ "subset", required_argument, NULL, O_SUBSET },
-		{ "split-seed", required_argument, NULL, O_SSEED },
 		{ "onnx", no_argument, NULL, O_ONNX },
+		RESULT_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct export_opts op = { .name = "eenn", .calib = 256, .calib_seed = 1 };
@@ -105,18 +99,9 @@ main(int argc, char **argv)
 		case O_NAME: op.name = c_name(optarg); break;
 		case O_ONNX: op.onnx = 1; break;
 		case O_EVAL: op.eval = cli_long("--eval", optarg, 1, 1L << 40); break;
-		case O_THR:
-			op.ro.neps = cli_doubles("--thresholds", optarg, op.ro.eps,
-			    EXO_MAX_EXITS - 1, 0, 1);
-			break;
-		case O_RULE: op.ro.rule = cli_choice("--rule", optarg, thr_rule_names); break;
-		case O_DATA: op.ro.data = optarg; break;
-		case O_VAL: op.ro.val_frac = cli_double("--val-frac", optarg, 0, 0.9); break;
-		case O_SUBSET: op.ro.subset = cli_long("--subset", optarg, 0, 1L << 31); break;
-		case O_SSEED:
-			op.ro.split_seed = cli_long("--split-seed", optarg, 0, 1L << 62);
-			break;
-		default: usage(stderr, EX_USAGE);
+		default:
+			if (!result_opt(&op.ro, c, optarg))
+				usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;

@@ -277,7 +277,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_SPLIT = 256, O_BATCH, O_THREADS, O_LIMIT, O_WEIGHTS, O_INIT, O_THR, O_RULE,
-	    O_DATA, O_VAL, O_SUBSET, O_SSEED, O_MEAN, O_STD, O_NOCONF, O_EXO, O_WEXO };
+	    O_NOCONF, O_EXO, O_WEXO };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "split", required_argument, NULL, O_SPLIT },
@@ -286,14 +286,7 @@ main(int argc, char **argv)
 		{ "limit", required_argument, NULL, O_LIMIT },
 		{ "weights", required_argument, NULL, O_WEIGHTS },
 		{ "init-seed", required_argument, NULL, O_INIT },
-		{ "thresholds", required_argument, NULL, O_THR },
-		{ "rule", required_argument, NULL, O_RULE },
-		{ "data", required_argument, NULL, O_DATA },
-		{ "val-frac", required_argument, NULL, O_VAL },
-		{ "subset", required_argument, NULL, O_SUBSET },
-		{ "split-seed", required_argument, NULL, O_SSEED },
-		{ "mean", required_argument, NULL, O_MEAN },
-		{ "std", required_argument, NULL, O_STD },
+		RESULT_LONGOPTS,
 		{ "no-conf", no_argument, NULL, O_NOCONF },
 		{ "exo", required_argument, NULL, O_EXO },
 		{ "write-exo", required_argument, NULL, O_WEXO },
@@ -317,25 +310,12 @@ main(int argc, char **argv)
 		case O_LIMIT: op.limit = cli_long("--limit", optarg, 1, 1L << 40); break;
 		case O_WEIGHTS: op.weights = optarg; break;
 		case O_INIT: op.init_seed = cli_long("--init-seed", optarg, 0, 1L << 62); break;
-		case O_THR:
-			op.ro.neps = cli_doubles("--thresholds", optarg, op.ro.eps,
-			    EXO_MAX_EXITS - 1, 0, 1);
-			break;
-		case O_RULE: op.ro.rule = cli_choice("--rule", optarg, thr_rule_names); break;
-		case O_DATA: op.ro.data = optarg; break;
-		case O_VAL: op.ro.val_frac = cli_double("--val-frac", optarg, 0, 0.9); break;
-		case O_SUBSET: op.ro.subset = cli_long("--subset", optarg, 0, 1L << 31); break;
-		case O_SSEED: op.ro.split_seed = cli_long("--split-seed", optarg, 0, 1L << 62); break;
-		case O_MEAN:
-			op.ro.nmean = cli_doubles("--mean", optarg, op.ro.mean, DATA_MAX_CH, -10, 10);
-			break;
-		case O_STD:
-			op.ro.nstd = cli_doubles("--std", optarg, op.ro.std, DATA_MAX_CH, 1e-6, 10);
-			break;
 		case O_NOCONF: op.noconf = 1; break;
 		case O_EXO: op.exo = optarg; break;
 		case O_WEXO: op.write_exo = optarg; break;
-		default: usage(stderr, EX_USAGE);
+		default:
+			if (!result_opt(&op.ro, c, optarg))
+				usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;

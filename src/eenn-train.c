@@ -231,8 +231,8 @@ load_data(struct train_ds *ds, const struct eenn_cfg *c)
 	train_set_norm(ds, "--std", NULL, 0, c->std, c->nstd);
 }
 
-int
-main(int argc, char **argv)
+static int
+parse_opts(struct eenn_cfg *c, int argc, char **argv)
 {
 	enum { O_EPOCHS = 256, O_NEST, O_SCHED, O_STEP, O_GAMMA, O_CROP, O_NOFLIP, O_MEAN,
 	    O_STD, O_METHOD, O_INIT, O_BENCH, O_MU1, O_MU2, O_MU3, O_W1, O_W2, O_W3, O_NOCOST,
@@ -272,6 +272,72 @@ main(int argc, char **argv)
 		{ "bench", required_argument, NULL, O_BENCH },
 		{ NULL, 0, NULL, 0 },
 	};
+	int ch, k;
+
+	c->train.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	while ((ch = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'h':
+			usage(stdout, 0);
+			break;
+		case O_METHOD: c->method = cli_choice("--method", optarg, eenn_method_names); break;
+		case O_EPOCHS:
+		case O_MU1: c->mu[0] = cli_long(ch == O_MU1 ? "--mu1" : "--epochs", optarg, 0,
+		    100000); break;
+		case O_MU2: c->mu[1] = cli_long("--mu2", optarg, 0, 100000); break;
+		case O_MU3: c->mu[2] = cli_long("--mu3", optarg, 0, 100000); break;
+		case O_W1: c->w[0] = cli_double("--w1", optarg, 0, 1e6); break;
+		case O_W2: c->w[1] = cli_double("--w2", optarg, 0, 1e6); break;
+		case O_W3: c->w[2] = cli_double("--w3", optarg, 0, 1e6); break;
+		case O_NOCOST: c->nocost = 1; break;
+		case O_NOPEAK: c->nopeak = 1; break;
+		case O_MACS: c->macs_max = cli_double("--macs-max", optarg, 0, 1e15); break;
+		case O_ACC: c->acc_min = cli_double("--acc-min", optarg, 0, 1); break;
+		case O_SUPFRAC:
+			c->support_frac = cli_double("--support-frac", optarg, 1e-6, 1);
+			break;
+		case O_FREEZE: c->freeze = 1; break;
+		case O_SUPERNET: c->supernet = optarg; break;
+		case O_INIT: c->init = optarg; break;
+		case O_NEST: c->nesterov = 1; break;
+		case O_SCHED: c->sched = cli_choice("--schedule", optarg, opt_sched_names); break;
+		case O_STEP: c->step_every = cli_double("--step-every", optarg, 0, 100000); break;
+		case O_GAMMA: c->gamma = cli_double("--gamma", optarg, 0, 1); break;
+		case O_CROP: c->crop = cli_long("--crop", optarg, 0, 64); break;
+		case O_NOFLIP: c->flip = 0; break;
+		case O_MEAN:
+			c->nmean = cli_doubles("--mean", optarg, c->mean, DATA_MAX_CH, -10, 10);
+			break;
+		case O_STD:
+			c->nstd = cli_doubles("--std", optarg, c->std, DATA_MAX_CH, 1e-6, 10);
+			break;
+		case 'o': c->out = optarg; break;
+		case O_EXO: c->exo = optarg; break;
+		case O_BENCH: c->bench = cli_long("--bench", optarg, 1, 1000000); break;
+		default:
+			if (!train_opt(&c->train, ch, optarg))
+				usage(stderr, EX_USAGE);
+		}
+	}
+	/* Each phase has its own schedule: the warm-up must fit every one. */
+	for (k = 0; k < 3; k++)
+		if (c->mu[k] > 0 && c->train.warmup > c->mu[k])
+			errx(EX_USAGE, "--warmup: %g epochs is more than the %d of --mu%d",
+			    c->train.warmup, c->mu[k], k + 1);
+	if (c->init && c->supernet)
+		errx(EX_USAGE, "--init and --supernet: give one");
+	if (c->exo && c->method == EENN_BACKBONE)
+		errx(EX_USAGE, "--exo: --method backbone trains a single exit");
+	if (c->init && access(c->init, R_OK) != 0)
+		err(EX_NOINPUT, "%s", c->init);
+	if (c->supernet && access(c->supernet, R_OK) != 0)
+		errx(EX_NOINPUT, "--supernet %s: cannot open", c->supernet);
+	return optind;
+}
+
+int
+main(int argc, char **argv)
+{
 	struct eenn_cfg c = {
 		.train = { .data = "/usr/share/datasets/fashion-mnist", .batch = 128, .seed = 1,
 		    .split_seed = 1, .lr = 0.05, .wd = 4e-5, .momentum = 0.9, .val_frac = 0.1,
@@ -286,68 +352,10 @@ main(int argc, char **argv)
 	struct rec_files in;
 	const msgpack_object *m;
 	long recno = 0;
-	int ch, k;
+	int n = parse_opts(&c, argc, argv);
 
-	c.train.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	while ((ch = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'h':
-			usage(stdout, 0);
-			break;
-		case O_METHOD: c.method = cli_choice("--method", optarg, eenn_method_names); break;
-		case O_EPOCHS:
-		case O_MU1: c.mu[0] = cli_long(ch == O_MU1 ? "--mu1" : "--epochs", optarg, 0,
-		    100000); break;
-		case O_MU2: c.mu[1] = cli_long("--mu2", optarg, 0, 100000); break;
-		case O_MU3: c.mu[2] = cli_long("--mu3", optarg, 0, 100000); break;
-		case O_W1: c.w[0] = cli_double("--w1", optarg, 0, 1e6); break;
-		case O_W2: c.w[1] = cli_double("--w2", optarg, 0, 1e6); break;
-		case O_W3: c.w[2] = cli_double("--w3", optarg, 0, 1e6); break;
-		case O_NOCOST: c.nocost = 1; break;
-		case O_NOPEAK: c.nopeak = 1; break;
-		case O_MACS: c.macs_max = cli_double("--macs-max", optarg, 0, 1e15); break;
-		case O_ACC: c.acc_min = cli_double("--acc-min", optarg, 0, 1); break;
-		case O_SUPFRAC:
-			c.support_frac = cli_double("--support-frac", optarg, 1e-6, 1);
-			break;
-		case O_FREEZE: c.freeze = 1; break;
-		case O_SUPERNET: c.supernet = optarg; break;
-		case O_INIT: c.init = optarg; break;
-		case O_NEST: c.nesterov = 1; break;
-		case O_SCHED: c.sched = cli_choice("--schedule", optarg, opt_sched_names); break;
-		case O_STEP: c.step_every = cli_double("--step-every", optarg, 0, 100000); break;
-		case O_GAMMA: c.gamma = cli_double("--gamma", optarg, 0, 1); break;
-		case O_CROP: c.crop = cli_long("--crop", optarg, 0, 64); break;
-		case O_NOFLIP: c.flip = 0; break;
-		case O_MEAN:
-			c.nmean = cli_doubles("--mean", optarg, c.mean, DATA_MAX_CH, -10, 10);
-			break;
-		case O_STD:
-			c.nstd = cli_doubles("--std", optarg, c.std, DATA_MAX_CH, 1e-6, 10);
-			break;
-		case 'o': c.out = optarg; break;
-		case O_EXO: c.exo = optarg; break;
-		case O_BENCH: c.bench = cli_long("--bench", optarg, 1, 1000000); break;
-		default:
-			if (!train_opt(&c.train, ch, optarg))
-				usage(stderr, EX_USAGE);
-		}
-	}
-	argc -= optind;
-	argv += optind;
-	/* Each phase has its own schedule: the warm-up must fit every one. */
-	for (k = 0; k < 3; k++)
-		if (c.mu[k] > 0 && c.train.warmup > c.mu[k])
-			errx(EX_USAGE, "--warmup: %g epochs is more than the %d of --mu%d",
-			    c.train.warmup, c.mu[k], k + 1);
-	if (c.init && c.supernet)
-		errx(EX_USAGE, "--init and --supernet: give one");
-	if (c.exo && c.method == EENN_BACKBONE)
-		errx(EX_USAGE, "--exo: --method backbone trains a single exit");
-	if (c.init && access(c.init, R_OK) != 0)
-		err(EX_NOINPUT, "%s", c.init);
-	if (c.supernet && access(c.supernet, R_OK) != 0)
-		errx(EX_NOINPUT, "--supernet %s: cannot open", c.supernet);
+	argc -= n;
+	argv += n;
 	nn_threads(c.train.threads);
 	memset(&ds, 0, sizeof(ds));
 	if (!c.bench)

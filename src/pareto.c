@@ -746,6 +746,55 @@ plot_name(const char *opt, const char *path)
 	return path;
 }
 
+/* The hypervolume per iteration of the admissible records against
+ * op->po.ref (derived from the first iteration when not given) into *hv;
+ * returns the rows. */
+static int
+hypervolumes(struct pareto_hv_row **hv, const struct archive *ar, struct opts *op)
+{
+	double *x;
+	long *iter, first;
+	int *adm, nhv;
+
+	hv_inputs(&x, &iter, &adm, ar);
+	if (!op->po.have_ref && pareto_ref(op->po.ref, &first, x, x + ar->n, iter, ar->n) != 0)
+		errx(EX_DATAERR, "cannot derive a hypervolume reference from iteration %ld "
+		    "(largest error %g, MACs %g): give --ref", first, op->po.ref[0] / 1.01,
+		    op->po.ref[1] / 1.01);
+	*hv = cli_calloc(ar->n, sizeof **hv);
+	nhv = pareto_hv_iters(*hv, x, x + ar->n, iter, adm, ar->n, op->po.ref[0], op->po.ref[1]);
+	free(x);
+	free(iter);
+	free(adm);
+	return nhv;
+}
+
+/* The table and the summary lines, on fp. */
+static void
+summary(FILE *fp, const struct archive *ar, const int *order, int nout,
+    const struct pareto_hv_row *hv, int nhv, const struct heats *hs, const struct opts *op)
+{
+	int i, nf0 = 0, nadm = 0;
+
+	for (i = 0; i < ar->n; i++) {
+		nf0 += ar->it[i].front == 0;
+		nadm += ar->it[i].adm;
+	}
+	print_table(fp, ar, order, nout, op);
+	fprintf(fp, "%d records, %d admissible; first front: %d records%s\n", ar->n, nadm,
+	    nf0, nadm ? "" : " (none admissible: the least violating)");
+	for (i = 0; i < nhv; i++)
+		fprintf(fp, "iteration %ld: hypervolume %.6f (%.6g of %.6g x %.6g), %d records, front %d\n",
+		    hv[i].iter, hv[i].hv, hv[i].hv_abs, op->po.ref[0], op->po.ref[1], hv[i].n,
+		    hv[i].nfront);
+	if (ar->skipped)
+		fprintf(fp, "%d records without %s and %s skipped\n", ar->skipped,
+		    op->acc_key, op->macs_key);
+	if (op->heat_plot)
+		fprintf(fp, "%d heat map records drawn, %d records without heatmap\n", hs->n,
+		    hs->without);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -842,52 +891,16 @@ main(int argc, char **argv)
 	analyse(&ar, &op, order);
 	for (nout = 0; nout < ar.n && (op.all || ar.it[order[nout]].front == 0); nout++)
 		;
-	if ((op.hv || op.plot) && ar.n > 0) {
-		double *x;
-		long *iter, first;
-		int *adm;
-
-		hv_inputs(&x, &iter, &adm, &ar);
-		if (!op.po.have_ref && pareto_ref(op.po.ref, &first, x, x + ar.n, iter, ar.n) != 0)
-			errx(EX_DATAERR, "cannot derive a hypervolume reference from iteration %ld "
-			    "(largest error %g, MACs %g): give --ref", first, op.po.ref[0] / 1.01,
-			    op.po.ref[1] / 1.01);
-		hv = cli_calloc(ar.n, sizeof *hv);
-		nhv = pareto_hv_iters(hv, x, x + ar.n, iter, adm, ar.n, op.po.ref[0], op.po.ref[1]);
-		free(x);
-		free(iter);
-		free(adm);
-	}
+	if ((op.hv || op.plot) && ar.n > 0)
+		nhv = hypervolumes(&hv, &ar, &op);
 	if (op.plot)
 		plot(&ar, order, &op, hv, nhv);
 	if (op.heat_plot)
 		heat_plot(&hs, &op, hrows, hcols);
 	if (!op.hv)
 		nhv = 0;
-	if (op.table || !op.quiet) {
-		FILE *fp = op.table ? stdout : stderr;
-		int i;
-
-		int nf0 = 0, nadm = 0;
-
-		for (i = 0; i < ar.n; i++) {
-			nf0 += ar.it[i].front == 0;
-			nadm += ar.it[i].adm;
-		}
-		print_table(fp, &ar, order, nout, &op);
-		fprintf(fp, "%d records, %d admissible; first front: %d records%s\n", ar.n, nadm,
-		    nf0, nadm ? "" : " (none admissible: the least violating)");
-		for (i = 0; i < nhv; i++)
-			fprintf(fp, "iteration %ld: hypervolume %.6f (%.6g of %.6g x %.6g), %d records, front %d\n",
-			    hv[i].iter, hv[i].hv, hv[i].hv_abs, op.po.ref[0], op.po.ref[1], hv[i].n,
-			    hv[i].nfront);
-		if (ar.skipped)
-			fprintf(fp, "%d records without %s and %s skipped\n", ar.skipped,
-			    op.acc_key, op.macs_key);
-		if (op.heat_plot)
-			fprintf(fp, "%d heat map records drawn, %d records without heatmap\n", hs.n,
-			    hs.without);
-	}
+	if (op.table || !op.quiet)
+		summary(op.table ? stdout : stderr, &ar, order, nout, hv, nhv, &hs, &op);
 	if (!op.table)
 		write_records(&ar, order, nout, hv, nhv, op.po.ref);
 	free(order);

@@ -11,21 +11,8 @@
 # test samples out at every exit.
 load helper
 load idx-helper
+load exo-helper
 bats_require_minimum_version 1.5.0
-
-# The engine's exit outputs at batch 1, and thresholds at quantiles of
-# their cumulative scores (halfway between two samples' scores).
-quantiles() {
-	rec2json < "$1" | jq -r 'select(.split == "test") | .cumw[:-1][] | ."$base64"' |
-	    perl -MMIME::Base64 -e '
-		my @q = split /,/, $ARGV[0]; my @t; my $i = 0;
-		while (my $line = <STDIN>) {
-			my @v = sort { $a <=> $b } unpack("f<*", decode_base64($line));
-			my $k = int($q[$i++] * ($#v - 1));
-			push @t, sprintf("%.9g", ($v[$k] + $v[$k + 1]) / 2);
-		}
-		print join(",", @t), "\n";' "$2"
-}
 
 # expected EXO THRESHOLDS: per test sample, "class exit" (exit from 1) as
 # the cumulative rule decides on the engine's exit outputs (thr.h).
@@ -55,7 +42,7 @@ setup_file() {
 	    --threads 1 -o "$F/h.ckpt" e.rec > r.rec 2> /dev/null
 	eenn-infer --weights "$F/h.ckpt" --data "$F/h3" --write-exo "$F/h1.exo" e.rec \
 	    > /dev/null 2>&1
-	quantiles h1.exo 0.85,0.8,0.7,0.6 > thr
+	quantiles h1.exo cumw 0.85,0.8,0.7,0.6 > thr
 	rec2json < r.rec | jq -c --arg x "$F/h1.exo" '.exo = $x' | json2rec |
 	    thresh-tune --method fixed --fixed "$(cat thr)" > t.rec 2> /dev/null
 	eenn-infer t.rec > i.rec 2> /dev/null

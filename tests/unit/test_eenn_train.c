@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "eenn_train.h"
+#include "fixture.h"
 #include "unit.h"
 
 static void
@@ -27,44 +28,6 @@ test_plan(void)
 	c.method = EENN_BACKBONE;
 	CHECK_EQ_L(eenn_plan(ph, &c), 1);
 	CHECK(ph[0].kind == EENN_PH_BACKBONE);
-}
-
-/* 40 images of 16x16, 3 classes; the first 30 train, the last 10 validate. */
-static void
-tiny_ds(struct train_ds *ds)
-{
-	long i;
-
-	memset(ds, 0, sizeof(*ds));
-	ds->tr.n = 40, ds->tr.c = 1, ds->tr.h = ds->tr.w = 16, ds->tr.classes = 3;
-	ds->tr.x = malloc(40 * 256);
-	ds->tr.y = malloc(40 * sizeof(int32_t));
-	ds->itr = malloc(30 * sizeof(int32_t));
-	ds->iva = malloc(10 * sizeof(int32_t));
-	for (i = 0; i < 40; i++) {
-		ds->tr.y[i] = (int32_t)(i % 3);
-		if (i < 30)
-			ds->itr[i] = (int32_t)i;
-		else
-			ds->iva[i - 30] = (int32_t)i;
-	}
-	for (i = 0; i < 40 * 256; i++)
-		ds->tr.x[i] = (uint8_t)((i * 2654435761u >> 24) / 2 + 40 * ds->tr.y[i / 256]);
-	ds->ntr = 30, ds->nva = 10;
-	ds->nm.c = 1, ds->nm.mean[0] = 0.5f, ds->nm.std[0] = 0.25f;
-}
-
-static void
-tiny_net(struct arch_net *n)
-{
-	struct arch a;
-
-	arch_extreme(&a, ARCH_NACHOS, 0);
-	a.width = 0.25;
-	a.resolution = 16;
-	a.in_ch = 1;
-	a.classes = 3;
-	arch_net_build(n, &a);
 }
 
 static struct eenn_cfg
@@ -106,8 +69,8 @@ test_losses(void)
 	double want = 0, got;
 	int i, N = 8;
 
-	tiny_ds(&ds);
-	tiny_net(&net);
+	fixture_ds(&ds, 30, 10, 16, 3);
+	fixture_net(&net, 3);
 	eenn_trainer_init(&t, &c, &ds, &net, 0, 3);
 	CHECK_EQ_L(eenn_init_weights(&t, NULL), 0);
 	data_batch(t.x, t.y, &ds.tr, ds.itr, N, t.C, t.R, &ds.nm, NULL, NULL);
@@ -136,7 +99,7 @@ test_losses(void)
 		CHECK(isnan(l) && isnan(acc[0]));
 	}
 	eenn_trainer_free(&t);
-	free(ds.tr.x), free(ds.tr.y), free(ds.itr), free(ds.iva);
+	fixture_ds_free(&ds);
 }
 
 /* Train NACHOS phases on tiny data; returns the weights' checksum. */
@@ -152,8 +115,8 @@ train_once(long *steps, int *nep, double *best)
 	int np, i;
 	double sum = 0;
 
-	tiny_ds(&ds);
-	tiny_net(&net);
+	fixture_ds(&ds, 30, 10, 16, 3);
+	fixture_net(&net, 3);
 	np = eenn_plan(ph, &c);
 	eenn_trainer_init(&t, &c, &ds, &net, 0, 3);
 	eenn_init_weights(&t, NULL);
@@ -170,7 +133,7 @@ train_once(long *steps, int *nep, double *best)
 	for (i = 0; i < np; i++)
 		CHECK(isfinite(st[i].loss) && st[i].best_epoch == !isnan(st[i].best_vloss));
 	eenn_trainer_free(&t);
-	free(ds.tr.x), free(ds.tr.y), free(ds.itr), free(ds.iva);
+	fixture_ds_free(&ds);
 	return sum;
 }
 

@@ -6,25 +6,9 @@
 #include <string.h>
 
 #include "arch.h"
+#include "fixture.h"
 #include "infer.h"
 #include "unit.h"
-
-/* A tiny NACHOS EENN: all-min, width 0.25, 16x16x1, 3 classes. */
-static void
-tiny_model(struct model *m, int batch)
-{
-	struct arch a;
-	struct arch_net n;
-
-	arch_extreme(&a, ARCH_NACHOS, 0);
-	a.width = 0.25;
-	a.resolution = 16;
-	a.in_ch = 1;
-	a.classes = 3;
-	arch_net_build(&n, &a);
-	model_build(m, &n, 0, batch);
-	model_init(m, 7);
-}
 
 /* 13 images of 8x8, labels 0..2 */
 static void
@@ -59,7 +43,7 @@ test_against_exo(int batch)
 	long j, correct = 0, count[EXO_MAX_EXITS] = { 0 };
 	int i, B;
 
-	tiny_model(&m, batch);
+	fixture_model(&m, 3, batch);
 	tiny_set(&d, idx, &nm);
 	{
 		struct infer_split sp = { "val", &d, idx, 13, &nm };

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "ofa_train.h"
 #include "unit.h"
 
@@ -68,31 +69,6 @@ test_sample(void)
 	super_free(&s);
 }
 
-/* 24 images of 16x16, 3 classes; 18 train, 6 validate. */
-static void
-tiny_ds(struct train_ds *ds)
-{
-	long i;
-
-	memset(ds, 0, sizeof(*ds));
-	ds->tr.n = 24, ds->tr.c = 1, ds->tr.h = ds->tr.w = 16, ds->tr.classes = 3;
-	ds->tr.x = malloc(24 * 256);
-	ds->tr.y = malloc(24 * sizeof(int32_t));
-	ds->itr = malloc(18 * sizeof(int32_t));
-	ds->iva = malloc(6 * sizeof(int32_t));
-	for (i = 0; i < 24; i++) {
-		ds->tr.y[i] = (int32_t)(i % 3);
-		if (i < 18)
-			ds->itr[i] = (int32_t)i;
-		else
-			ds->iva[i - 18] = (int32_t)i;
-	}
-	for (i = 0; i < 24 * 256; i++)
-		ds->tr.x[i] = (uint8_t)((i * 2654435761u >> 24) / 2 + 40 * ds->tr.y[i / 256]);
-	ds->ntr = 18, ds->nva = 6;
-	ds->nm.c = 1, ds->nm.mean[0] = 0.5f, ds->nm.std[0] = 0.25f;
-}
-
 /* Train 3 epochs (ps 1,1,0: full, kernel, then everything elastic), with a
  * resume from the checkpoint before each epoch when resume is set; returns
  * a checksum of the supernet's weights and the curves in loss (3). */
@@ -110,7 +86,7 @@ train(const char *out, int resume, double *loss)
 	int e;
 	long i;
 
-	tiny_ds(&ds);
+	fixture_ds(&ds, 18, 6, 16, 3);
 	cli_progress_start(&p, "test", sc.total);
 	for (e = 0; e < 3; e++) {
 		if (e == 0 || resume) {
@@ -145,7 +121,7 @@ train(const char *out, int resume, double *loss)
 		sum += t.s.ktp[i];
 	memcpy(loss, t.c_loss, 3 * sizeof(double));
 	ofa_trainer_free(&t);
-	free(ds.tr.x), free(ds.tr.y), free(ds.itr), free(ds.iva);
+	fixture_ds_free(&ds);
 	return sum;
 }
 
