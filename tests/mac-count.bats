@@ -14,7 +14,7 @@ macs() {
 @test "-h prints the usage and exits 0" {
 	run mac-count -h
 	assert_success
-	assert_output "usage: mac-count [-hl] [-f table|rec] [file ...]"
+	assert_output "usage: mac-count [-hl] [-f table|rec] [--latency table] [file ...]"
 }
 
 @test "bad options exit 64 with nothing on stdout" {
