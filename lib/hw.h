@@ -2,7 +2,7 @@
  * hw.h - the hardware limits of a search: a flash and an SRAM budget in
  * bytes (option values with K and M suffixes, or a board's preset), and
  * the one rule that says whether an EENN fits them. The sizes themselves
- * are lib/sched's (the schedule eenn-export generates); this module only
+ * are lib/schedule's (the schedule eenn-export generates); this module only
  * compares them with the limits.
  */
 #ifndef HW_H
