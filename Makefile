@@ -15,7 +15,7 @@ BUILD   ?= build
 # What the code needs whatever CFLAGS, CPPFLAGS or LDLIBS the command line
 # sets (`make CFLAGS=-O0` replaces CFLAGS, not these).
 NACHOS_CFLAGS := -std=gnu11 -fopenmp -Wall -Wextra -Ilib -MMD -MP
-NACHOS_LIBS   := -lopenblas -llapacke -lmsgpackc -ljansson -lz -lm
+NACHOS_LIBS   := -lopenblas -llapacke -lmsgpackc -ljansson -lpng -ljpeg -lmatio -lz -lm
 COMPILE = $(CC) $(NACHOS_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LINK    = $(CC) -fopenmp $(CFLAGS) $(LDFLAGS)
 
@@ -29,7 +29,8 @@ PIPES    := $(wildcard pipelines/*)
 
 # Debian packages: to build, to test, to benchmark.
 PKG_BUILD := gcc make libopenblas-dev liblapacke-dev libmsgpack-dev libjansson-dev zlib1g-dev \
-             protobuf-c-compiler libprotobuf-c-dev python3-onnx
+             protobuf-c-compiler libprotobuf-c-dev python3-onnx \
+             libpng-dev libjpeg62-turbo-dev libmatio-dev
 PKG_CHECK := bats bats-assert bats-support mandoc parallel dataset-fashion-mnist \
              gnuplot-nox openssh-server openssh-client rsync jq \
              gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
@@ -79,6 +80,11 @@ $(LIBA): $(LIB_OBJ)
 
 bin/%: $(BUILD)/src/%.o $(LIBA)
 	@mkdir -p bin
+	$(LINK) -o $@ $< $(LIBA) $(LDLIBS) $(NACHOS_LIBS)
+
+# Benchmark programs of examples/bench/ that link the library.
+$(BUILD)/bench/%: $(BUILD)/examples/bench/%.o $(LIBA)
+	@mkdir -p $(@D)
 	$(LINK) -o $@ $< $(LIBA) $(LDLIBS) $(NACHOS_LIBS)
 
 UNIT_OBJ := $(BUILD)/tests/unit/unit.o $(BUILD)/tests/unit/fixture.o

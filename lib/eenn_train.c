@@ -173,7 +173,7 @@ run_phase(struct eenn_trainer *t, const struct eenn_phase *ph, struct eenn_phase
 	struct opt_seg *seg = cli_calloc(t->m.ntensor, sizeof(*seg));
 	struct opt_sched sc = { c->sched, c->train.lr, spe * ph->epochs,
 	    lround(c->train.warmup * spe), lround(c->step_every * spe), c->gamma };
-	struct data_aug aug = { c->crop, c->flip };
+	struct data_aug aug = { c->crop >= 0 ? c->crop : DATA_CROP_DEFAULT(t->R), c->flip };
 	struct cli_progress p;
 	struct opt_sgd o;
 	char what[64], extra[200];

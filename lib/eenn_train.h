@@ -40,6 +40,7 @@ struct eenn_phase { int kind, epochs, group; };
 struct eenn_cfg {
 	struct train_opts train;     /* the options both trainers take */
 	const char *out, *init, *supernet, *exo;
+	/* crop -1: DATA_CROP_DEFAULT of the record's resolution */
 	int mu[3], nesterov, sched, crop, flip, method, bench, freeze;
 	int nocost, nopeak;
 	double step_every, gamma;

@@ -252,6 +252,9 @@ ofa_split_cfg(struct ofa_cfg *c, struct ckpt *ck)
 	c->train.val_frac = rec_dbl(r, st, "val_frac", 0, 0.9);
 	c->train.split_seed = rec_int(r, st, "split_seed", 0, 1L << 62);
 	c->train.seed = rec_int(r, st, "seed", 0, 1L << 62);
+	/* An image folder is decoded at the supernet's resolution. */
+	c->res = rec_int(r, ck->arch, "resolution", 16, 1024);
+	c->in_ch = rec_int(r, ck->arch, "in_ch", 1, DATA_MAX_CH);
 }
 
 /* --resume: every setting of the run comes from its checkpoint (they must
@@ -305,7 +308,7 @@ ofa_run_epoch(struct ofa_trainer *t, struct cli_progress *p, const struct opt_sc
     long spe)
 {
 	const struct ofa_cfg *c = t->c;
-	struct data_aug aug = { 4, 1 };
+	struct data_aug aug = { DATA_CROP_DEFAULT(t->R), 1 };
 	struct nn_rng rng;
 	int32_t *order = cli_calloc(t->ds->ntr, sizeof(int32_t));
 	double lsum = 0, vl, va, t0 = cli_now(), gsum = 0, gmax = 0;

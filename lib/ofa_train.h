@@ -92,9 +92,10 @@ void ofa_run_epoch(struct ofa_trainer *t, struct cli_progress *p, const struct o
 /* The supernet, the optimiser state and the training state into c->out. */
 void ofa_save(struct ofa_trainer *t);
 
-/* The split and seed of the run that wrote checkpoint ck (--extract
- * calibrates on the same training samples and reports on the same
- * validation split); every setting of that run (--resume: they must not
+/* The split, seed, resolution and input channels of the run that wrote
+ * checkpoint ck (--extract calibrates on the same training samples and
+ * reports on the same validation split, an image folder decoded alike);
+ * every setting of that run (--resume: they must not
  * change in the middle of a run); and its optimiser and training state. */
 void ofa_split_cfg(struct ofa_cfg *c, struct ckpt *ck);
 void ofa_resume_cfg(struct ofa_cfg *c, struct ckpt *ck);

@@ -334,3 +334,37 @@ pareto_best(const double *x, const double *y, const double *cv, const int *ok, i
 	free(idx);
 	return best;
 }
+
+void
+pareto_run(struct pareto_run *out, const double *acc, const double *macs, const int *ok,
+    const long *iter, int n, double acc_min, double macs_max, enum pareto_knee method,
+    const double *ref)
+{
+	double *x = cli_calloc(2 * (size_t)n, sizeof *x), *cv = x + n;
+	int *adm = cli_calloc(n, sizeof *adm), over = 0, i;
+
+	for (i = 0; i < n; i++) {
+		x[i] = 1 - acc[i];
+		cv[i] = pareto_violation(acc[i], macs[i], acc_min, macs_max);
+		adm[i] = ok[i] && cv[i] <= 0;
+		over += macs[i] > macs_max;
+	}
+	out->best = pareto_best(x, macs, cv, ok, n, method);
+	out->adm = adm[out->best];
+	out->over = (double)over / n;
+	out->hv = cli_calloc(n, sizeof *out->hv);
+	out->nhv = pareto_hv_iters(out->hv, x, macs, iter, adm, n, ref[0], ref[1]);
+	free(x);
+	free(adm);
+}
+
+double
+pareto_hv_at(const struct pareto_hv_row *hv, int nhv, long t)
+{
+	double v = NAN;
+	int i;
+
+	for (i = 0; i < nhv && hv[i].iter <= t; i++)
+		v = hv[i].hv;
+	return v;
+}

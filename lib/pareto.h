@@ -90,6 +90,28 @@ int pareto_best(const double *x /* (n) */, const double *y /* (n) */, const doub
     const int *ok /* (n) */, int n, enum pareto_knee method);
 
 /*
+ * One search run's archive of n records on their validation figures, as
+ * run-report(1) compares runs (nachos-method(7) §6): the best trade-off
+ * (pareto_best, ok as there), whether it is admissible, the share of
+ * records over macs_max, and the hypervolume per iteration of the
+ * admissible records against ref (pareto_hv_iters).
+ */
+struct pareto_run {
+	int best;                  /* index of the best trade-off record */
+	int adm;                   /* it is admissible */
+	double over;               /* share of the records over macs_max */
+	struct pareto_hv_row *hv;  /* (n) malloc'd: the caller frees it */
+	int nhv;
+};
+void pareto_run(struct pareto_run *out, const double *acc /* (n) */, const double *macs /* (n) */,
+    const int *ok /* (n) */, const long *iter /* (n) */, int n, double acc_min, double macs_max,
+    enum pareto_knee method, const double *ref /* (2) */);
+/* Hypervolume of a run at iteration t: its last row at or before t (an
+ * archive only grows, so a run that stopped early keeps its last value);
+ * NAN before its first. */
+double pareto_hv_at(const struct pareto_hv_row *hv /* (nhv) */, int nhv, long t);
+
+/*
  * The options pareto(1) and run-report(1) share: the constraints, the knee
  * and the hypervolume reference. PARETO_LONGOPTS goes into a getopt_long
  * table (which needs <getopt.h>); pareto_opt takes what getopt_long returns.

@@ -49,15 +49,17 @@ result_data_free(struct result_data *s)
 }
 
 static void
-dset_load(struct result_data *s, const char *dir, long subset, long split_seed, double val_frac)
+dset_load(struct result_data *s, const char *dir, const struct data_opts *o, long subset,
+    long split_seed, double val_frac)
 {
 	if (s->loaded && strcmp(s->dir, dir) == 0 && s->subset == subset &&
-	    s->split_seed == split_seed && s->val_frac == val_frac)
+	    s->split_seed == split_seed && s->val_frac == val_frac &&
+	    !train_data_stale(&s->ds, o->res, o->in_ch))
 		return;
 	result_data_free(s);
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	s->subset = subset, s->split_seed = split_seed, s->val_frac = val_frac;
-	train_load_data(&s->ds, dir, subset, val_frac, (uint64_t)split_seed);
+	train_load_data_opts(&s->ds, dir, o, subset, val_frac, (uint64_t)split_seed);
 	s->fit = s->ds.nm;
 	s->loaded = 1;
 }
@@ -109,7 +111,8 @@ result_load_data(struct result_data *s, const struct result_opts *op, const stru
 		rec_str(r, m, "data", dir, sizeof(dir));
 	else
 		snprintf(dir, sizeof(dir), "%s", RESULT_DEF_DATA);
-	dset_load(s, dir, subset, seed, vf);
+	dset_load(s, dir, &(struct data_opts){ .res = net->res, .in_ch = net->in_ch,
+	    .skip_bad = op->skip_bad }, subset, seed, vf);
 	set_norm(s, op, r, m);
 	if ((key = train_fits(why, sizeof(why), &s->ds, dir, net->in_ch, net->classes)))
 		rec_fail(r, key, "%s", why);

@@ -28,6 +28,7 @@ struct result_opts {
 	double val_frac;
 	int nmean, nstd;
 	double mean[DATA_MAX_CH], std[DATA_MAX_CH];
+	int skip_bad;                 /* --skip-bad */
 	int rule;                     /* enum thr_rule, -1: the record's */
 	int neps;
 	double eps[EXO_MAX_EXITS];
@@ -52,7 +53,8 @@ enum { RESULT_O_THR = 1000, RESULT_O_RULE, RESULT_O_DATA, RESULT_O_VAL, RESULT_O
 	{ "std", required_argument, NULL, RESULT_O_STD }
 int result_opt(struct result_opts *o, int code, const char *arg);
 
-/* The dataset of the last record, kept while the next asks for the same. */
+/* The dataset of the last record, kept while the next asks for the same
+ * (an image folder: at the same resolution and input channels). */
 struct result_data {
 	char dir[4096];
 	long subset, split_seed;

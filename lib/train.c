@@ -13,12 +13,13 @@
 #include "train.h"
 
 void
-train_load_data(struct train_ds *ds, const char *dir, long subset, double val_frac,
-    uint64_t split_seed)
+train_load_data_opts(struct train_ds *ds, const char *dir, const struct data_opts *o,
+    long subset, double val_frac, uint64_t split_seed)
 {
 	long i;
 
-	data_load(&ds->tr, &ds->te, dir);
+	ds->opts = *o;
+	data_load_opts(&ds->tr, &ds->te, dir, o);
 	data_split(&ds->itr, &ds->ntr, &ds->iva, &ds->nva, &ds->tr, subset, val_frac,
 	    split_seed);
 	if (ds->ntr == 0)
@@ -28,6 +29,21 @@ train_load_data(struct train_ds *ds, const char *dir, long subset, double val_fr
 	for (i = 0; i < ds->nte; i++)
 		ds->ite[i] = i;
 	data_norm_fit(&ds->nm, &ds->tr, ds->itr, ds->ntr);
+}
+
+void
+train_load_data(struct train_ds *ds, const char *dir, long subset, double val_frac,
+    uint64_t split_seed)
+{
+	static const struct data_opts def = DATA_OPTS_DEFAULT;
+
+	train_load_data_opts(ds, dir, &def, subset, val_frac, split_seed);
+}
+
+int
+train_data_stale(const struct train_ds *ds, int res, int in_ch)
+{
+	return ds->tr.resized && (ds->opts.res != res || (ds->opts.in_ch == 1) != (in_ch == 1));
 }
 
 void
@@ -65,6 +81,12 @@ train_put_norm(struct rec_out *o, const struct train_ds *ds)
 	}
 	rec_put_dbls(o, "norm_mean", mean, ds->nm.c);
 	rec_put_dbls(o, "norm_std", std, ds->nm.c);
+	if (ds->tr.class_names) {
+		rec_key(o, "class_names");
+		msgpack_pack_array(&o->pk, ds->tr.classes);
+		for (k = 0; k < ds->tr.classes; k++)
+			rec_pack_str(&o->pk, ds->tr.class_names[k]);
+	}
 }
 
 int
@@ -84,6 +106,7 @@ train_opt(struct train_opts *o, int c, const char *arg)
 	case TRAIN_O_WARMUP: o->warmup = cli_double("--warmup", arg, 0, 100000); break;
 	case TRAIN_O_CLIP: o->clip = cli_double("--clip", arg, 0, 1e9); break;
 	case TRAIN_O_VAL_FRAC: o->val_frac = cli_double("--val-frac", arg, 0, 0.9); break;
+	case TRAIN_O_SKIP_BAD: o->skip_bad = 1; break;
 	default: return 0;
 	}
 	o->given |= 1u << (c - TRAIN_O_DATA);

@@ -21,6 +21,7 @@ struct train_ds {
 	int32_t *itr, *iva, *ite;    /* (ntr), (nva) into tr; (nte) into te */
 	long ntr, nva, nte;
 	struct data_norm nm;         /* fitted on the train split */
+	struct data_opts opts;       /* what it was loaded with */
 };
 
 /*
@@ -33,11 +34,12 @@ struct train_opts {
 	int batch, calib, threads;
 	long subset, seed, split_seed;
 	double lr, wd, momentum, warmup, clip, val_frac;
+	int skip_bad;                /* --skip-bad: leave undecodable images out */
 	unsigned given;              /* bit (o - TRAIN_O_DATA) set for each option o given */
 };
 enum { TRAIN_O_DATA = 0x2000, TRAIN_O_BATCH, TRAIN_O_CALIB, TRAIN_O_THREADS, TRAIN_O_SUBSET,
     TRAIN_O_SEED, TRAIN_O_SPLIT_SEED, TRAIN_O_LR, TRAIN_O_WD, TRAIN_O_MOMENTUM,
-    TRAIN_O_WARMUP, TRAIN_O_CLIP, TRAIN_O_VAL_FRAC };
+    TRAIN_O_WARMUP, TRAIN_O_CLIP, TRAIN_O_VAL_FRAC, TRAIN_O_SKIP_BAD };
 #define TRAIN_GIVEN(o, opt) ((o)->given >> ((opt) - TRAIN_O_DATA) & 1)
 #define TRAIN_LONGOPTS \
 	{ "data", required_argument, NULL, TRAIN_O_DATA }, \
@@ -52,23 +54,32 @@ enum { TRAIN_O_DATA = 0x2000, TRAIN_O_BATCH, TRAIN_O_CALIB, TRAIN_O_THREADS, TRA
 	{ "momentum", required_argument, NULL, TRAIN_O_MOMENTUM }, \
 	{ "warmup", required_argument, NULL, TRAIN_O_WARMUP }, \
 	{ "clip", required_argument, NULL, TRAIN_O_CLIP }, \
-	{ "val-frac", required_argument, NULL, TRAIN_O_VAL_FRAC }
+	{ "val-frac", required_argument, NULL, TRAIN_O_VAL_FRAC }, \
+	{ "skip-bad", no_argument, NULL, TRAIN_O_SKIP_BAD }
 /* Returns 1 when c is one of these options (arg parsed into o; a bad value
  * exits EX_USAGE naming the option), 0 when it is not. */
 int train_opt(struct train_opts *o, int c, const char *arg);
 
-/* Load the dataset in dir, split it (data_split with subset, val_frac,
- * seed) and fit the normalisation on the train split; exits EX_USAGE when
- * no training sample is left. */
+/* Load the dataset in dir with o (data_load_opts), split it (data_split
+ * with subset, val_frac, seed) and fit the normalisation on the train
+ * split; exits EX_USAGE when no training sample is left. train_load_data
+ * is the same with DATA_OPTS_DEFAULT. */
+void train_load_data_opts(struct train_ds *ds, const char *dir, const struct data_opts *o,
+    long subset, double val_frac, uint64_t split_seed);
 void train_load_data(struct train_ds *ds, const char *dir, long subset, double val_frac,
     uint64_t split_seed);
+/* 1 when ds, loaded, was resized for another resolution or input channel
+ * count than res and in_ch (an image folder), so a network of those needs
+ * it loaded again. */
+int train_data_stale(const struct train_ds *ds, int res, int in_ch);
 void train_free_data(struct train_ds *ds);
 /* Replace the fitted normalisation by given per-channel values (n = 0:
  * keep); exits EX_USAGE naming opt when n is not the dataset's channels. */
 void train_set_norm(struct train_ds *ds, const char *opt, const double *mean, int nmean,
     const double *std, int nstd);
 /* The normalisation used, as the result keys norm_mean and norm_std, so
- * eenn-infer can use the very same. */
+ * eenn-infer can use the very same; and class_names when the dataset
+ * names its classes (an image folder), so reports and exported code can. */
 void train_put_norm(struct rec_out *o, const struct train_ds *ds);
 
 /* Can a network of in_ch input channels and classes outputs run on the

@@ -18,6 +18,7 @@
 #include "arch.h"
 #include "ckpt.h"
 #include "cli.h"
+#include "cpu.h"
 #include "data.h"
 #include "exo.h"
 #include "infer.h"
@@ -29,9 +30,9 @@
 #include "train.h"
 
 static const char usage_str[] =
-    "usage: eenn-infer [-h] [--split val|test] [--batch n] [--threads n] [--limit n]\n"
+    "usage: eenn-infer [-hv] [--split val|test] [--batch n] [--threads n] [--limit n]\n"
     "                  [--weights ckpt] [--init-seed n] [--thresholds list] [--rule rule]\n"
-    "                  [--data dir] [--val-frac x] [--subset n] [--split-seed n]\n"
+    "                  [--data dir] [--skip-bad] [--val-frac x] [--subset n] [--split-seed n]\n"
     "                  [--mean list] [--std list] [--no-conf] [--exo file]\n"
     "                  [--write-exo file] [file ...]\n";
 
@@ -151,6 +152,7 @@ put_infer(struct rec_out *o, const struct opts *op, const struct infer_res *x,
 	rec_put_int(o, "infer_n", x->n);
 	rec_put_int(o, "infer_batch", op->batch);
 	rec_put_int(o, "infer_threads", op->threads);
+	rec_put_str(o, "infer_blas_core", cpu_blas_core());
 	if (wpath)
 		rec_put_str(o, "infer_weights", wpath);
 	else
@@ -277,9 +279,10 @@ int
 main(int argc, char **argv)
 {
 	enum { O_SPLIT = 256, O_BATCH, O_THREADS, O_LIMIT, O_WEIGHTS, O_INIT, O_THR, O_RULE,
-	    O_NOCONF, O_EXO, O_WEXO };
+	    O_NOCONF, O_EXO, O_WEXO, O_SKIPBAD };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "split", required_argument, NULL, O_SPLIT },
 		{ "batch", required_argument, NULL, O_BATCH },
 		{ "threads", required_argument, NULL, O_THREADS },
@@ -287,6 +290,7 @@ main(int argc, char **argv)
 		{ "weights", required_argument, NULL, O_WEIGHTS },
 		{ "init-seed", required_argument, NULL, O_INIT },
 		RESULT_LONGOPTS,
+		{ "skip-bad", no_argument, NULL, O_SKIPBAD },
 		{ "no-conf", no_argument, NULL, O_NOCONF },
 		{ "exo", required_argument, NULL, O_EXO },
 		{ "write-exo", required_argument, NULL, O_WEXO },
@@ -298,18 +302,20 @@ main(int argc, char **argv)
 	const msgpack_object *m;
 	struct result_data s;
 	long recno = 0;
-	int c;
+	int c, verbose = 0;
 
 	result_opts_init(&op.ro);
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout, 0); break;
+		case 'v': verbose = 1; break;
 		case O_SPLIT: op.split = cli_choice("--split", optarg, split_names); break;
 		case O_BATCH: op.batch = cli_long("--batch", optarg, 1, 65536); break;
 		case O_THREADS: op.threads = cli_long("--threads", optarg, 1, 1024); break;
 		case O_LIMIT: op.limit = cli_long("--limit", optarg, 1, 1L << 40); break;
 		case O_WEIGHTS: op.weights = optarg; break;
 		case O_INIT: op.init_seed = cli_long("--init-seed", optarg, 0, 1L << 62); break;
+		case O_SKIPBAD: op.ro.skip_bad = 1; break;
 		case O_NOCONF: op.noconf = 1; break;
 		case O_EXO: op.exo = optarg; break;
 		case O_WEXO: op.write_exo = optarg; break;
@@ -320,6 +326,8 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (verbose)
+		cpu_blas_note();
 	if (op.weights && op.init_seed >= 0)
 		errx(EX_USAGE, "--weights and --init-seed exclude each other");
 	if (op.write_exo && (op.ro.neps || op.ro.rule >= 0 || op.exo || op.limit > 0))

@@ -23,6 +23,7 @@
 #include "arch.h"
 #include "ckpt.h"
 #include "cli.h"
+#include "cpu.h"
 #include "data.h"
 #include "eenn_train.h"
 #include "model.h"
@@ -33,8 +34,8 @@
 #include "train.h"
 
 static const char usage_str[] =
-    "usage: eenn-train [-h] [--data dir] [--method nachos|joint|backbone] [--mu1 n]\n"
-    "                  [--mu2 n] [--mu3 n] [--epochs n] [--w1 x] [--w2 x] [--w3 x]\n"
+    "usage: eenn-train [-hv] [--data dir] [--skip-bad] [--method nachos|joint|backbone]\n"
+    "                  [--mu1 n] [--mu2 n] [--mu3 n] [--epochs n] [--w1 x] [--w2 x] [--w3 x]\n"
     "                  [--no-cost] [--no-peak] [--macs-max macs] [--acc-min acc]\n"
     "                  [--support-frac x] [--freeze-backbone] [--supernet file]\n"
     "                  [--calib n] [--init ckpt] [--batch n] [--lr x] [--wd x]\n"
@@ -120,6 +121,7 @@ put_settings(struct rec_out *o, const struct eenn_cfg *c, const struct train_ds 
 	rec_put_str(o, "schedule", opt_sched_names[c->sched]);
 	rec_put_int(o, "train_seed", c->train.seed);
 	rec_put_int(o, "threads", c->train.threads);
+	rec_put_str(o, "blas_core", cpu_blas_core());
 }
 
 static void
@@ -211,6 +213,7 @@ bench_record(const struct eenn_cfg *c, const msgpack_object *m, const struct arc
 	rec_put_str(o, "method", "bench");
 	rec_put_int(o, "batch", c->train.batch);
 	rec_put_int(o, "threads", c->train.threads);
+	rec_put_str(o, "blas_core", cpu_blas_core());
 	rec_put_int(o, "bench_steps", c->bench);
 	rec_put_int(o, "macs_backbone", net->macs_backbone);
 	rec_put_dbl(o, "train_ips", b.train_ips);
@@ -222,10 +225,19 @@ bench_record(const struct eenn_cfg *c, const msgpack_object *m, const struct arc
 	fflush(stdout);
 }
 
+/* The dataset for net: loaded at the first record, again only when an
+ * image folder must be decoded for another resolution or channel count. */
 static void
-load_data(struct train_ds *ds, const struct eenn_cfg *c)
+load_data(struct train_ds *ds, const struct eenn_cfg *c, const struct arch_net *net)
 {
-	train_load_data(ds, c->train.data, c->train.subset, c->train.val_frac,
+	struct data_opts o = { .res = net->res, .in_ch = net->in_ch,
+	    .skip_bad = c->train.skip_bad };
+
+	if (ds->tr.x && !train_data_stale(ds, net->res, net->in_ch))
+		return;
+	if (ds->tr.x)
+		train_free_data(ds);
+	train_load_data_opts(ds, c->train.data, &o, c->train.subset, c->train.val_frac,
 	    (uint64_t)c->train.split_seed);
 	train_set_norm(ds, "--mean", c->mean, c->nmean, NULL, 0);
 	train_set_norm(ds, "--std", NULL, 0, c->std, c->nstd);
@@ -239,6 +251,7 @@ parse_opts(struct eenn_cfg *c, int argc, char **argv)
 	    O_NOPEAK, O_MACS, O_ACC, O_SUPFRAC, O_FREEZE, O_SUPERNET, O_EXO };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
 		TRAIN_LONGOPTS,
 		{ "method", required_argument, NULL, O_METHOD },
 		{ "mu1", required_argument, NULL, O_MU1 },
@@ -272,14 +285,15 @@ parse_opts(struct eenn_cfg *c, int argc, char **argv)
 		{ "bench", required_argument, NULL, O_BENCH },
 		{ NULL, 0, NULL, 0 },
 	};
-	int ch, k;
+	int ch, k, verbose = 0;
 
 	c->train.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	while ((ch = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hvo:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			usage(stdout, 0);
 			break;
+		case 'v': verbose = 1; break;
 		case O_METHOD: c->method = cli_choice("--method", optarg, eenn_method_names); break;
 		case O_EPOCHS:
 		case O_MU1: c->mu[0] = cli_long(ch == O_MU1 ? "--mu1" : "--epochs", optarg, 0,
@@ -319,6 +333,8 @@ parse_opts(struct eenn_cfg *c, int argc, char **argv)
 				usage(stderr, EX_USAGE);
 		}
 	}
+	if (verbose)
+		cpu_blas_note();
 	/* Each phase has its own schedule: the warm-up must fit every one. */
 	for (k = 0; k < 3; k++)
 		if (c->mu[k] > 0 && c->train.warmup > c->mu[k])
@@ -342,7 +358,7 @@ main(int argc, char **argv)
 		.train = { .data = "/usr/share/datasets/fashion-mnist", .batch = 128, .seed = 1,
 		    .split_seed = 1, .lr = 0.05, .wd = 4e-5, .momentum = 0.9, .val_frac = 0.1,
 		    .calib = 1000 },
-		.mu = { 10, 5, 5 }, .sched = OPT_COSINE, .crop = 4, .flip = 1,
+		.mu = { 10, 5, 5 }, .sched = OPT_COSINE, .crop = -1, .flip = 1,
 		.method = EENN_AUTO, .gamma = 0.1, .w = { 1, 1, 1 }, .macs_max = NAN,
 		.acc_min = NAN, .support_frac = 0.1,
 	};
@@ -358,8 +374,6 @@ main(int argc, char **argv)
 	argv += n;
 	nn_threads(c.train.threads);
 	memset(&ds, 0, sizeof(ds));
-	if (!c.bench)
-		load_data(&ds, &c);
 	if (c.supernet && !c.bench)
 		super_load(&sn, c.supernet);
 	rec_out_init(&o);
@@ -380,6 +394,7 @@ main(int argc, char **argv)
 			 * trainer, arch records the backbone alone. */
 			if (rc.method == EENN_AUTO)
 				rc.method = rec_is(m, "eenn") ? EENN_NACHOS : EENN_BACKBONE;
+			load_data(&ds, &c, &net);
 			train_record(&rc, &ds, c.supernet ? &sn : NULL, &in.r, m, &net,
 			    recno, &o);
 		}
@@ -387,7 +402,7 @@ main(int argc, char **argv)
 	rec_out_free(&o);
 	if (c.supernet && !c.bench)
 		super_free(&sn);
-	if (!c.bench)
+	if (ds.tr.x)
 		train_free_data(&ds);
 	cli_finish();
 	return 0;

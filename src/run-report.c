@@ -326,33 +326,32 @@ read_stdin(const struct opts *op)
 		errx(EX_DATAERR, "stdin: no result records");
 }
 
-/* The best trade-off EENN of each run (pareto_best on the validation
- * figures, as pareto(1) picks it), and its hypervolume per iteration
- * against ref. */
+/* The best trade-off EENN of each run and its hypervolume per iteration
+ * against ref (pareto_run, on the validation figures). */
 static void
 analyse(struct run *u, const struct opts *op, const double *ref /* (2) */)
 {
-	int n = u->n, i, over = 0;
-	double *x = cli_calloc(3 * (size_t)n, sizeof *x), *y = x + n, *cv = y + n;
-	int *ok = cli_calloc(2 * (size_t)n, sizeof *ok), *adm = ok + n;
+	int n = u->n, i;
+	double *acc = cli_calloc(2 * (size_t)n, sizeof *acc), *macs = acc + n;
+	int *ok = cli_calloc(n, sizeof *ok);
 	long *iter = cli_calloc(n, sizeof *iter);
+	struct pareto_run pr;
 
 	for (i = 0; i < n; i++) {
-		x[i] = 1 - u->e[i].acc_val;
-		y[i] = u->e[i].macs_val;
-		cv[i] = pareto_violation(u->e[i].acc_val, u->e[i].macs_val, u->acc_min, u->macs_max) +
-		    u->e[i].mem_cv;
-		ok[i] = u->e[i].ok;
-		adm[i] = ok[i] && cv[i] <= 0;
+		acc[i] = u->e[i].acc_val;
+		macs[i] = u->e[i].macs_val;
+		/* a network over a memory limit is as inadmissible as one its
+		 * tuning marked infeasible */
+		ok[i] = u->e[i].ok && u->e[i].mem_cv <= 0;
 		iter[i] = u->e[i].iter;
-		over += u->e[i].macs_val > u->macs_max;
 	}
-	u->best = pareto_best(x, y, cv, ok, n, op->po.knee);
-	u->adm = adm[u->best];
-	u->over = (double)over / n;
-	u->hv = cli_calloc(n, sizeof *u->hv);
-	u->nhv = pareto_hv_iters(u->hv, x, y, iter, adm, n, ref[0], ref[1]);
-	free(x);
+	pareto_run(&pr, acc, macs, ok, iter, n, u->acc_min, u->macs_max, op->po.knee, ref);
+	u->best = pr.best;
+	u->adm = pr.adm;
+	u->over = pr.over;
+	u->hv = pr.hv;
+	u->nhv = pr.nhv;
+	free(acc);
 	free(ok);
 	free(iter);
 }
@@ -384,20 +383,6 @@ common_ref(double *ref /* (2) */)
 	if (!(ref[0] > 0 && ref[1] > 0))
 		errx(EX_DATAERR, "cannot derive a hypervolume reference (largest error %g, MACs %g "
 		    "in the first iterations): give --ref", ref[0] / 1.01, ref[1] / 1.01);
-}
-
-/* Hypervolume of run u at iteration t: its last row at or before t (the
- * archive only grows, so a run that stopped early keeps its last value);
- * NaN before its first. */
-static double
-hv_at(const struct run *u, long t)
-{
-	double v = NAN;
-	int i;
-
-	for (i = 0; i < u->nhv && u->hv[i].iter <= t; i++)
-		v = u->hv[i].hv;
-	return v;
 }
 
 /* --- per-method summaries ------------------------------------------------ */
@@ -689,7 +674,7 @@ hv_cell(char *buf, size_t len, int meth, long t)
 
 	for (i = 0; i < nruns; i++)
 		if (runs[i].method == meth)
-			v[n++] = hv_at(&runs[i], t);
+			v[n++] = pareto_hv_at(runs[i].hv, runs[i].nhv, t);
 	mean_std(buf, len, v, n, 1, 4);
 	free(v);
 	return buf;
@@ -1060,8 +1045,9 @@ plot_hv(const char *dir)
 			int k = 0, j;
 
 			for (j = 0; j < nruns; j++)
-				if (runs[j].method == m && isfinite(hv_at(&runs[j], it[i])))
-					v[k++] = hv_at(&runs[j], it[i]);
+				if (runs[j].method == m &&
+				    isfinite(pareto_hv_at(runs[j].hv, runs[j].nhv, it[i])))
+					v[k++] = pareto_hv_at(runs[j].hv, runs[j].nhv, it[i]);
 			if (k > 0)
 				fprintf(fp, "%ld %.10g %.10g\n", it[i], stats_mean(v, k),
 				    k > 1 ? stats_std(v, k, 1) : 0);

@@ -8,3 +8,4 @@ sh ./train.sh
 sh ./parity.sh
 sh ./infer.sh
 sh ./onnx.sh
+sh ./data.sh

@@ -145,6 +145,41 @@ test_best(void)
 	CHECK_EQ_L(pareto_best(x, y, cv2, all, 4, PARETO_KNEE_LINE), 3);
 }
 
+/* A run's analysis: best, admissibility, share over the limit and the
+ * hypervolume rows of its admissible records; pareto_hv_at steps. */
+static void
+test_run(void)
+{
+	/* r0 .80/3M (over), r1 .86/2M (iter 0), r2 .90/2.5M (iter 1) */
+	double acc[] = { .80, .86, .90 }, macs[] = { 3e6, 2e6, 2.5e6 }, ref[2] = { 1, 4e6 };
+	double x[3], hv0, hv1;
+	long iter[] = { 0, 0, 1 };
+	int ok[] = { 1, 1, 1 }, i;
+	struct pareto_run pr;
+
+	pareto_run(&pr, acc, macs, ok, iter, 3, 0.85, 2.7e6, PARETO_KNEE_LINE, ref);
+	CHECK_EQ_L(pr.best, 2);             /* two points: the more accurate */
+	CHECK(pr.adm);
+	CHECK_NEAR(pr.over, 1.0 / 3, 1e-15);
+	CHECK_EQ_L(pr.nhv, 2);
+	for (i = 0; i < 3; i++)
+		x[i] = 1 - acc[i];
+	hv0 = pareto_hv(x + 1, macs + 1, 1, 1, 4e6) / 4e6;
+	hv1 = pareto_hv(x + 1, macs + 1, 2, 1, 4e6) / 4e6;
+	CHECK_NEAR(pr.hv[0].hv, hv0, 1e-15);
+	CHECK_NEAR(pr.hv[1].hv, hv1, 1e-15);
+	CHECK(isnan(pareto_hv_at(pr.hv, pr.nhv, -1)));
+	CHECK_NEAR(pareto_hv_at(pr.hv, pr.nhv, 0), hv0, 0);
+	CHECK_NEAR(pareto_hv_at(pr.hv, pr.nhv, 7), hv1, 0);
+	free(pr.hv);
+	/* r2 not feasible: r1 is the best, and r2 adds no hypervolume */
+	ok[2] = 0;
+	pareto_run(&pr, acc, macs, ok, iter, 3, 0.85, 2.7e6, PARETO_KNEE_LINE, ref);
+	CHECK_EQ_L(pr.best, 1);
+	CHECK_NEAR(pr.hv[pr.nhv - 1].hv, hv0, 1e-15);
+	free(pr.hv);
+}
+
 static void
 test_violation(void)
 {
@@ -206,6 +241,7 @@ main(void)
 	test_hv();
 	test_knee();
 	test_best();
+	test_run();
 	test_violation();
 	test_hv_iters();
 	return unit_done("test_pareto");
