@@ -103,6 +103,64 @@ nl_save_config() {
 	} > config.tmp && mv config.tmp config
 }
 
+# --- hardware: the width of the space and the memory limits -----------------
+# Settings NL_HW_KEYS (a pipeline appends them to NL_KEYS): WIDTH, the width
+# multiplier of the supernet and of every sampled network; FLASH_MAX,
+# SRAM_MAX, HW_TARGET and MEM_DTYPE, the limits of lib/hw (--flash-max,
+# --sram-max, --target, --mem-dtype of the tools), given to ofa-sample,
+# nsga-step, thresh-tune and pareto, so no candidate that breaks them is
+# sampled, proposed, trained or called admissible.
+NL_HW_KEYS="WIDTH FLASH_MAX SRAM_MAX HW_TARGET MEM_DTYPE"
+WIDTH=1.0 FLASH_MAX= SRAM_MAX= HW_TARGET= MEM_DTYPE=int8
+NL_HW_USAGE="[--width w] [--flash-max bytes] [--sram-max bytes] [--target board]
+              [--mem-dtype int8|f32]"
+
+# nl_hw_set OPTION VALUE: the setting of one of the options above; 1 if
+# OPTION is not one of them.
+nl_hw_set() {
+	case $1 in
+	--width) nl_set WIDTH "$2" ;;
+	--flash-max) nl_set FLASH_MAX "$2" ;;
+	--sram-max) nl_set SRAM_MAX "$2" ;;
+	--target) nl_set HW_TARGET "$2" ;;
+	--mem-dtype) nl_set MEM_DTYPE "$2" ;;
+	*) return 1 ;;
+	esac
+}
+
+# nl_hw: check the settings (the tools' own parser judges the limits, so the
+# pipeline and the tools agree; exit 64 on a bad one) and set NL_LIMITS, the
+# limit options every tool that takes them gets.
+nl_hw() {
+	local t msg
+	nl_num --width "$WIDTH" num
+	NL_LIMITS=()
+	[ -n "$FLASH_MAX" ] && NL_LIMITS+=(--flash-max "$FLASH_MAX")
+	[ -n "$SRAM_MAX" ] && NL_LIMITS+=(--sram-max "$SRAM_MAX")
+	[ -n "$HW_TARGET" ] && NL_LIMITS+=(--target "$HW_TARGET")
+	[ ${#NL_LIMITS[@]} -gt 0 ] && NL_LIMITS+=(--mem-dtype "$MEM_DTYPE")
+	t=$(command -v ofa-sample || echo "$NL_DIR/../bin/ofa-sample")
+	msg=$("$t" -n 0 --width "$WIDTH" --resolution "$RESOLUTION" --mem-dtype "$MEM_DTYPE" \
+	    "${NL_LIMITS[@]}" 2>&1 > /dev/null) ||
+	    nl_die 64 "${msg#ofa-sample: }"
+}
+
+# nl_rejected: networks the limits rejected so far, as ofa-sample and
+# nsga-step counted them in their logs.
+nl_rejected() {
+	cat logs/ofa-sample.log iter/*/nsga-step.log 2> /dev/null |
+	    sed -n 's/^[a-z-]*: rejected \([0-9]*\) .*/\1/p' | awk '{ s += $1 } END { print s + 0 }'
+}
+
+# nl_hw_describe: the limits in words, for the log and the report.
+nl_hw_describe() {
+	if [ ${#NL_LIMITS[@]} -eq 0 ]; then
+		echo "no memory limits"
+	else
+		echo "${FLASH_MAX:+flash ≤ $FLASH_MAX, }${SRAM_MAX:+SRAM ≤ $SRAM_MAX, }${HW_TARGET:+target $HW_TARGET, }weights and activations at $MEM_DTYPE"
+	fi
+}
+
 # nl_num NAME VALUE KIND: check a setting (int, num, frac, list) or die 64.
 nl_num() {
 	local re
@@ -170,6 +228,7 @@ nl_opt() {
 	--threads) nl_need "$@"; nl_set THREADS "$2" ;;
 	--sshloginfile) nl_need "$@"; nl_set SSHLOGINFILE "$(realpath -m -- "$2")" ;;
 	--remote-bin) nl_need "$@"; nl_set REMOTE_BIN "$2" ;;
+	--width | --flash-max | --sram-max | --target | --mem-dtype) nl_need "$@"; nl_hw_set "$1" "$2" ;;
 	-*) echo "$NL_PROG: unknown option $1" >&2; echo "$usage" >&2; exit 64 ;;
 	*) [ -z "$rundir" ] || { echo "$NL_PROG: one run directory only" >&2; exit 64; }
 	   rundir=$1 NL_SHIFT=1 ;;
@@ -216,6 +275,7 @@ nl_check_common() {
 	[ "$K" -ge 1 ] || nl_die 64 "-k: at least 1"
 	[ "$JOBS" -ge 1 ] || nl_die 64 "-j: at least 1"
 	[ -z "$SSHLOGINFILE" ] || [ -r "$SSHLOGINFILE" ] || nl_die 66 "--sshloginfile: cannot read $SSHLOGINFILE"
+	nl_hw
 }
 
 # nl_open_rundir WHAT: paths as the run directory sees them (a resumed
@@ -280,7 +340,7 @@ nl_supernet() {
 			else
 				nl_log "training the supernet: ofa-train $OFA_ARGS (log: logs/ofa-train.log)"
 				# shellcheck disable=SC2086
-				ofa-train $OFA_ARGS --data "$DATA" --in-ch "$IN_CH" \
+				ofa-train $OFA_ARGS --width "$WIDTH" --data "$DATA" --in-ch "$IN_CH" \
 				    --resolution "$RESOLUTION" -o supernet.ckpt \
 				    > supernet.rec.tmp 2>> logs/ofa-train.log
 			fi || nl_die 70 "ofa-train failed (exit $?), see logs/ofa-train.log"
@@ -482,6 +542,7 @@ nl_cons() {
 	NL_CONS=()
 	[ -n "${ACC_MIN-}" ] && NL_CONS+=(--acc-min "$ACC_MIN")
 	[ -n "${MACS_MAX-}" ] && NL_CONS+=(--macs-max "$MACS_MAX")
+	NL_CONS+=("${NL_LIMITS[@]}")
 	return 0
 }
 
@@ -522,6 +583,8 @@ nl_report() {
 		echo
 		echo "Run directory \`$PWD\`; settings in \`config\` (preset ${PRESET:-none})."
 		echo "Constraints: accuracy ≥ ${ACC_MIN:-none}, average MACs ≤ ${MACS_MAX:-none}."
+		echo "Width $WIDTH; $(nl_hw_describe)$([ ${#NL_LIMITS[@]} -eq 0 ] ||
+		    echo "; $(nl_rejected) network(s) that break them rejected before training")."
 		echo "Wall time $wall; $(nl_count archive.rec) EENNs in the archive, $(nl_count failed.rec) failed;"
 		echo "$(nl_last_iter) iteration(s) after the initial archive."
 		echo
@@ -541,6 +604,8 @@ nl_report() {
 			    "| utilisation per exit | \(.utilization // [] | map(. * 1000 | round / 1000 | tostring) | join(", ")) |",
 			    "| MACs spent per exit | \(.exit_spent | map(tostring) | join(", ")) |",
 			    "| backbone MACs | \(.macs_backbone // "-") |",
+			    "| flash (weights etc.), int8 / f32 | \(.flash_bytes_int8 // "-") / \(.flash_bytes_f32 // "-") bytes |",
+			    "| SRAM (activation arena), int8 / f32 | \(.sram_bytes_int8 // "-") / \(.sram_bytes_f32 // "-") bytes |",
 			    "| weights | \(.weights // "-") |"' <<< "$best"
 		else
 			echo "No EENN in the archive."
