@@ -16,7 +16,7 @@ LDFLAGS += -fsanitize=address,undefined
 # Reports go to files (SAN_LOG), so that a report from a tool a test expects
 # to fail is not lost: san-report fails make check when there is any.
 SAN_LOG ?= $(CURDIR)/san-log
-export ASAN_OPTIONS  = detect_leaks=1:log_path=$(SAN_LOG)/asan:suppressions=$(CURDIR)/tests/asan.supp
+export ASAN_OPTIONS  = detect_leaks=1:leak_check_at_exit=0:log_path=$(SAN_LOG)/asan:suppressions=$(CURDIR)/tests/asan.supp
 export LSAN_OPTIONS  = suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 export UBSAN_OPTIONS = print_stacktrace=1:log_path=$(SAN_LOG)/ubsan
 endif
