@@ -12,7 +12,7 @@ const int arch_e_set[3] = { 3, 4, 6 };
 const int arch_d_set[3] = { 2, 3, 4 };
 const double arch_th_set[3] = { 0.1, 0.2, 1.0 };
 
-/* SPEC 1: base widths at w1.0 and the fixed per-stage properties. */
+/* nachos-method(7) §1: base widths at w1.0 and the fixed per-stage properties. */
 static const int base_w[] = { 16, 16, 24, 40, 80, 112, 160, 960, 1280 };
 static const int stage_stride[ARCH_STAGES + 1] = { 1, 2, 2, 2, 1, 2 };
 static const int stage_act[ARCH_STAGES + 1] = { ACT_RELU, ACT_RELU, ACT_RELU,
@@ -26,7 +26,8 @@ static const int stage_se[ARCH_STAGES + 1] = { 0, 0, 1, 0, 1, 1 };
 #define G_B (G_X + ARCH_EXITS)           /* aebnas branch genes */
 #define BR_GENES 7
 
-int
+/* OFA make_divisible(v, 8) (nachos-method(7) §1). */
+static int
 arch_divisible(double v)
 {
 	int nv = (int)(v + 4) / 8 * 8;

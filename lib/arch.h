@@ -1,7 +1,7 @@
 /*
- * arch.h - the OFA MobileNetV3 search space (SPEC 1), the exits of an EENN
- * (SPEC 3, 7), genome <-> arch conversion, the arch record keys, and the
- * network description every tool shares: layer shapes, MACs (SPEC 2) and
+ * arch.h - the OFA MobileNetV3 search space (nachos-method(7) §1), the exits of an EENN
+ * (nachos-method(7) §3, §7), genome <-> arch conversion, the arch record keys, and the
+ * network description every tool shares: layer shapes, MACs (nachos-method(7) §2) and
  * exit placement (Algorithm 1).
  */
 #ifndef ARCH_H
@@ -70,9 +70,6 @@ void arch_read(struct arch *a, const struct rec_in *r, const msgpack_object *m);
 void arch_read_typed(struct arch *a, const struct rec_in *r, const msgpack_object *m);
 /* Put the arch keys (all of them, genome included). */
 void arch_put(struct rec_out *o, const struct arch *a);
-
-/* OFA make_divisible(v, 8). */
-int arch_divisible(double v);
 
 enum arch_act { ACT_NONE, ACT_RELU, ACT_HSWISH };
 

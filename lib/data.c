@@ -437,22 +437,6 @@ data_quota(long *q, const long *count, int K, long total)
 	}
 }
 
-void
-data_shuffle(int32_t *idx, long n, struct nn_rng *rng)
-{
-	long i;
-
-	for (i = n - 1; i > 0; i--) {
-		/* Two draws make the index uniform for any n below 2^63. */
-		uint64_t u = (uint64_t)nn_rng_u32(rng) << 32 | nn_rng_u32(rng);
-		long j = (long)(u % (uint64_t)(i + 1));
-		int32_t t = idx[i];
-
-		idx[i] = idx[j];
-		idx[j] = t;
-	}
-}
-
 static int
 cmp_i32(const void *a, const void *b)
 {
@@ -477,7 +461,7 @@ data_split(int32_t **tr, long *ntr, int32_t **va, long *nva,
 	nn_rng_seed(&rng, seed);
 	for (i = 0; i < d->n; i++)
 		perm[i] = i;
-	data_shuffle(perm, d->n, &rng);
+	rng_shuffle(perm, d->n, &rng);
 	/* Bucket by class keeping the shuffled order: each class's prefix is
 	 * then a random sample of it. */
 	for (i = 0; i < d->n; i++)

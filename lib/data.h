@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "nn.h"
+#include "rng.h"
 
 #define DATA_MAX_CH 16
 
@@ -62,9 +62,6 @@ void data_norm_fit(struct data_norm *nm, const struct data_set *d,
 /* Augmentation: random crop of the padded image, pad pixels each side
  * (0 = none), and a horizontal flip with probability 1/2. */
 struct data_aug { int pad; int flip; };
-
-/* Fisher-Yates shuffle of idx with rng. */
-void data_shuffle(int32_t *idx /* (n) */, long n, struct nn_rng *rng);
 
 /*
  * Make a batch of the N samples idx of d: x (C, N, R, R) normalised, the

@@ -4,12 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "data.h"
 #include "eel.h"
 #include "cli.h"
 #include "nachos.h"
 
-#define EEL_EPS 1e-12   /* CE(q, y) = -log(q_y + EEL_EPS), SPEC 4 */
+#define EEL_EPS 1e-12   /* CE(q, y) = -log(q_y + EEL_EPS), nachos-method(7) §4 */
 
 /* Softmax in double (the mixture of exits needs more than float's
  * precision for its gradient checks); returns the first argmax. */
@@ -267,7 +266,7 @@ eel_support_sample(int32_t *out, const int32_t *pool, long n, const int32_t *lab
 		buck[at[lab[id]]++] = id;
 	}
 	for (j = 0, k = 0; j < K; k += cnt[j], j++) {
-		data_shuffle(buck + k, cnt[j], rng);
+		rng_shuffle(buck + k, cnt[j], rng);
 		memcpy(out + o, buck + k, (size_t)m * sizeof(int32_t));
 		o += m;
 	}

@@ -1,5 +1,5 @@
 /*
- * eel.h - the NACHOS early-exit training losses (SPEC 4), forward and
+ * eel.h - the NACHOS early-exit training losses (nachos-method(7) §4), forward and
  * backward for one batch, and the phase-3 support set and support matrix.
  *
  * An EENN has B exits (B >= 2): exits 0 .. B-2 are intermediate, their
@@ -36,7 +36,7 @@
 struct eel_opts {
 	double w_acc, w_cost, w_conf, w_peak; /* term weights of the total */
 	double mbar;                  /* MACs constraint Mbar */
-	const double *spent;          /* (B) spent MACs per exit (SPEC 2); NULL: no L_cost */
+	const double *spent;          /* (B) spent MACs per exit (nachos-method(7) §2); NULL: no L_cost */
 	const float *support;         /* (K, B-1) support matrix S; NULL: no L_peak */
 };
 

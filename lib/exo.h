@@ -1,7 +1,7 @@
 /*
  * exo.h - the exit-outputs file (formats/exo.md): every sample's label and,
  * per exit of an EENN, its prediction and the scores every exit rule of
- * SPEC 5 needs, for one split. eenn-train writes it once; thresh-tune
+ * nachos-method(7) §5 needs, for one split. eenn-train writes it once; thresh-tune
  * tunes thresholds on it without running the network again.
  *
  * A file is a record stream of "exo" records, one per split ("val" and
@@ -39,7 +39,7 @@ struct exo {
 	long n;                         /* N samples */
 	int nexit;                      /* B, the final exit included */
 	int classes;                    /* K >= 2 */
-	long spent[EXO_MAX_EXITS];      /* spent_i MACs (SPEC 2) */
+	long spent[EXO_MAX_EXITS];      /* spent_i MACs (nachos-method(7) §2) */
 	long cost[EXO_MAX_EXITS];       /* cost_i MACs (Eq. 13) */
 	int stage[EXO_MAX_EXITS];       /* backbone stage exit i follows, 5 = final */
 	/* arrays; exit i of sample j at [i * n + j] */

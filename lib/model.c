@@ -38,8 +38,9 @@ struct model_op {
 	long res;              /* L_ADD: shortcut input */
 	long ein, eout, eres;  /* the same in eval mode, where BN, activations
 	                        * and dropout run in place when they may */
-	long mean, rstd;       /* L_BN batch statistics; L_POOL argmax in mean;
-	                        * L_DROP mask in mean */
+	long mean, rstd;       /* L_BN: batch statistics */
+	long argmax;           /* L_POOL: the int32 argmax of each output */
+	long mask;             /* L_DROP: the uint8 keep mask */
 	long se_p, se_r, se_rr, se_e, se_s; /* L_SE, each (C, N) */
 };
 
@@ -73,6 +74,8 @@ struct builder {
 	long maxvirt;           /* largest per-sample recomputed output */
 	int maxbn;              /* widest BN */
 	int maxse;              /* largest SE width */
+	long feat[MODEL_MAX_EXITS];   /* each head's input and logits: arena offsets */
+	long logits[MODEL_MAX_EXITS]; /* until the arena exists */
 };
 
 static int
@@ -349,7 +352,7 @@ pool(struct builder *B, long in, int c, int h, int wd, int k)
 	o->k = k;
 	o->ho = h / k;
 	o->wo = wd / k;
-	o->mean = act_alloc(B, (long)c * o->ho * o->wo); /* int32 argmax */
+	o->argmax = act_alloc(B, (long)c * o->ho * o->wo); /* int32, one float each */
 	return op_out(B, o);
 }
 
@@ -367,9 +370,9 @@ final_head(struct builder *B, int e, long x, const struct arch_exit *f)
 	x = linear(B, x, fe, fm, "feature_mix_layer.conv", 0, 4);
 	x = act(B, x, fm, 1, 1, NN_HSWISH, 0);
 	o = add_op(B, L_DROP, x, fm, 1, 1);
-	o->mean = small_alloc(B, ((long)fm * B->m->max_batch + 3) / 4);
+	o->mask = small_alloc(B, ((long)fm * B->m->max_batch + 3) / 4); /* uint8 */
 	x = op_out(B, o);
-	B->m->logits[e] = (float *)(intptr_t)linear(B, x, fm, n->classes,
+	B->logits[e] = linear(B, x, fm, n->classes,
 	    "classifier.linear", 1, 2);
 }
 
@@ -397,7 +400,7 @@ nachos_head(struct builder *B, int e, long x, const struct arch_exit *f)
 	x = act(B, x, c, h, wd, NN_RELU, 1);
 	x = flat(B, x, c, h, wd);
 	snprintf(nm, sizeof(nm), "exits.%d.linear", id);
-	B->m->logits[e] = (float *)(intptr_t)linear(B, x, c * h * wd, f->nout, nm, 1, 2);
+	B->logits[e] = linear(B, x, c * h * wd, f->nout, nm, 1, 2);
 }
 
 static void
@@ -423,7 +426,7 @@ aebnas_head(struct builder *B, int e, long x, const struct arch_exit *f)
 	x = gap(B, x, c, h, wd);
 	x = flat(B, x, c, 1, 1);
 	snprintf(nm, sizeof(nm), "exits.%d.linear", id);
-	B->m->logits[e] = (float *)(intptr_t)linear(B, x, c, f->nout, nm, 1, 2);
+	B->logits[e] = linear(B, x, c, f->nout, nm, 1, 2);
 }
 
 /* Eval-mode offsets: without a backward nothing needs the inputs of BN,
@@ -494,8 +497,7 @@ model_build(struct model *m, const struct arch_net *net, int flags, int max_batc
 
 		m->head_op[i] = m->nop;
 		m->feat_c[i] = f->c, m->feat_h[i] = f->h, m->feat_w[i] = f->w;
-		/* feat[] and logits[] hold offsets until the arena exists */
-		m->feat[i] = (float *)(intptr_t)fo;
+		B.feat[i] = fo;
 		m->nout[i] = f->nout;
 		if (m->exit_at[i] == net->nexit - 1)
 			final_head(&B, i, fo, f);
@@ -541,8 +543,8 @@ model_build(struct model *m, const struct arch_net *net, int flags, int max_batc
 		}
 		for (i = 0; i < m->nexit; i++) {
 			m->dfeat[i] = m->act + df[i];
-			m->feat[i] = m->act + (intptr_t)m->feat[i];
-			m->logits[i] = m->act + (intptr_t)m->logits[i];
+			m->feat[i] = m->act + B.feat[i];
+			m->logits[i] = m->act + B.logits[i];
 		}
 		m->se_scratch = m->act + se;
 		m->col = m->act + co;
@@ -703,7 +705,7 @@ op_fwd(struct model *m, struct model_op *o, const float *x, int N, int train)
 		nn_gap_fwd(out, in, o->ci, N, hw);
 		break;
 	case L_POOL:
-		nn_maxpool_fwd(out, (int32_t *)A(o->mean), in, o->ci, N, o->h, o->wd, o->k);
+		nn_maxpool_fwd(out, (int32_t *)A(o->argmax), in, o->ci, N, o->h, o->wd, o->k);
 		break;
 	case L_FLAT:
 		nn_flatten_fwd(out, in, o->ci, N, hw);
@@ -713,7 +715,7 @@ op_fwd(struct model *m, struct model_op *o, const float *x, int N, int train)
 		break;
 	case L_DROP:
 		if (train && m->dropout > 0)
-			nn_dropout_fwd(out, (uint8_t *)A(o->mean), in, n, m->dropout, &m->rng);
+			nn_dropout_fwd(out, (uint8_t *)A(o->mask), in, n, m->dropout, &m->rng);
 		else if (out != in)
 			memcpy(out, in, n * sizeof(float));
 		break;
@@ -883,7 +885,7 @@ op_bwd(struct model *m, struct model_op *o, float *din, const float *dout, int N
 		nn_gap_bwd(din, dout, o->ci, N, hw);
 		break;
 	case L_POOL:
-		nn_maxpool_bwd(din, dout, (const int32_t *)A(o->mean), o->ci, N, o->h, o->wd,
+		nn_maxpool_bwd(din, dout, (const int32_t *)A(o->argmax), o->ci, N, o->h, o->wd,
 		    o->k);
 		break;
 	case L_FLAT:
@@ -894,7 +896,7 @@ op_bwd(struct model *m, struct model_op *o, float *din, const float *dout, int N
 		    o->ci, o->co);
 		break;
 	case L_DROP:
-		nn_dropout_bwd(din, dout, (const uint8_t *)A(o->mean), n, m->dropout);
+		nn_dropout_bwd(din, dout, (const uint8_t *)A(o->mask), n, m->dropout);
 		break;
 	}
 }

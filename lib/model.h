@@ -1,5 +1,5 @@
 /*
- * model.h - a network built from an arch_net (SPEC 1, 3, 7): the MobileNetV3
+ * model.h - a network built from an arch_net (nachos-method(7) §1, §3, §7): the MobileNetV3
  * backbone at any width, its final head, and the intermediate exit heads
  * (NACHOS/EDANAS heads or AEBNAS branches), trained with the nn.h ops.
  *
@@ -35,7 +35,7 @@
  *     conv3x3->32 (bias), ReLU, conv3x3->64, ReLU, conv3x3->128, ReLU,
  *     flatten, linear -> nout (K+1 for NACHOS: the last output is the
  *     confidence logit; K for EDANAS). Pooling before the ReLU equals the
- *     SPEC's order (max and ReLU commute) and is cheaper.
+ *     nachos-method(7)'s order (max and ReLU commute) and is cheaper.
  *   AEBNAS: per module conv kxk stride 2 pad k/2 (no bias), BN, ReLU,
  *     optional 2x2 max-pool (when the map is at least 2x2); GAP, linear -> K.
  *   Final: final_expand 1x1 conv BN h-swish, GAP, feature_mix 1x1 conv
@@ -45,7 +45,7 @@
  * N(0, 2/(k*k*out_channels)), conv biases 0; BN gamma 1, beta 0, running
  * mean 0, running var 1; linear weights U(-1/sqrt(in), 1/sqrt(in)), biases 0.
  *
- * MACs: every forward counts the MACs it runs (SPEC 2 rule) into
+ * MACs: every forward counts the MACs it runs (nachos-method(7) §2 rule) into
  * macs_to[] / macs_head[]; test_model checks them against arch_net.
  *
  * Typical step:
@@ -106,7 +106,7 @@ struct model {
 	int ntensor;
 	struct model_tensor *t;
 
-	/* MACs counted by the last forward, per sample (SPEC 2 rule): the
+	/* MACs counted by the last forward, per sample (nachos-method(7) §2 rule): the
 	 * backbone up to each exit's point, and each head's own MACs. */
 	long macs_to[MODEL_MAX_EXITS], macs_head[MODEL_MAX_EXITS];
 
@@ -178,7 +178,7 @@ float *model_feature(struct model *m, int i);
  * N the current batch; exits go in increasing order and the heads of exits
  * skipped are not run. The logits equal model_forward's in eval mode bit
  * for bit at the same batch. m->step_macs counts the MACs per sample of the
- * ops run so far (SPEC 2; after stepping through exits 0..i, arch_net's
+ * ops run so far (nachos-method(7) §2; after stepping through exits 0..i, arch_net's
  * spent_i), m->macs_run the MACs run over the whole batch (each op's MACs
  * times the batch it ran on). model_step_keep compacts the backbone state
  * (the features of the last exit run, the only tensor later ops read) to

@@ -18,6 +18,8 @@
 
 #include <stdint.h>
 
+#include "rng.h"
+
 enum nn_act { NN_ID, NN_RELU, NN_RELU6, NN_HSWISH, NN_HSIGMOID };
 
 /* Threads of the engine's kernels (OpenMP); OpenBLAS is set to one thread
@@ -33,13 +35,6 @@ void nn_threads(int n);
  * ta / tb; cblas_sgemm split over the engine's threads. */
 void nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
     const float *B, int ldb, float beta, float *C, int ldc);
-
-/* Seeded explicit RNG (splitmix64 seeding a xoshiro128+-style stream). */
-struct nn_rng { uint64_t s[2]; };
-void nn_rng_seed(struct nn_rng *r, uint64_t seed);
-uint32_t nn_rng_u32(struct nn_rng *r);
-float nn_rng_uniform(struct nn_rng *r);          /* [0, 1) */
-float nn_rng_normal(struct nn_rng *r);           /* N(0, 1) */
 
 /* Convolution, groups = 1, square kernel k, stride s, zero padding p.
  * in (Ci, N, H, W) -> out (Co, N, Ho, Wo), Ho = (H + 2p - k)/s + 1.

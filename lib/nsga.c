@@ -1,4 +1,4 @@
-/* nsga.c - NSGA-II with pymoo's semantics and MSuNAS subset selection; see nsga.h. */
+/* nsga.c - NSGA-II with pymoo's semantics; see nsga.h. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,18 +19,10 @@ xmalloc(size_t n)
 	return p;
 }
 
-double
-nsga_uniform(struct nn_rng *rng)
-{
-	uint64_t a = nn_rng_u32(rng) >> 5, b = nn_rng_u32(rng) >> 6;
-
-	return (a * 67108864.0 + b) / 9007199254740992.0;
-}
-
 static int
 rand_below(struct nn_rng *rng, int n)
 {
-	int r = (int)(nsga_uniform(rng) * n);
+	int r = (int)(rng_double(rng) * n);
 
 	return r < n ? r : n - 1;
 }
@@ -192,7 +184,7 @@ nsga_tournament(struct nn_rng *rng, int a, int b, const double *f, const double 
 			return a;
 		if (cv[b] < cv[a])
 			return b;
-		return nsga_uniform(rng) < 0.5 ? a : b;
+		return rng_double(rng) < 0.5 ? a : b;
 	}
 	switch (nsga_dominates(f + (size_t)a * m, f + (size_t)b * m, m)) {
 	case 1:
@@ -204,7 +196,7 @@ nsga_tournament(struct nn_rng *rng, int a, int b, const double *f, const double 
 		return a;
 	if (crowd[b] > crowd[a])
 		return b;
-	return nsga_uniform(rng) < 0.5 ? a : b;
+	return rng_double(rng) < 0.5 ? a : b;
 }
 
 int
@@ -334,17 +326,17 @@ nsga_sbx(struct nn_rng *rng, double *a, double *b, const double *lo, const doubl
 	for (i = 0; i < n; i++) {
 		double y1, y2, d, u, c1, c2;
 
-		if (nsga_uniform(rng) >= 0.5 || fabs(a[i] - b[i]) <= 1e-14)
+		if (rng_double(rng) >= 0.5 || fabs(a[i] - b[i]) <= 1e-14)
 			continue;
 		y1 = fmin(a[i], b[i]);
 		y2 = fmax(a[i], b[i]);
 		d = y2 - y1;
-		u = nsga_uniform(rng);
+		u = rng_double(rng);
 		c1 = 0.5 * ((y1 + y2) - sbx_betaq(1 + 2 * (y1 - lo[i]) / d, u, eta) * d);
 		c2 = 0.5 * ((y1 + y2) + sbx_betaq(1 + 2 * (hi[i] - y2) / d, u, eta) * d);
 		c1 = clampd(c1, lo[i], hi[i]);
 		c2 = clampd(c2, lo[i], hi[i]);
-		if (nsga_uniform(rng) < 0.5) {
+		if (rng_double(rng) < 0.5) {
 			a[i] = c2;
 			b[i] = c1;
 		} else {
@@ -367,11 +359,11 @@ nsga_pm(struct nn_rng *rng, double *x, const double *lo, const double *hi, int n
 		double w = kind == NSGA_INT ? 0.5 : 0;
 		double l = lo[i] - w, h = hi[i] + w, y = x[i], d1, d2, u, dq;
 
-		if (nsga_uniform(rng) >= p_mut || !(h > l))
+		if (rng_double(rng) >= p_mut || !(h > l))
 			continue;
 		d1 = (y - l) / (h - l);
 		d2 = (h - y) / (h - l);
-		u = nsga_uniform(rng);
+		u = rng_double(rng);
 		if (u <= 0.5)
 			dq = pow(2 * u + (1 - 2 * u) * pow(1 - d1, eta + 1), mpow) - 1;
 		else
@@ -457,9 +449,9 @@ nsga_init(struct nsga *s, const struct nsga_problem *p, const struct nsga_opts *
 			if (x0)
 				*g = x0[(size_t)i * nv + j];
 			else if (p->kind == NSGA_INT)
-				*g = p->lo[j] + floor(nsga_uniform(&s->rng) * (span + 1));
+				*g = p->lo[j] + floor(rng_double(&s->rng) * (span + 1));
 			else
-				*g = p->lo[j] + nsga_uniform(&s->rng) * span;
+				*g = p->lo[j] + rng_double(&s->rng) * span;
 			if (p->kind == NSGA_INT)
 				*g = clampd(rint(*g), p->lo[j], p->hi[j]) + 0.0;
 		}
@@ -515,7 +507,7 @@ nsga_step(struct nsga *s)
 
 			memcpy(kid, s->x + (size_t)pa * nv, nv * sizeof *kid);
 			memcpy(kid + nv, s->x + (size_t)pb * nv, nv * sizeof *kid);
-			if (nsga_uniform(&s->rng) < s->o.p_cross) {
+			if (rng_double(&s->rng) < s->o.p_cross) {
 				if (s->o.cross == NSGA_SBX)
 					nsga_sbx(&s->rng, kid, kid + nv, p->lo, p->hi, nv, s->o.eta_c);
 				else
@@ -568,126 +560,4 @@ nsga_free(struct nsga *s)
 	free(s->tmp);
 	free(s->itmp);
 	memset(s, 0, sizeof *s);
-}
-
-double
-nsga_gap_std(const double *cand, const int *pick, int k, const double *front, int nf)
-{
-	int n = nf + k, i;
-	double *v = xmalloc(2 * (size_t)n * sizeof *v), *gap = v + n, sd;
-	int *o = xmalloc((size_t)n * sizeof *o);
-
-	memcpy(v, front, nf * sizeof *v);
-	for (i = 0; i < k; i++)
-		v[nf + i] = cand[pick[i]];
-	stats_argsort(o, v, n);
-	for (i = 0; i + 1 < n; i++)
-		gap[i] = v[o[i + 1]] - v[o[i]];
-	sd = stats_std(gap, n - 1, 0);
-	free(v);
-	free(o);
-	return sd;
-}
-
-static int
-int_cmp(const void *a, const void *b)
-{
-	return *(const int *)a - *(const int *)b;
-}
-
-/*
- * Exact subset selection. With the union sorted, its first point a and
- * last point b fixed, the mean gap is (b - a) / G (G = nf + k - 1 gaps), so
- * the variance is sum(gap^2) / G - mean^2 and only the sum of squared gaps
- * is left to minimise: a shortest path over the sorted points that never
- * skips a front point and takes exactly k candidates. One dynamic program
- * per first point gives every last point; O((nf + nc)^3 k) in all.
- */
-int
-nsga_subset(int *pick, const double *cand, int nc, const double *front, int nf, int k)
-{
-	int n = nf + nc, g = nf + k - 1, m0 = n, m1 = -1, st, i, j, c;
-	int *o, *who, *par;
-	double *v, *dp, bestvar = INFINITY;
-
-	if (k <= 0)
-		return 0;
-	if (nc <= k || g < 1) {
-		/* all of them; or one candidate and no front: no gap to spread */
-		for (i = 0; i < k && i < nc; i++)
-			pick[i] = i;
-		return i;
-	}
-	v = xmalloc((size_t)n * sizeof *v);
-	o = xmalloc(2 * (size_t)n * sizeof *o);
-	who = o + n;
-	dp = xmalloc((size_t)n * (k + 1) * sizeof *dp);
-	par = xmalloc((size_t)n * (k + 1) * sizeof *par);
-	{
-		double *all = xmalloc((size_t)n * sizeof *all);
-
-		memcpy(all, front, nf * sizeof *all);
-		memcpy(all + nf, cand, nc * sizeof *all);
-		stats_argsort(o, all, n);
-		for (i = 0; i < n; i++) {
-			v[i] = all[o[i]];
-			who[i] = o[i] < nf ? -1 : o[i] - nf;   /* -1: a front point */
-			if (who[i] < 0) {
-				if (m0 == n)
-					m0 = i;
-				m1 = i;
-			}
-		}
-		free(all);
-	}
-	for (st = 0; st <= m0 && st < n; st++) {
-		int c0 = who[st] >= 0;
-
-		for (i = 0; i < n * (k + 1); i++)
-			dp[i] = INFINITY;
-		dp[st * (k + 1) + c0] = 0;
-		for (j = st; j < n; j++)
-			for (c = 0; c <= k; c++) {
-				double d = dp[j * (k + 1) + c];
-				int j2;
-
-				if (d == INFINITY)
-					continue;
-				if (j >= m1 && c == k) {
-					double mean = (v[j] - v[st]) / g, var = d / g - mean * mean;
-
-					if (var < bestvar) {
-						int jj = j, cc = c, np = 0;
-
-						bestvar = var;
-						while (jj >= 0) {
-							int pj = par[jj * (k + 1) + cc];
-
-							if (who[jj] >= 0) {
-								pick[np++] = who[jj];
-								cc--;
-							}
-							jj = jj == st ? -1 : pj;
-						}
-					}
-				}
-				for (j2 = j + 1; j2 < n; j2++) {
-					int c2 = c + (who[j2] >= 0);
-					double nd = d + (v[j2] - v[j]) * (v[j2] - v[j]);
-
-					if (c2 <= k && nd < dp[j2 * (k + 1) + c2]) {
-						dp[j2 * (k + 1) + c2] = nd;
-						par[j2 * (k + 1) + c2] = j;
-					}
-					if (who[j2] < 0)
-						break;   /* a front point cannot be skipped */
-				}
-			}
-	}
-	free(v);
-	free(o);
-	free(dp);
-	free(par);
-	qsort(pick, k, sizeof *pick, int_cmp);
-	return k;
 }

@@ -1,8 +1,8 @@
 /*
  * nsga.h - NSGA-II (Deb et al. 2002) with pymoo's semantics, generic over a
  * problem given by an evaluation callback, for integer genomes with
- * per-gene bounds (the arch genome of arch.h) and for real genomes; and the
- * MSuNAS subset selection that picks the candidates to train (SPEC 6).
+ * per-gene bounds (the arch genome of arch.h) and for real genomes. (The
+ * subset selection that picks the candidates to train is search.h's.)
  *
  * One generation (pymoo's NSGA2):
  *   mating: binary tournaments pick parent pairs; a pair is crossed with
@@ -23,7 +23,7 @@
 
 #include <stdint.h>
 
-#include "nn.h"
+#include "rng.h"
 
 enum nsga_kind { NSGA_INT, NSGA_REAL };
 enum nsga_cross { NSGA_TWO_POINT, NSGA_SBX };
@@ -56,7 +56,8 @@ struct nsga_opts {
 	enum nsga_cross cross;
 	double p_cross;      /* probability a parent pair is crossed (0.9) */
 	double eta_c;        /* SBX distribution index (15) */
-	double eta_m;        /* polynomial mutation index (SPEC 6: 1.0 for the arch genome; 20 real) */
+	double eta_m;        /* polynomial mutation index (nachos-method(7) §6: 1.0 for
+	                      * the arch genome; 20 real) */
 	double p_mut;        /* per-gene mutation probability; 0 = 1/n_var */
 	uint64_t seed;
 };
@@ -150,26 +151,5 @@ void nsga_pm(struct nn_rng *rng, double *x /* (n) */, const double *lo /* (n) */
 /* Row of x (n, nv) equal to genome g (nv) by value, or -1: the duplicate
  * test, also for picking the final candidates not in the archive. */
 int nsga_find(const double *g /* (nv) */, const double *x /* (n, nv) */, int n, int nv);
-
-/* Uniform double in [0, 1) with 53 random bits. */
-double nsga_uniform(struct nn_rng *rng);
-
-/*
- * MSuNAS subset selection (SPEC 6 step 3): choose k of nc candidates (their
- * second objective cand (nc)) so that the sorted union of the archive
- * front's values front (nf) and the chosen ones has the smallest
- * population standard deviation of consecutive gaps. MSuNAS approximates
- * this with a small GA; here it is solved exactly: once the union's two
- * extremes are fixed the mean gap is fixed, so the std is minimal where
- * the sum of squared gaps is, a shortest path found by dynamic programming
- * (O((nf + nc)^3 k)). Deterministic. nc <= k takes all; nf 0 and k 1
- * (no gap to measure) takes candidate 0. pick (k) receives candidate
- * indices in ascending order; returns the number picked (min(k, nc)).
- */
-int nsga_subset(int *pick /* (k) */, const double *cand /* (nc) */, int nc,
-    const double *front /* (nf) */, int nf, int k);
-/* The objective above for one subset (also the tests' oracle). */
-double nsga_gap_std(const double *cand /* (nc) */, const int *pick /* (k) */, int k,
-    const double *front /* (nf) */, int nf);
 
 #endif

@@ -1,11 +1,9 @@
 /* pareto.c - see pareto.h. */
 #include <err.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -176,12 +174,6 @@ pareto_hv(const double *x, const double *y, int n, double rx, double ry)
 }
 
 double
-pareto_hv_norm(const double *x, const double *y, int n, double rx, double ry)
-{
-	return pareto_hv(x, y, n, rx, ry) / (rx * ry);
-}
-
-double
 pareto_violation(double acc, double macs, double acc_min, double macs_max)
 {
 	double cv = 0;
@@ -248,41 +240,6 @@ pareto_ref(double *ref, long *first, const double *x, const double *y, const lon
 	ref[0] *= 1.01;
 	ref[1] *= 1.01;
 	return ref[0] > 0 && ref[1] > 0 ? 0 : -1;
-}
-
-int
-pareto_gnuplot(const char *script, size_t len, int fd)
-{
-	int p[2], status;
-	pid_t pid;
-	FILE *in;
-	void (*old)(int);
-
-	if (pipe(p) != 0)
-		err(EX_SOFTWARE, "pipe");
-	fflush(NULL);
-	if ((pid = fork()) < 0)
-		err(EX_SOFTWARE, "fork");
-	if (pid == 0) {
-		if (dup2(p[0], 0) < 0 || dup2(fd, 1) < 0)
-			_exit(127);
-		close(p[0]);
-		close(p[1]);
-		execlp("gnuplot", "gnuplot", (char *)NULL);
-		_exit(127);
-	}
-	close(p[0]);
-	if (!(in = fdopen(p[1], "w")))
-		err(EX_SOFTWARE, "fdopen");
-	/* gnuplot stops reading at its first error: its status tells, not a
-	 * SIGPIPE in the middle of the script */
-	old = signal(SIGPIPE, SIG_IGN);
-	fwrite(script, 1, len, in);
-	fclose(in);
-	signal(SIGPIPE, old);
-	if (waitpid(pid, &status, 0) < 0)
-		err(EX_SOFTWARE, "waitpid");
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 int
@@ -353,4 +310,27 @@ pareto_knee(const double *x, const double *y, int n, enum pareto_knee method)
 	free(sc);
 	free(o);
 	return bi;
+}
+
+int
+pareto_best(const double *x, const double *y, const double *cv, const int *ok, int n,
+    enum pareto_knee method)
+{
+	double *fx, *fy;
+	int *idx, nf, i, best;
+
+	if (n < 1)
+		return -1;
+	fx = cli_calloc(2 * (size_t)n, sizeof *fx);
+	fy = fx + n;
+	idx = cli_calloc(n, sizeof *idx);
+	nf = pareto_front(idx, x, y, cv, ok, n);
+	for (i = 0; i < nf; i++) {
+		fx[i] = x[idx[i]];
+		fy[i] = y[idx[i]];
+	}
+	best = idx[pareto_knee(fx, fy, nf, method)];
+	free(fx);
+	free(idx);
+	return best;
 }

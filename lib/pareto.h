@@ -30,10 +30,6 @@ int pareto_front(int *idx /* (n) */, const double *x /* (n) */, const double *y 
  * in both objectives add nothing; dominated points are allowed. */
 double pareto_hv(const double *x /* (n) */, const double *y /* (n) */, int n, double rx,
     double ry);
-/* The same divided by the reference's area rx * ry (objectives >= 0), so
- * 1 would be a point at the origin. */
-double pareto_hv_norm(const double *x /* (n) */, const double *y /* (n) */, int n, double rx,
-    double ry);
 
 /* Constraint violation of an EENN with accuracy acc and average MACs macs
  * against the floor acc_min (0: none) and the limit macs_max (INFINITY:
@@ -54,17 +50,12 @@ struct pareto_hv_row {
 int pareto_hv_iters(struct pareto_hv_row *rows /* (n) */, const double *x /* (n) */,
     const double *y /* (n) */, const long *iter /* (n) */, const int *adm /* (n) */, int n,
     double rx, double ry);
-/* The default reference point (SPEC 6): 1.01 x the largest x and y among
+/* The default reference point (nachos-method(7) §6): 1.01 x the largest x and y among
  * the points of the smallest iteration, which goes to *first. Returns 0,
  * or -1 when n < 1 or either coordinate is not positive (ref is still
  * set, so the caller can say what it found). */
 int pareto_ref(double *ref /* (2) */, long *first, const double *x /* (n) */,
     const double *y /* (n) */, const long *iter /* (n) */, int n);
-
-/* Run gnuplot with script on its standard input and its standard output
- * on fd. Returns gnuplot's exit status (127: it could not be run), or -1
- * when it died of a signal; exits EX_SOFTWARE if pipe or fork fail. */
-int pareto_gnuplot(const char *script, size_t len, int fd);
 
 /*
  * Best trade-off point of a set of mutually non-dominated points; returns
@@ -83,12 +74,20 @@ int pareto_gnuplot(const char *script, size_t len, int fd);
  *     line knee: the point of least scaled x + y has every ratio >= 1 and
  *     any other has a ratio < 1 towards it.
  * With one point, it; with two, or when every candidate scores the same,
- * the one with the smaller x (the most accurate, SPEC 6).
+ * the one with the smaller x (the most accurate, nachos-method(7) §6).
  */
 enum pareto_knee { PARETO_KNEE_LINE, PARETO_KNEE_TRADEOFF };
 extern const char *const pareto_knee_names[];    /* "line", "tradeoff", NULL */
 int pareto_knee(const double *x /* (n) */, const double *y /* (n) */, int n,
     enum pareto_knee method);
+
+/* The best trade-off point of an archive, the one rule pareto(1) and
+ * run-report(1) share (nachos-method(7) §6): the knee (method) of the first
+ * front of pareto_front, i.e. of the admissible points ((ok == NULL ||
+ * ok[i], a record not marked feasible false) and cv[i] <= 0), else of the
+ * least violating. Returns its index, -1 when n < 1. */
+int pareto_best(const double *x /* (n) */, const double *y /* (n) */, const double *cv /* (n) */,
+    const int *ok /* (n) */, int n, enum pareto_knee method);
 
 /*
  * The options pareto(1) and run-report(1) share: the constraints, the knee

@@ -1,7 +1,7 @@
-/* rng.c - the seeded RNG of nn.h: splitmix64 seeds a xoroshiro128+ stream. */
+/* rng.c - the seeded RNG (rng.h): splitmix64 seeds a xoroshiro128+ stream. */
 #include <math.h>
 
-#include "nn.h"
+#include "rng.h"
 
 static uint64_t
 splitmix64(uint64_t *x)
@@ -53,4 +53,33 @@ nn_rng_normal(struct nn_rng *r)
 	double u2 = (nn_rng_u32(r) >> 8) / 16777216.0;
 
 	return (float)(sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2));
+}
+
+double
+rng_double(struct nn_rng *r)
+{
+	uint64_t a = nn_rng_u32(r) >> 5, b = nn_rng_u32(r) >> 6;
+
+	return (a * 67108864.0 + b) / 9007199254740992.0;
+}
+
+int
+rng_below(struct nn_rng *r, int n)
+{
+	return (int)(((uint64_t)nn_rng_u32(r) * (uint64_t)n) >> 32);
+}
+
+void
+rng_shuffle(int32_t *idx, long n, struct nn_rng *r)
+{
+	long i;
+
+	for (i = n - 1; i > 0; i--) {
+		uint64_t u = (uint64_t)nn_rng_u32(r) << 32 | nn_rng_u32(r);
+		long j = (long)(u % (uint64_t)(i + 1));
+		int32_t t = idx[i];
+
+		idx[i] = idx[j];
+		idx[j] = t;
+	}
 }

@@ -1,5 +1,5 @@
 /*
- * super.h - the elastic OFA MobileNetV3 supernet (SPEC 1): one weight set
+ * super.h - the elastic OFA MobileNetV3 supernet (nachos-method(7) §1): one weight set
  * for the largest network (k7 e6 d4 at a width) plus, per block slot, the
  * learned kernel-transform matrices (7to5: 25x25, 5to3: 9x9, identity at
  * start). Any subnet of the space is a model (model.h) whose tensors are

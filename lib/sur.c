@@ -7,7 +7,7 @@
 
 #include <lapacke.h>
 
-#include "data.h"
+#include "rng.h"
 #include "stats.h"
 #include "sur_impl.h"
 
@@ -213,7 +213,7 @@ sur_cv_kind(struct sur_cv *cv, enum sur_kind k, const double *x, const double *y
 	for (i = 0; i < n; i++)
 		perm[i] = i;
 	nn_rng_seed(&rng, o->seed);
-	data_shuffle(perm, n, &rng);
+	rng_shuffle(perm, n, &rng);
 	/* Fold f holds the shuffled positions f, f + folds, ...: sizes differ
 	 * by at most one. Folds are independent (own data, own seed), so they
 	 * run in parallel and give the same figures on any thread count. */

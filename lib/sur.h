@@ -1,6 +1,6 @@
 /*
  * sur.h - surrogate predictors of one scalar target from integer genomes
- * (SPEC 6 step 1): RBF (cubic kernel, linear tail), GP/Kriging (DACE:
+ * (nachos-method(7) §6 step 1): RBF (cubic kernel, linear tail), GP/Kriging (DACE:
  * linear trend, Gaussian correlation, tuned theta), a CART ensemble, a
  * small MLP, and adaptive switching between them by k-fold Kendall tau.
  *

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn.h"
+#include "rng.h"
 #include "sur_impl.h"
 
 #define CART_MAX_DEPTH 40

@@ -10,7 +10,7 @@
 
 #include <cblas.h>
 
-#include "nn.h"
+#include "rng.h"
 #include "sur_impl.h"
 
 #define MLP_LR 1e-2

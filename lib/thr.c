@@ -251,8 +251,10 @@ thr_grid_comb(const struct thr_grid *t, const int *idx)
 	return c;
 }
 
-void
-thr_grid_eval(const struct thr_grid *t, const int *idx, long *count, long *correct)
+/* Samples leaving at each exit and how many of them are right. */
+static void
+thr_grid_eval(const struct thr_grid *t, const int *idx /* (B-1) */, long *count /* (B) */,
+    long *correct /* (B) */)
 {
 	long c = 0;
 	int i;

@@ -1,5 +1,5 @@
 /*
- * thr.h - exit rules and thresholds (SPEC 5) on cached exit outputs
+ * thr.h - exit rules and thresholds (nachos-method(7) §5) on cached exit outputs
  * (exo.h): the score of each rule, exact evaluation of a threshold vector,
  * and the whole per-exit grid evaluated at once, with the NACHOS, AEBNAS
  * and best-feasible picks and the exact (accuracy, avg MACs) Pareto set.
@@ -77,9 +77,6 @@ void thr_grid_free(struct thr_grid *t);
 /* Grid indices of combination c, and back. */
 void thr_grid_idx(const struct thr_grid *t, long c, int *idx /* (B-1) */);
 long thr_grid_comb(const struct thr_grid *t, const int *idx /* (B-1) */);
-/* Samples leaving at each exit and how many of them are right. */
-void thr_grid_eval(const struct thr_grid *t, const int *idx /* (B-1) */,
-    long *count /* (B) */, long *correct /* (B) */);
 /* Every combination: correct samples and the sum of spent MACs. */
 void thr_grid_all(const struct thr_grid *t, long *correct /* (ncomb) */,
     int64_t *spent /* (ncomb) */);

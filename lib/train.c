@@ -68,6 +68,46 @@ train_put_norm(struct rec_out *o, const struct train_ds *ds)
 }
 
 int
+train_opt(struct train_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case TRAIN_O_DATA: o->data = arg; break;
+	case TRAIN_O_BATCH: o->batch = cli_long("--batch", arg, 2, 65536); break;
+	case TRAIN_O_CALIB: o->calib = cli_long("--calib", arg, 1, 1 << 30); break;
+	case TRAIN_O_THREADS: o->threads = cli_long("--threads", arg, 1, 1024); break;
+	case TRAIN_O_SUBSET: o->subset = cli_long("--subset", arg, 0, 1L << 31); break;
+	case TRAIN_O_SEED: o->seed = cli_long("--seed", arg, 0, 1L << 62); break;
+	case TRAIN_O_SPLIT_SEED: o->split_seed = cli_long("--split-seed", arg, 0, 1L << 62); break;
+	case TRAIN_O_LR: o->lr = cli_double("--lr", arg, 0, 100); break;
+	case TRAIN_O_WD: o->wd = cli_double("--wd", arg, 0, 1); break;
+	case TRAIN_O_MOMENTUM: o->momentum = cli_double("--momentum", arg, 0, 1); break;
+	case TRAIN_O_WARMUP: o->warmup = cli_double("--warmup", arg, 0, 100000); break;
+	case TRAIN_O_CLIP: o->clip = cli_double("--clip", arg, 0, 1e9); break;
+	case TRAIN_O_VAL_FRAC: o->val_frac = cli_double("--val-frac", arg, 0, 0.9); break;
+	default: return 0;
+	}
+	o->given |= 1u << (c - TRAIN_O_DATA);
+	return 1;
+}
+
+const char *
+train_fits(char *why, size_t len, const struct train_ds *ds, const char *dir, int in_ch,
+    int classes)
+{
+	if (classes != ds->tr.classes) {
+		snprintf(why, len, "%d, but the dataset in %s has %d classes", classes, dir,
+		    ds->tr.classes);
+		return "classes";
+	}
+	if (in_ch != ds->tr.c && !(ds->tr.c == 1 && in_ch == 3)) {
+		snprintf(why, len, "%d, but the dataset in %s has %d channels", in_ch, dir,
+		    ds->tr.c);
+		return "in_ch";
+	}
+	return NULL;
+}
+
+int
 train_argmax(const float *r, int K)
 {
 	int j, best = 0;
@@ -168,7 +208,7 @@ train_calib_set(int32_t **idx, const struct train_ds *ds, long n, uint64_t seed)
 	*idx = cli_calloc(ds->ntr, sizeof(int32_t));
 	memcpy(*idx, ds->itr, ds->ntr * sizeof(int32_t));
 	nn_rng_seed(&r, seed);
-	data_shuffle(*idx, ds->ntr, &r);
+	rng_shuffle(*idx, ds->ntr, &r);
 	return n < ds->ntr ? n : ds->ntr;
 }
 

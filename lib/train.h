@@ -23,6 +23,40 @@ struct train_ds {
 	struct data_norm nm;         /* fitted on the train split */
 };
 
+/*
+ * The options both trainers take (eenn-train(1), ofa-train(1)), with the
+ * same names, ranges and meaning. TRAIN_LONGOPTS goes into a getopt_long
+ * table (which needs <getopt.h>); train_opt takes what getopt_long returns.
+ */
+struct train_opts {
+	const char *data;            /* --data: the dataset directory */
+	int batch, calib, threads;
+	long subset, seed, split_seed;
+	double lr, wd, momentum, warmup, clip, val_frac;
+	unsigned given;              /* bit (o - TRAIN_O_DATA) set for each option o given */
+};
+enum { TRAIN_O_DATA = 0x2000, TRAIN_O_BATCH, TRAIN_O_CALIB, TRAIN_O_THREADS, TRAIN_O_SUBSET,
+    TRAIN_O_SEED, TRAIN_O_SPLIT_SEED, TRAIN_O_LR, TRAIN_O_WD, TRAIN_O_MOMENTUM,
+    TRAIN_O_WARMUP, TRAIN_O_CLIP, TRAIN_O_VAL_FRAC };
+#define TRAIN_GIVEN(o, opt) ((o)->given >> ((opt) - TRAIN_O_DATA) & 1)
+#define TRAIN_LONGOPTS \
+	{ "data", required_argument, NULL, TRAIN_O_DATA }, \
+	{ "batch", required_argument, NULL, TRAIN_O_BATCH }, \
+	{ "calib", required_argument, NULL, TRAIN_O_CALIB }, \
+	{ "threads", required_argument, NULL, TRAIN_O_THREADS }, \
+	{ "subset", required_argument, NULL, TRAIN_O_SUBSET }, \
+	{ "seed", required_argument, NULL, TRAIN_O_SEED }, \
+	{ "split-seed", required_argument, NULL, TRAIN_O_SPLIT_SEED }, \
+	{ "lr", required_argument, NULL, TRAIN_O_LR }, \
+	{ "wd", required_argument, NULL, TRAIN_O_WD }, \
+	{ "momentum", required_argument, NULL, TRAIN_O_MOMENTUM }, \
+	{ "warmup", required_argument, NULL, TRAIN_O_WARMUP }, \
+	{ "clip", required_argument, NULL, TRAIN_O_CLIP }, \
+	{ "val-frac", required_argument, NULL, TRAIN_O_VAL_FRAC }
+/* Returns 1 when c is one of these options (arg parsed into o; a bad value
+ * exits EX_USAGE naming the option), 0 when it is not. */
+int train_opt(struct train_opts *o, int c, const char *arg);
+
 /* Load the dataset in dir, split it (data_split with subset, val_frac,
  * seed) and fit the normalisation on the train split; exits EX_USAGE when
  * no training sample is left. */
@@ -36,6 +70,12 @@ void train_set_norm(struct train_ds *ds, const char *opt, const double *mean, in
 /* The normalisation used, as the result keys norm_mean and norm_std, so
  * eenn-infer can use the very same. */
 void train_put_norm(struct rec_out *o, const struct train_ds *ds);
+
+/* Can a network of in_ch input channels and classes outputs run on the
+ * dataset (loaded from dir)? NULL if so, else the record key at fault with
+ * the reason in why. Grey images feed a 3-channel network too. */
+const char *train_fits(char *why, size_t len, const struct train_ds *ds, const char *dir,
+    int in_ch, int classes);
 
 /* Index of the largest of r[0..K-1], the first on ties. */
 int train_argmax(const float *r /* (K) */, int K);
@@ -58,7 +98,7 @@ enum train_which {
  * room for m->ntensor entries; returns the count. */
 int train_segments(struct opt_seg *seg, const struct model *m, enum train_which which);
 
-/* Phase 3's support set and matrix (SPEC 4): draw a class-balanced set of
+/* Phase 3's support set and matrix (nachos-method(7) §4): draw a class-balanced set of
  * round(frac * ntr / K) training samples per class (eel_support_sample with
  * rng; fewer when a class has fewer), run m on it in evaluation mode and
  * fill S[j][i], the accuracy of intermediate exit i on the support samples

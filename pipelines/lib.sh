@@ -114,7 +114,7 @@ nl_num() {
 	[[ $2 =~ $re ]] || nl_die 64 "$1: \"$2\" is not a valid value"
 }
 
-# nl_abspath PATH: absolute, unless it lies inside the run directory (then
+# nl_path PATH: absolute, unless it lies inside the run directory (then
 # relative to it, so the run directory can move and files travel to remote
 # workdirs under the same name). Call from the run directory's parent context
 # with NL_RUNDIR_ABS set.

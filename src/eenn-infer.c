@@ -1,6 +1,6 @@
 /*
  * eenn-infer - run a trained EENN on a dataset split with real early exit
- * (SPEC 5): each sample stops at the first exit whose rule fires and
+ * (nachos-method(7) §5): each sample stops at the first exit whose rule fires and
  * nothing after that exit is computed (model_step_*). Reports accuracy,
  * the exit histogram, the MACs the engine ran, latency and throughput,
  * added to the input record under infer_* keys. --write-exo instead runs
@@ -20,9 +20,11 @@
 #include "cli.h"
 #include "data.h"
 #include "exo.h"
+#include "infer.h"
 #include "model.h"
 #include "nachos.h"
 #include "nn.h"
+#include "result.h"
 #include "thr.h"
 #include "train.h"
 
@@ -33,45 +35,15 @@ static const char usage_str[] =
     "                  [--mean list] [--std list] [--no-conf] [--exo file]\n"
     "                  [--write-exo file] [file ...]\n";
 
-/* eenn-train's defaults, so a result record without these keys gets the
- * split it was trained with */
-#define DEF_DATA "/usr/share/datasets/fashion-mnist"
-#define DEF_VAL_FRAC 0.1
-#define DEF_SPLIT_SEED 1
-
 static const char *const split_names[] = { "val", "test", NULL };
 
 struct opts {
-	const char *weights, *data, *exo, *write_exo;
+	const char *weights, *exo, *write_exo;
 	int split;                    /* 0 val, 1 test */
-	int batch, threads, rule;     /* rule -1: the record's, else cumulative */
+	int batch, threads;
 	int noconf;                   /* --no-conf */
 	long limit, init_seed;        /* -1: none */
-	long subset, split_seed;      /* -1: the record's, else eenn-train's default */
-	double val_frac;              /* NAN: the record's, else the default */
-	double eps[EXO_MAX_EXITS];
-	int neps;
-	int nmean, nstd;
-	double mean[DATA_MAX_CH], std[DATA_MAX_CH];
-};
-
-/* The dataset of the last record, kept while the next asks for the same. */
-struct dset {
-	char dir[4096];
-	long subset, split_seed;
-	double val_frac;
-	int loaded;
-	struct train_ds ds;           /* the trainer's split; ds.nm is set per record */
-	struct data_norm fit;         /* the normalisation fitted on its train part */
-};
-
-/* One split to run: samples idx of d. */
-struct split {
-	const char *name;
-	const struct data_set *d;
-	const int32_t *idx;
-	long n;
-	const struct data_norm *nm;   /* the trainer's normalisation */
+	struct result_opts ro;        /* data, split, normalisation, rule, thresholds */
 };
 
 static void
@@ -82,96 +54,7 @@ usage(FILE *fp, int status)
 }
 
 static void
-dset_free(struct dset *s)
-{
-	if (s->loaded)
-		train_free_data(&s->ds);
-	memset(s, 0, sizeof(*s));
-}
-
-static void
-dset_load(struct dset *s, const char *dir, long subset, long split_seed, double val_frac)
-{
-	if (s->loaded && strcmp(s->dir, dir) == 0 && s->subset == subset &&
-	    s->split_seed == split_seed && s->val_frac == val_frac)
-		return;
-	dset_free(s);
-	snprintf(s->dir, sizeof(s->dir), "%s", dir);
-	s->subset = subset, s->split_seed = split_seed, s->val_frac = val_frac;
-	train_load_data(&s->ds, dir, subset, val_frac, (uint64_t)split_seed);
-	s->fit = s->ds.nm;
-	s->loaded = 1;
-}
-
-/* The normalisation: the options', else the record's norm_mean/norm_std
- * (what eenn-train used), else refitted on the train split as it did. */
-static void
-set_norm(struct dset *s, const struct opts *op, const struct rec_in *r,
-    const msgpack_object *m)
-{
-	double mean[DATA_MAX_CH], std[DATA_MAX_CH];
-	int c = s->ds.tr.c;
-
-	s->ds.nm = s->fit;
-	if (rec_get(m, "norm_mean") && rec_get(m, "norm_std")) {
-		rec_dbls(r, m, "norm_mean", mean, c, -1e6, 1e6);
-		rec_dbls(r, m, "norm_std", std, c, 1e-12, 1e6);
-		train_set_norm(&s->ds, "norm_mean", mean, c, std, c);
-	}
-	train_set_norm(&s->ds, "--mean", op->mean, op->nmean, NULL, 0);
-	train_set_norm(&s->ds, "--std", NULL, 0, op->std, op->nstd);
-}
-
-static long
-opt_or_int(long opt, const struct rec_in *r, const msgpack_object *m, const char *key,
-    long lo, long hi, long def)
-{
-	if (opt >= 0)
-		return opt;
-	return rec_get(m, key) ? rec_int(r, m, key, lo, hi) : def;
-}
-
-/* The dataset and split settings: options, else the record's keys (as
- * eenn-train names its options), else eenn-train's defaults. The record's
- * split sizes, when present, must be the ones found here. */
-static void
-load_data(struct dset *s, const struct opts *op, const struct rec_in *r,
-    const msgpack_object *m, const struct arch_net *net)
-{
-	static const char *const nkeys[] = { "n_train", "n_val", "n_test" };
-	char dir[4096];
-	long subset = opt_or_int(op->subset, r, m, "subset", 0, 1L << 31, 0);
-	long seed = opt_or_int(op->split_seed, r, m, "split_seed", 0, 1L << 62, DEF_SPLIT_SEED);
-	double vf = !isnan(op->val_frac) ? op->val_frac :
-	    rec_get(m, "val_frac") ? rec_dbl(r, m, "val_frac", 0, 0.9) : DEF_VAL_FRAC;
-	int k;
-
-	if (op->data)
-		snprintf(dir, sizeof(dir), "%s", op->data);
-	else if (rec_get(m, "data"))
-		rec_str(r, m, "data", dir, sizeof(dir));
-	else
-		snprintf(dir, sizeof(dir), "%s", DEF_DATA);
-	dset_load(s, dir, subset, seed, vf);
-	set_norm(s, op, r, m);
-	if (net->classes != s->ds.tr.classes)
-		rec_fail(r, "classes", "%d, but the dataset in %s has %d classes", net->classes,
-		    dir, s->ds.tr.classes);
-	if (net->in_ch != s->ds.tr.c && !(s->ds.tr.c == 1 && net->in_ch == 3))
-		rec_fail(r, "in_ch", "%d, but the dataset in %s has %d channels", net->in_ch,
-		    dir, s->ds.tr.c);
-	for (k = 0; k < 3; k++) {
-		long have = k == 0 ? s->ds.ntr : k == 1 ? s->ds.nva : s->ds.nte;
-
-		if (rec_get(m, nkeys[k]) && rec_int(r, m, nkeys[k], 0, 1L << 40) != have)
-			rec_fail(r, nkeys[k], "%ld, but the split here has %ld samples (give "
-			    "--data, --val-frac, --subset, --split-seed as the trainer had them)",
-			    rec_int(r, m, nkeys[k], 0, 1L << 40), have);
-	}
-}
-
-static void
-get_split(struct split *sp, const struct dset *s, int which)
+get_split(struct infer_split *sp, const struct result_data *s, int which)
 {
 	sp->name = split_names[which];
 	sp->d = which ? &s->ds.te : &s->ds.tr;
@@ -180,87 +63,10 @@ get_split(struct split *sp, const struct dset *s, int which)
 	sp->nm = &s->ds.nm;
 }
 
-/* The record, when it describes a network, must describe the checkpoint's. */
-static void
-check_arch(const struct rec_in *r, const msgpack_object *m, const struct arch *a,
-    const char *wpath)
-{
-	struct arch ra;
-	int g[ARCH_MAX_GENOME], rg[ARCH_MAX_GENOME], i;
-
-	if (!rec_get(m, "genome") && !rec_get(m, "ks"))
-		return;
-	arch_read(&ra, r, m);
-	if (ra.space != a->space)
-		rec_fail(r, "space", "%s, the weights %s are of a %s network",
-		    arch_space_names[ra.space], wpath, arch_space_names[a->space]);
-	arch_to_genome(a, g);
-	arch_to_genome(&ra, rg);
-	for (i = 0; i < arch_genome_len(a->space); i++)
-		if (g[i] != rg[i])
-			rec_fail(r, "genome", "gene %d is %d, the weights %s have %d: weights of "
-			    "another EENN", i, rg[i], wpath, g[i]);
-	if (ra.classes != a->classes || ra.in_ch != a->in_ch ||
-	    ra.resolution != a->resolution || ra.width != a->width)
-		rec_fail(r, "classes", "the record's network (%d classes, %d channels, %d "
-		    "pixels, width %g) is not that of the weights %s (%d, %d, %d, %g)",
-		    ra.classes, ra.in_ch, ra.resolution, ra.width, wpath, a->classes,
-		    a->in_ch, a->resolution, a->width);
-}
-
-/* Joint training (eenn-train --method joint) leaves a NACHOS head's
- * confidence output untrained; its exit outputs have c = 0 instead. */
-static int
-joint(const msgpack_object *m)
-{
-	const msgpack_object *o = rec_get(m, "method");
-
-	return o && rec_streq(o, "joint");
-}
-
-/* Thresholds and rule: options, else the record's (thresh-tune's keys). */
-static enum thr_rule
-get_rule(const struct opts *op, const struct rec_in *r, const msgpack_object *m)
-{
-	char s[64];
-	int i;
-
-	if (op->rule >= 0)
-		return op->rule;
-	if (!rec_get(m, "rule"))
-		return THR_CUMULATIVE;
-	rec_str(r, m, "rule", s, sizeof(s));
-	for (i = 0; thr_rule_names[i]; i++)
-		if (strcmp(s, thr_rule_names[i]) == 0)
-			return i;
-	rec_fail(r, "rule", "\"%s\" is not one of cumulative, weight, max-softmax, margin, "
-	    "entropy", s);
-}
-
-static void
-get_eps(double *eps, const struct opts *op, const struct rec_in *r,
-    const msgpack_object *m, int nint)
-{
-	if (op->neps) {
-		if (op->neps != nint)
-			rec_fail(r, "exits", "--thresholds has %d values, the EENN has %d "
-			    "intermediate exits", op->neps, nint);
-		memcpy(eps, op->eps, nint * sizeof(double));
-		return;
-	}
-	if (!rec_get(m, "thresholds"))
-		rec_fail(r, "thresholds", "missing (thresh-tune writes it; or give "
-		    "--thresholds)");
-	if (rec_arr(r, m, "thresholds", -1)->via.array.size != (uint32_t)nint)
-		rec_fail(r, "thresholds", "has %u values, the EENN has %d intermediate exits",
-		    rec_get(m, "thresholds")->via.array.size, nint);
-	rec_dbls(r, m, "thresholds", eps, nint, 0, 1);
-}
-
 /* The exit outputs to check against must be of this EENN and split. */
 static void
 check_exo(const struct rec_in *r, const struct exo *e, const char *path,
-    const struct arch_net *net, const struct split *sp)
+    const struct arch_net *net, const struct infer_split *sp)
 {
 	int g[ARCH_MAX_GENOME], n = arch_genome_len(net->a.space), i;
 	long j;
@@ -287,191 +93,23 @@ check_exo(const struct rec_in *r, const struct exo *e, const char *path,
 			    sp->d->y[sp->idx[j]]);
 }
 
-static int
-cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of sorted v (n >= 1). */
-static double
-pct(const double *v, long n, double p)
-{
-	long k = (long)ceil(p / 100 * n);
-
-	return v[k < 1 ? 0 : k > n ? n - 1 : k - 1];
-}
-
-struct infer_res {
-	long n, correct, count[MODEL_MAX_EXITS], mismatch;
-	long exit_macs[MODEL_MAX_EXITS];  /* engine's per-sample count, -1: none left */
-	double macs_run;                  /* over every sample */
-	double secs;                      /* inference only */
-	double lat_mean, lat_p50, lat_p99;
-};
-
-/*
- * The early-exit run: batches of up to mdl->max_batch samples; at each exit
- * every sample still in the batch gets its scores (exo_fill_exit, so they
- * equal the stored exit outputs' bit for bit at the same batch) and leaves
- * when the rule fires; the rest are compacted (model_step_keep) and go on
- * to the next exit. chk (or NULL): exit outputs to compare with sample by
- * sample.
- */
 static void
-infer(struct infer_res *res, struct model *mdl, const struct split *sp, long n, int conf,
-    enum thr_rule rule, const double *eps, const struct exo *chk, long recno)
-{
-	int B = mdl->nexit, K = mdl->net.classes, C = mdl->net.in_ch, R = mdl->net.res;
-	int bs = mdl->max_batch, *y = cli_calloc(bs, sizeof(int));
-	int *live = cli_calloc(bs, sizeof(int)), *keep = cli_calloc(bs, sizeof(int));
-	float *x = cli_calloc((size_t)C * bs * R * R, sizeof(float));
-	double *lat = bs == 1 ? cli_calloc(n, sizeof(double)) : NULL;
-	struct cli_progress p;
-	struct exo e;
-	char what[64], extra[128];
-	long done;
-	int i;
-
-	memset(res, 0, sizeof(*res));
-	res->n = n;
-	for (i = 0; i < B; i++)
-		res->exit_macs[i] = -1;
-	exo_alloc(&e, sp->name, bs, B, K);
-	snprintf(what, sizeof(what), "record %ld %s", recno, sp->name);
-	cli_progress_start(&p, what, n);
-	for (done = 0; done < n; done += bs) {
-		int N = n - done < bs ? (int)(n - done) : bs, nlive = N, k;
-		double t0;
-
-		data_batch(x, y, sp->d, sp->idx + done, N, C, R, sp->nm, NULL, NULL);
-		t0 = cli_now();
-		model_step_begin(mdl, x, N);
-		for (k = 0; k < N; k++)
-			live[k] = k;
-		for (i = 0; i < B && nlive; i++) {
-			const float *lg = model_step_exit(mdl, i);
-			int nk = 0, no = mdl->nout[i];
-
-			for (k = 0; k < nlive; k++) {
-				const float *row = lg + (long)k * no;
-				int j = live[k];
-
-				exo_fill_exit(&e, j, i, row, conf && no > K ? row + K : NULL);
-				if (i < B - 1 && !thr_fires(eps[i], thr_score(&e, rule, i, j))) {
-					keep[nk] = k;
-					live[nk++] = j;
-					continue;
-				}
-				res->count[i]++;
-				res->correct += e.pred[(long)i * e.n + j] == y[j];
-				res->exit_macs[i] = mdl->step_macs;
-				if (chk) {
-					long s = done + j;
-					int ci = thr_exit(chk, rule, eps, s);
-
-					if (ci != i || chk->pred[(long)ci * chk->n + s] !=
-					    e.pred[(long)i * e.n + j])
-						res->mismatch++;
-				}
-			}
-			if (nk && nk < nlive)
-				model_step_keep(mdl, keep, nk);
-			nlive = nk;
-		}
-		res->macs_run += mdl->macs_run;
-		t0 = cli_now() - t0;
-		res->secs += t0;
-		if (lat)
-			lat[done] = t0;
-		snprintf(extra, sizeof(extra), "top1 %.4f", (double)res->correct /
-		    (done + N));
-		cli_progress(&p, done + N, extra);
-	}
-	snprintf(extra, sizeof(extra), "top1 %.4f, %.0f MACs/sample, %.0f samples/s",
-	    (double)res->correct / n, res->macs_run / n, n / res->secs);
-	cli_progress_end(&p, extra);
-	if (lat) {
-		for (done = 0; done < n; done++)
-			res->lat_mean += lat[done] / n;
-		qsort(lat, n, sizeof(double), cmp_dbl);
-		res->lat_p50 = pct(lat, n, 50);
-		res->lat_p99 = pct(lat, n, 99);
-	}
-	exo_free(&e);
-	free(lat), free(x), free(y), free(live), free(keep);
-}
-
-/* Every exit on every sample of sp into e (header filled by the caller). */
-static void
-run_all(struct exo *e, struct model *mdl, const struct split *sp, int conf, long recno)
-{
-	int B = mdl->nexit, K = mdl->net.classes, C = mdl->net.in_ch, R = mdl->net.res;
-	int bs = mdl->max_batch, *y = cli_calloc(bs, sizeof(int)), i, k;
-	float *x = cli_calloc((size_t)C * bs * R * R, sizeof(float));
-	struct cli_progress p;
-	char what[64];
-	long done;
-
-	snprintf(what, sizeof(what), "record %ld exo %s", recno, sp->name);
-	cli_progress_start(&p, what, sp->n);
-	for (done = 0; done < sp->n; done += bs) {
-		int N = sp->n - done < bs ? (int)(sp->n - done) : bs;
-
-		data_batch(x, y, sp->d, sp->idx + done, N, C, R, sp->nm, NULL, NULL);
-		model_forward(mdl, x, N, 0);
-		for (k = 0; k < N; k++) {
-			e->label[done + k] = y[k];
-			for (i = 0; i < B; i++) {
-				const float *row = mdl->logits[i] + (long)k * mdl->nout[i];
-
-				exo_fill_exit(e, done + k, i, row,
-				    conf && mdl->nout[i] > K ? row + K : NULL);
-			}
-		}
-		cli_progress(&p, done + N, NULL);
-	}
-	cli_progress_end(&p, NULL);
-	free(x), free(y);
-}
-
-/* -o style path: %d is the record's number; without, one record only. */
-static char *
-numbered(const char *opt, const char *tmpl, long recno)
-{
-	const char *d = strstr(tmpl, "%d");
-	char *p;
-	int n;
-
-	if (d == NULL && recno > 1)
-		errx(EX_USAGE, "%s: %s: several input records need %%d in the path", opt, tmpl);
-	n = d ? asprintf(&p, "%.*s%ld%s", (int)(d - tmpl), tmpl, recno, d + 2) :
-	    asprintf(&p, "%s", tmpl);
-	if (n < 0)
-		err(EX_SOFTWARE, "asprintf");
-	return p;
-}
-
-static void
-write_exo(struct rec_out *o, struct model *mdl, const struct dset *s, int conf,
+write_exo(struct rec_out *o, struct model *mdl, const struct result_data *s, int conf,
     const struct rec_in *r, const msgpack_object *m, const char *wpath, long recno,
     const char *tmpl)
 {
 	struct exo e[2];
-	struct split sp;
-	char *path = numbered("--write-exo", tmpl, recno);
-	int w, i;
+	struct infer_split sp;
+	char *path = train_weights_path("--write-exo", tmpl, recno);
+	char what[64];
+	int w;
 
 	if (s->ds.nva == 0)
 		rec_fail(r, "val_frac", "--write-exo needs a validation split (the split "
 		    "here has none)");
 	for (w = 0; w < 2; w++) {
 		get_split(&sp, s, w);
-		exo_alloc(&e[w], sp.name, sp.n, mdl->nexit, mdl->net.classes);
-		e[w].ngenome = arch_genome_len(mdl->net.a.space);
-		arch_to_genome(&mdl->net.a, e[w].genome);
+		infer_exo_init(&e[w], sp.name, sp.n, mdl);
 		if (rec_get(m, "id") && rec_get(m, "id")->type == MSGPACK_OBJECT_STR)
 			rec_str(r, m, "id", e[w].id, sizeof(e[w].id));
 		if (wpath && strlen(wpath) >= sizeof(e[w].weights))
@@ -479,12 +117,8 @@ write_exo(struct rec_out *o, struct model *mdl, const struct dset *s, int conf,
 			    "exit-outputs file", sizeof(e[w].weights) - 1);
 		if (wpath)
 			memcpy(e[w].weights, wpath, strlen(wpath) + 1);
-		for (i = 0; i < mdl->nexit; i++) {
-			e[w].spent[i] = mdl->net.ex[i].spent;
-			e[w].cost[i] = mdl->net.ex[i].cost;
-			e[w].stage[i] = mdl->net.ex[i].stage;
-		}
-		run_all(&e[w], mdl, &sp, conf, recno);
+		snprintf(what, sizeof(what), "record %ld exo %s", recno, sp.name);
+		infer_all_exits(&e[w], mdl, &sp, conf, what);
 	}
 	exo_write(path, &e[0], &e[1]);
 	rec_put_str(o, "exo", path);
@@ -505,7 +139,7 @@ write_exo(struct rec_out *o, struct model *mdl, const struct dset *s, int conf,
 
 static void
 put_infer(struct rec_out *o, const struct opts *op, const struct infer_res *x,
-    const struct split *sp, enum thr_rule rule, const double *eps, int B,
+    const struct infer_split *sp, enum thr_rule rule, const double *eps, int B,
     const char *wpath, int checked, double wall)
 {
 	double util[MODEL_MAX_EXITS];
@@ -548,22 +182,22 @@ put_infer(struct rec_out *o, const struct opts *op, const struct infer_res *x,
 /* One record: r/m is the input record (or the checkpoint's arch when there
  * is none, then own_type is set). */
 static void
-run_record(struct rec_out *o, const struct opts *op, struct dset *s,
+run_record(struct rec_out *o, const struct opts *op, struct result_data *s,
     const struct rec_in *r, const msgpack_object *m, long recno, int own_type)
 {
 	struct arch a;
 	struct arch_net net;
 	struct model mdl;
 	struct ckpt ck;
-	struct split sp;
+	struct infer_split sp;
 	struct exo chk;
 	struct infer_res res;
 	enum thr_rule rule = THR_CUMULATIVE;
 	double eps[EXO_MAX_EXITS], t0 = cli_now();
-	char wbuf[4096], ebuf[4096], type[64];
+	char wbuf[4096], ebuf[4096], type[64], what[64];
 	const char *wpath = NULL, *epath = NULL;
 	long n;
-	int conf = !op->noconf && !joint(m);
+	int conf = !op->noconf && !result_joint(m);
 
 	/* everything is checked before the network runs */
 	if (op->init_seed >= 0) {
@@ -578,14 +212,14 @@ run_record(struct rec_out *o, const struct opts *op, struct dset *s,
 		wpath = wbuf;
 		ckpt_open(&ck, wpath);
 		ckpt_arch(&ck, &a);
-		check_arch(r, m, &a, wpath);
+		result_check_arch(r, m, &a, wpath);
 	}
 	arch_net_build(&net, &a);
 	if (!op->write_exo) {
-		rule = get_rule(op, r, m);
-		get_eps(eps, op, r, m, net.nexit - 1);
+		rule = result_rule(&op->ro, r, m);
+		result_eps(eps, &op->ro, r, m, net.nexit - 1);
 	}
-	load_data(s, op, r, m, &net);
+	result_load_data(s, &op->ro, r, m, &net);
 	get_split(&sp, s, op->split);
 	if (!op->write_exo && sp.n == 0)
 		rec_fail(r, "val_frac", "the %s split here is empty", sp.name);
@@ -621,7 +255,9 @@ run_record(struct rec_out *o, const struct opts *op, struct dset *s,
 	if (op->write_exo) {
 		write_exo(o, &mdl, s, conf, r, m, wpath, recno, op->write_exo);
 	} else {
-		infer(&res, &mdl, &sp, n, conf, rule, eps, epath ? &chk : NULL, recno);
+		snprintf(what, sizeof(what), "record %ld %s", recno, sp.name);
+		infer_early_exit(&res, &mdl, &sp, n, conf, rule, eps, epath ? &chk : NULL,
+		    what);
 		if (res.mismatch)
 			warnx("record %ld: %ld of %ld samples left at another exit or with another "
 			    "prediction than %s predicts (its outputs were computed at another "
@@ -641,7 +277,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_SPLIT = 256, O_BATCH, O_THREADS, O_LIMIT, O_WEIGHTS, O_INIT, O_THR, O_RULE,
-	    O_DATA, O_VAL, O_SUBSET, O_SSEED, O_MEAN, O_STD, O_NOCONF, O_EXO, O_WEXO };
+	    O_NOCONF, O_EXO, O_WEXO };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "split", required_argument, NULL, O_SPLIT },
@@ -650,28 +286,21 @@ main(int argc, char **argv)
 		{ "limit", required_argument, NULL, O_LIMIT },
 		{ "weights", required_argument, NULL, O_WEIGHTS },
 		{ "init-seed", required_argument, NULL, O_INIT },
-		{ "thresholds", required_argument, NULL, O_THR },
-		{ "rule", required_argument, NULL, O_RULE },
-		{ "data", required_argument, NULL, O_DATA },
-		{ "val-frac", required_argument, NULL, O_VAL },
-		{ "subset", required_argument, NULL, O_SUBSET },
-		{ "split-seed", required_argument, NULL, O_SSEED },
-		{ "mean", required_argument, NULL, O_MEAN },
-		{ "std", required_argument, NULL, O_STD },
+		RESULT_LONGOPTS,
 		{ "no-conf", no_argument, NULL, O_NOCONF },
 		{ "exo", required_argument, NULL, O_EXO },
 		{ "write-exo", required_argument, NULL, O_WEXO },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts op = { .split = 1, .batch = 1, .threads = 1, .rule = -1, .limit = -1,
-	    .init_seed = -1, .subset = -1, .split_seed = -1, .val_frac = NAN };
+	struct opts op = { .split = 1, .batch = 1, .threads = 1, .limit = -1, .init_seed = -1 };
 	struct rec_out o;
 	struct rec_files in;
 	const msgpack_object *m;
-	struct dset s;
+	struct result_data s;
 	long recno = 0;
 	int c;
 
+	result_opts_init(&op.ro);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout, 0); break;
@@ -681,34 +310,22 @@ main(int argc, char **argv)
 		case O_LIMIT: op.limit = cli_long("--limit", optarg, 1, 1L << 40); break;
 		case O_WEIGHTS: op.weights = optarg; break;
 		case O_INIT: op.init_seed = cli_long("--init-seed", optarg, 0, 1L << 62); break;
-		case O_THR:
-			op.neps = cli_doubles("--thresholds", optarg, op.eps, EXO_MAX_EXITS - 1, 0, 1);
-			break;
-		case O_RULE: op.rule = cli_choice("--rule", optarg, thr_rule_names); break;
-		case O_DATA: op.data = optarg; break;
-		case O_VAL: op.val_frac = cli_double("--val-frac", optarg, 0, 0.9); break;
-		case O_SUBSET: op.subset = cli_long("--subset", optarg, 0, 1L << 31); break;
-		case O_SSEED: op.split_seed = cli_long("--split-seed", optarg, 0, 1L << 62); break;
-		case O_MEAN:
-			op.nmean = cli_doubles("--mean", optarg, op.mean, DATA_MAX_CH, -10, 10);
-			break;
-		case O_STD:
-			op.nstd = cli_doubles("--std", optarg, op.std, DATA_MAX_CH, 1e-6, 10);
-			break;
 		case O_NOCONF: op.noconf = 1; break;
 		case O_EXO: op.exo = optarg; break;
 		case O_WEXO: op.write_exo = optarg; break;
-		default: usage(stderr, EX_USAGE);
+		default:
+			if (!result_opt(&op.ro, c, optarg))
+				usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (op.weights && op.init_seed >= 0)
 		errx(EX_USAGE, "--weights and --init-seed exclude each other");
-	if (op.write_exo && (op.neps || op.rule >= 0 || op.exo || op.limit > 0))
+	if (op.write_exo && (op.ro.neps || op.ro.rule >= 0 || op.exo || op.limit > 0))
 		errx(EX_USAGE, "--write-exo runs every exit: no --thresholds, --rule, --exo "
 		    "or --limit");
-	if (argc == 0 && op.weights && !op.write_exo && !op.neps)
+	if (argc == 0 && op.weights && !op.write_exo && !op.ro.neps)
 		errx(EX_USAGE, "--weights without input records needs --thresholds");
 	nn_threads(op.threads);
 	memset(&s, 0, sizeof(s));
@@ -726,7 +343,7 @@ main(int argc, char **argv)
 		while ((m = rec_files_next(&in)) != NULL)
 			run_record(&o, &op, &s, &in.r, m, ++recno, 0);
 	}
-	dset_free(&s);
+	result_data_free(&s);
 	rec_out_free(&o);
 	cli_finish();
 	return 0;

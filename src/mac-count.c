@@ -1,6 +1,6 @@
 /*
  * mac-count - count MACs and parameters of an arch or eenn record by the
- * one convention of SPEC 2: a per-layer table on a terminal, otherwise the
+ * one convention of nachos-method(7) §2: a per-layer table on a terminal, otherwise the
  * record annotated with its totals.
  */
 #include <err.h>

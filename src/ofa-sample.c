@@ -1,5 +1,5 @@
 /*
- * ofa-sample - sample architectures of the OFA MobileNetV3 space (SPEC 1),
+ * ofa-sample - sample architectures of the OFA MobileNetV3 space (nachos-method(7) §1),
  * uniformly per gene as OFA's sampler does, reproducibly from --seed and
  * without duplicates (compared on the canonical genome).
  */
@@ -28,30 +28,23 @@ usage(FILE *fp, int status)
 	exit(status);
 }
 
-/* Uniform integer in [0, n). */
-static int
-pick(struct nn_rng *r, int n)
-{
-	return (int)(((uint64_t)nn_rng_u32(r) * (uint64_t)n) >> 32);
-}
-
 static void
 sample(struct arch *a, struct nn_rng *r)
 {
 	int i, j, any;
 
 	for (i = 0; i < ARCH_STAGES; i++)
-		a->d[i] = arch_d_set[pick(r, 3)];
+		a->d[i] = arch_d_set[rng_below(r, 3)];
 	for (i = 0; i < ARCH_SLOTS; i++)
-		a->ks[i] = arch_ks_set[pick(r, 3)];
+		a->ks[i] = arch_ks_set[rng_below(r, 3)];
 	for (i = 0; i < ARCH_SLOTS; i++)
-		a->e[i] = arch_e_set[pick(r, 3)];
+		a->e[i] = arch_e_set[rng_below(r, 3)];
 	do { /* an EENN needs one intermediate exit: resample the all-off vector */
 		for (any = 0, i = 0; i < ARCH_EXITS; i++) {
 			if (a->space == ARCH_NACHOS)
-				a->exits[i] = pick(r, 2);
+				a->exits[i] = rng_below(r, 2);
 			else
-				a->exits[i] = (a->th[i] = pick(r, 3)) != 2;
+				a->exits[i] = (a->th[i] = rng_below(r, 3)) != 2;
 			any |= a->exits[i];
 		}
 	} while (!any);
@@ -62,11 +55,11 @@ sample(struct arch *a, struct nn_rng *r)
 			m->present = 1;
 			if (a->space != ARCH_AEBNAS)
 				continue;
-			m->k = pick(r, 2) ? 5 : 3;
-			m->wm = pick(r, 2) + 1;
-			m->pool = pick(r, 2);
+			m->k = rng_below(r, 2) ? 5 : 3;
+			m->wm = rng_below(r, 2) + 1;
+			m->pool = rng_below(r, 2);
 			if (j > 0)
-				m->present = pick(r, 2);
+				m->present = rng_below(r, 2);
 		}
 	arch_canonical(a);
 }

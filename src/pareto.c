@@ -17,6 +17,7 @@
 #include "exo.h"
 #include "nachos.h"
 #include "pareto.h"
+#include "plot.h"
 #include "rec.h"
 #include "stats.h"
 
@@ -239,7 +240,7 @@ read_files(struct archive *ar, struct heats *hs, int argc, char **argv, const st
 	}
 }
 
-/* Fronts, ranks along each front by error, and the knee of front 0.
+/* Fronts, ranks along each front by error, and the best trade-off.
  * order (n) receives the records by (front, error, MACs). */
 static void
 analyse(struct archive *ar, const struct opts *op, int *order)
@@ -281,13 +282,8 @@ analyse(struct archive *ar, const struct opts *op, int *order)
 		j = i > 0 && fr[order[i - 1]] == t->front ? j + 1 : 1;
 		t->rank = j;
 	}
-	/* the knee among front 0, which order lists first */
-	for (k = 0; k < n && fr[order[k]] == 0; k++) {
-		x[k] = ar->it[order[k]].err;
-		y[k] = ar->it[order[k]].macs;
-	}
-	if (k > 0)
-		ar->it[order[pareto_knee(x, y, k, op->po.knee)]].knee = 1;
+	if ((k = pareto_best(x, y, cv, ok, n, op->po.knee)) >= 0)
+		ar->it[k].knee = 1;
 	free(x);
 	free(ok);
 }
@@ -417,37 +413,12 @@ static FILE *
 script_open(char **s, size_t *len, const char *path, int w, int h, int font)
 {
 	const char *dot = strrchr(path, '.');
-	FILE *fp;
+	FILE *fp = plot_script(s, len);
 
-	*s = NULL;
-	*len = 0;
-	if (!(fp = open_memstream(s, len)))
-		err(EX_SOFTWARE, "open_memstream");
 	fprintf(fp, "set terminal %s size %d,%d font \"sans,%d\"\n",
 	    dot && !strcmp(dot, ".svg") ? "svg dynamic" : "pngcairo", w, h, font);
 	fprintf(fp, "set output\n");   /* standard output: our temporary file */
 	return fp;
-}
-
-/* Close the script of script_open and run it into path, written whole or
- * not at all; opt names the option in messages. */
-static void
-run_gnuplot(FILE *fp, char **s, size_t *len, const char *path, const char *opt)
-{
-	struct cli_out o;
-	int st;
-
-	if (fclose(fp) != 0)
-		err(EX_SOFTWARE, "open_memstream");
-	cli_out_open(&o, path);
-	st = pareto_gnuplot(*s, *len, fileno(o.fp));
-	if (st != 0) {
-		cli_out_abort(&o);
-		errx(EX_CANTCREAT, "%s: gnuplot failed (status %d)%s", opt, st,
-		    st == 127 ? ": is gnuplot installed?" : "");
-	}
-	cli_out_commit(&o);
-	free(*s);
 }
 
 /* Autoscale axis so that it reaches c (a constraint line, drawn as an
@@ -550,7 +521,7 @@ plot(const struct archive *ar, const int *order, const struct opts *op,
 		    "set xlabel \"iteration\"\nset ylabel \"hypervolume\"\n%s"
 		    "plot $hv using 1:2 with linespoints pt 7 lw 1.5 lc rgb \"black\" notitle\n"
 		    "unset multiplot\n", hv[nhv - 1].iter - hv[0].iter <= 15 ? "set xtics 1\n" : "");
-	run_gnuplot(fp, &s, &len, op->plot, "--plot");
+	plot_render(op->plot, "--plot", fp, &s, &len);
 }
 
 /* Where threshold t lies on the grid's cell axis: the index of its value,
@@ -698,7 +669,7 @@ heat_plot(const struct heats *hs, const struct opts *op, int nr, int nc)
 				fprintf(fp, "set multiplot next\n");
 	}
 	fprintf(fp, "unset multiplot\n");
-	run_gnuplot(fp, &s, &len, op->heat_plot, "--heatmap-plot");
+	plot_render(op->heat_plot, "--heatmap-plot", fp, &s, &len);
 }
 
 static void
@@ -766,6 +737,55 @@ plot_name(const char *opt, const char *path)
 	if (!dot || (strcmp(dot, ".png") && strcmp(dot, ".svg")))
 		errx(EX_USAGE, "%s: \"%s\" does not end in .png or .svg", opt, path);
 	return path;
+}
+
+/* The hypervolume per iteration of the admissible records against
+ * op->po.ref (derived from the first iteration when not given) into *hv;
+ * returns the rows. */
+static int
+hypervolumes(struct pareto_hv_row **hv, const struct archive *ar, struct opts *op)
+{
+	double *x;
+	long *iter, first;
+	int *adm, nhv;
+
+	hv_inputs(&x, &iter, &adm, ar);
+	if (!op->po.have_ref && pareto_ref(op->po.ref, &first, x, x + ar->n, iter, ar->n) != 0)
+		errx(EX_DATAERR, "cannot derive a hypervolume reference from iteration %ld "
+		    "(largest error %g, MACs %g): give --ref", first, op->po.ref[0] / 1.01,
+		    op->po.ref[1] / 1.01);
+	*hv = cli_calloc(ar->n, sizeof **hv);
+	nhv = pareto_hv_iters(*hv, x, x + ar->n, iter, adm, ar->n, op->po.ref[0], op->po.ref[1]);
+	free(x);
+	free(iter);
+	free(adm);
+	return nhv;
+}
+
+/* The table and the summary lines, on fp. */
+static void
+summary(FILE *fp, const struct archive *ar, const int *order, int nout,
+    const struct pareto_hv_row *hv, int nhv, const struct heats *hs, const struct opts *op)
+{
+	int i, nf0 = 0, nadm = 0;
+
+	for (i = 0; i < ar->n; i++) {
+		nf0 += ar->it[i].front == 0;
+		nadm += ar->it[i].adm;
+	}
+	print_table(fp, ar, order, nout, op);
+	fprintf(fp, "%d records, %d admissible; first front: %d records%s\n", ar->n, nadm,
+	    nf0, nadm ? "" : " (none admissible: the least violating)");
+	for (i = 0; i < nhv; i++)
+		fprintf(fp, "iteration %ld: hypervolume %.6f (%.6g of %.6g x %.6g), %d records, front %d\n",
+		    hv[i].iter, hv[i].hv, hv[i].hv_abs, op->po.ref[0], op->po.ref[1], hv[i].n,
+		    hv[i].nfront);
+	if (ar->skipped)
+		fprintf(fp, "%d records without %s and %s skipped\n", ar->skipped,
+		    op->acc_key, op->macs_key);
+	if (op->heat_plot)
+		fprintf(fp, "%d heat map records drawn, %d records without heatmap\n", hs->n,
+		    hs->without);
 }
 
 int
@@ -861,52 +881,16 @@ main(int argc, char **argv)
 	analyse(&ar, &op, order);
 	for (nout = 0; nout < ar.n && (op.all || ar.it[order[nout]].front == 0); nout++)
 		;
-	if ((op.hv || op.plot) && ar.n > 0) {
-		double *x;
-		long *iter, first;
-		int *adm;
-
-		hv_inputs(&x, &iter, &adm, &ar);
-		if (!op.po.have_ref && pareto_ref(op.po.ref, &first, x, x + ar.n, iter, ar.n) != 0)
-			errx(EX_DATAERR, "cannot derive a hypervolume reference from iteration %ld "
-			    "(largest error %g, MACs %g): give --ref", first, op.po.ref[0] / 1.01,
-			    op.po.ref[1] / 1.01);
-		hv = cli_calloc(ar.n, sizeof *hv);
-		nhv = pareto_hv_iters(hv, x, x + ar.n, iter, adm, ar.n, op.po.ref[0], op.po.ref[1]);
-		free(x);
-		free(iter);
-		free(adm);
-	}
+	if ((op.hv || op.plot) && ar.n > 0)
+		nhv = hypervolumes(&hv, &ar, &op);
 	if (op.plot)
 		plot(&ar, order, &op, hv, nhv);
 	if (op.heat_plot)
 		heat_plot(&hs, &op, hrows, hcols);
 	if (!op.hv)
 		nhv = 0;
-	if (op.table || !op.quiet) {
-		FILE *fp = op.table ? stdout : stderr;
-		int i;
-
-		int nf0 = 0, nadm = 0;
-
-		for (i = 0; i < ar.n; i++) {
-			nf0 += ar.it[i].front == 0;
-			nadm += ar.it[i].adm;
-		}
-		print_table(fp, &ar, order, nout, &op);
-		fprintf(fp, "%d records, %d admissible; first front: %d records%s\n", ar.n, nadm,
-		    nf0, nadm ? "" : " (none admissible: the least violating)");
-		for (i = 0; i < nhv; i++)
-			fprintf(fp, "iteration %ld: hypervolume %.6f (%.6g of %.6g x %.6g), %d records, front %d\n",
-			    hv[i].iter, hv[i].hv, hv[i].hv_abs, op.po.ref[0], op.po.ref[1], hv[i].n,
-			    hv[i].nfront);
-		if (ar.skipped)
-			fprintf(fp, "%d records without %s and %s skipped\n", ar.skipped,
-			    op.acc_key, op.macs_key);
-		if (op.heat_plot)
-			fprintf(fp, "%d heat map records drawn, %d records without heatmap\n", hs.n,
-			    hs.without);
-	}
+	if (op.table || !op.quiet)
+		summary(op.table ? stdout : stderr, &ar, order, nout, hv, nhv, &hs, &op);
 	if (!op.table)
 		write_records(&ar, order, nout, hv, nhv, op.po.ref);
 	free(order);

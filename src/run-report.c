@@ -20,6 +20,7 @@
 #include "exo.h"
 #include "nachos.h"
 #include "pareto.h"
+#include "plot.h"
 #include "rec.h"
 #include "stats.h"
 #include "thr.h"
@@ -50,6 +51,7 @@ struct ee {
 	int nexit;                          /* B, the final exit included */
 	double thr[MAXB], util[MAXB], ece[MAXB], spent[MAXB], cost[MAXB];
 	int rule;                           /* thr_rule */
+	int ok;                             /* not marked feasible false */
 	char exo[1024];                     /* "" when the record has none */
 };
 
@@ -138,6 +140,9 @@ parse(struct run *u, const struct rec_in *r, const msgpack_object *m, const char
 	e->macs = rec_dbl(r, m, "avg_macs", 0, INFINITY);
 	e->acc_bb = rec_dbl(r, m, "top1_backbone_test", 0, 1);
 	e->exp_macs = rec_dbl_or(r, m, "exp_macs_val", NAN);
+	if ((a = rec_get(m, "feasible")) && a->type != MSGPACK_OBJECT_BOOLEAN)
+		rec_fail(r, "feasible", "not a boolean");
+	e->ok = !a || a->via.boolean;
 	if (rec_get(m, "genome")) {
 		a = rec_arr(r, m, "genome", -1);
 		if (a->via.array.size > ARCH_MAX_GENOME)
@@ -304,38 +309,33 @@ read_stdin(const struct opts *op)
 		errx(EX_DATAERR, "stdin: no result records");
 }
 
-/* The best trade-off EENN of each run (knee of its admissible front on the
- * validation figures, else of the least violating points), and its
- * hypervolume per iteration against ref. */
+/* The best trade-off EENN of each run (pareto_best on the validation
+ * figures, as pareto(1) picks it), and its hypervolume per iteration
+ * against ref. */
 static void
 analyse(struct run *u, const struct opts *op, const double *ref /* (2) */)
 {
-	int n = u->n, i, nf, over = 0;
-	double *x = cli_calloc(5 * (size_t)n, sizeof *x), *y = x + n, *cv = y + n;
-	double *fx = cv + n, *fy = fx + n;
-	int *idx = cli_calloc(2 * (size_t)n, sizeof *idx), *adm = idx + n;
+	int n = u->n, i, over = 0;
+	double *x = cli_calloc(3 * (size_t)n, sizeof *x), *y = x + n, *cv = y + n;
+	int *ok = cli_calloc(2 * (size_t)n, sizeof *ok), *adm = ok + n;
 	long *iter = cli_calloc(n, sizeof *iter);
 
 	for (i = 0; i < n; i++) {
 		x[i] = 1 - u->e[i].acc_val;
 		y[i] = u->e[i].macs_val;
 		cv[i] = pareto_violation(u->e[i].acc_val, u->e[i].macs_val, u->acc_min, u->macs_max);
-		adm[i] = cv[i] <= 0;
+		ok[i] = u->e[i].ok;
+		adm[i] = ok[i] && cv[i] <= 0;
 		iter[i] = u->e[i].iter;
 		over += u->e[i].macs_val > u->macs_max;
 	}
-	nf = pareto_front(idx, x, y, cv, NULL, n);
-	for (i = 0; i < nf; i++) {
-		fx[i] = x[idx[i]];
-		fy[i] = y[idx[i]];
-	}
-	u->best = idx[pareto_knee(fx, fy, nf, op->po.knee)];
+	u->best = pareto_best(x, y, cv, ok, n, op->po.knee);
 	u->adm = adm[u->best];
 	u->over = (double)over / n;
 	u->hv = cli_calloc(n, sizeof *u->hv);
 	u->nhv = pareto_hv_iters(u->hv, x, y, iter, adm, n, ref[0], ref[1]);
 	free(x);
-	free(idx);
+	free(ok);
 	free(iter);
 }
 
@@ -875,27 +875,20 @@ struct fig { char path[1200]; char what[160]; };
 static struct fig *figs;
 static int nfigs;
 
-/* Run script through gnuplot into dir/name (PNG), written then renamed. */
+/* The script in fp (*s, *len) through gnuplot into dir/name, listed in the
+ * report as what. */
 static void
-render(const char *dir, const char *name, const char *what, char *s, size_t len)
+render(const char *dir, const char *name, const char *what, FILE *fp, char **s,
+    size_t *len)
 {
-	struct cli_out o;
 	struct fig *f;
-	int st;
 
 	if (!(figs = realloc(figs, (nfigs + 1) * sizeof *figs)))
 		err(EX_SOFTWARE, "realloc");
 	f = &figs[nfigs++];
 	snprintf(f->path, sizeof(f->path), "%s/%s", dir, name);
 	snprintf(f->what, sizeof(f->what), "%s", what);
-	cli_out_open(&o, f->path);
-	if ((st = pareto_gnuplot(s, len, fileno(o.fp))) != 0) {
-		cli_out_abort(&o);
-		errx(EX_CANTCREAT, "%s: gnuplot failed (status %d)%s", f->path, st,
-		    st == 127 ? ": is gnuplot installed?" : "");
-	}
-	cli_out_commit(&o);
-	free(s);
+	plot_render(f->path, f->path, fp, s, len);
 }
 
 /* PNG through cairo when this gnuplot has it, else libgd. */
@@ -920,22 +913,12 @@ file_part(char *buf, size_t n, const char *s)
 	buf[i] = '\0';
 }
 
-static FILE *
-script(char **s, size_t *len)
-{
-	FILE *fp = open_memstream(s, len);
-
-	if (!fp)
-		err(EX_SOFTWARE, "open_memstream");
-	return fp;
-}
-
 static void
 plot_fronts(const char *dir)
 {
 	char *s;
 	size_t len;
-	FILE *fp = script(&s, &len);
+	FILE *fp = plot_script(&s, &len);
 	int i, j, m, first = 1, same = 1;
 
 	double lo[2] = { INFINITY, INFINITY }, hi[2] = { -INFINITY, -INFINITY };
@@ -1016,8 +999,8 @@ plot_fronts(const char *dir)
 		    m, col);
 	}
 	fprintf(fp, "\n");
-	fclose(fp);
-	render(dir, "fronts.png", "Pareto fronts of every run, one colour per method", s, len);
+	render(dir, "fronts.png", "Pareto fronts of every run, one colour per method", fp, &s,
+	    &len);
 }
 
 static void
@@ -1025,7 +1008,7 @@ plot_hv(const char *dir)
 {
 	char *s;
 	size_t len;
-	FILE *fp = script(&s, &len);
+	FILE *fp = plot_script(&s, &len);
 	int tot = 0, n, i, m;
 	long *it;
 
@@ -1059,9 +1042,8 @@ plot_hv(const char *dir)
 		fprintf(fp, "%s$h%d using 1:2:3 with yerrorlines pt 7 lw 1.5 lc rgb \"%s\" title \"%s\"",
 		    m ? ", \\\n  " : "", m, colours[m % NCOL], methods[m]);
 	fprintf(fp, "\n");
-	fclose(fp);
 	free(it);
-	render(dir, "hv.png", "Hypervolume per iteration, mean ± std over seeds", s, len);
+	render(dir, "hv.png", "Hypervolume per iteration, mean ± std over seeds", fp, &s, &len);
 }
 
 /* Confidence histograms (Fig. 5) of a run's best EENN: per intermediate
@@ -1084,7 +1066,7 @@ plot_conf(const char *dir, const struct run *u, int bins)
 		errx(EX_DATAERR, "%s: %d exits, but record %s of %s has %d", e->exo, x.nexit, e->id,
 		    u->src, e->nexit);
 	ni = x.nexit - 1;
-	fp = script(&s, &len);
+	fp = plot_script(&s, &len);
 	terminal(fp, 300 * ni + 100, 420);
 	fprintf(fp, "set multiplot layout 1,%d title \"%s, seed %ld: %s, %s score per exit (test)\"\n"
 	    "set style fill transparent solid 0.5 noborder\nset boxwidth %.10g absolute\n"
@@ -1116,13 +1098,12 @@ plot_conf(const char *dir, const struct run *u, int bins)
 		    i + 1, x.stage[i], e->thr[i], 100 * e->util[i], i, i);
 	}
 	fprintf(fp, "unset multiplot\n");
-	fclose(fp);
 	file_part(mp, sizeof(mp), methods[u->method]);
 	snprintf(name, sizeof(name), "conf-%s-s%ld.png", mp, u->seed);
 	snprintf(what, sizeof(what), "confidence histograms per exit, %s seed %ld (%s)",
 	    methods[u->method], u->seed, e->id);
 	exo_free(&x);
-	render(dir, name, what, s, len);
+	render(dir, name, what, fp, &s, &len);
 }
 
 static void

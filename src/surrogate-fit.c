@@ -1,6 +1,6 @@
 /*
  * surrogate-fit - fit a predictor of one archive key from the genomes
- * (SPEC 6 step 1) and write it as a model record; or, with --predict,
+ * (nachos-method(7) §6 step 1) and write it as a model record; or, with --predict,
  * annotate records with the prediction of a model record.
  */
 #include <err.h>
@@ -106,6 +106,75 @@ predict(const char *path, int argc, char **argv)
 	sur_free(&sm);
 }
 
+/* The training points: each record's genome (x, n rows of d genes) and
+ * target (y; 1 - value with error); records without the target are skipped
+ * with skip, else an error. */
+static long
+read_points(double **xp, double **yp, int *dp, const char *target, int error, int skip,
+    int argc, char **argv)
+{
+	struct rec_files in;
+	const msgpack_object *m;
+	double *x = NULL, *y = NULL;
+	long n = 0, cap = 0, skipped = 0;
+	int i, d = 0, g[ARCH_MAX_GENOME];
+
+	rec_files_init(&in, argc, argv);
+	while ((m = rec_files_next(&in)) != NULL) {
+		const msgpack_object *t = rec_get(m, target);
+		double v;
+		int k;
+
+		if (!t && skip) {
+			skipped++;
+			continue;
+		}
+		k = genome(g, &in.r, m, d, "the first record");
+		if (!t)
+			rec_fail(&in.r, target, "missing");
+		if (!rec_isnum(t))
+			rec_fail(&in.r, target, "not a number");
+		if (!isfinite(v = rec_num(t)))
+			rec_fail(&in.r, target, "%g is not a finite number", v);
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			x = realloc(x, sizeof(double) * cap * k);
+			y = realloc(y, sizeof(double) * cap);
+			if (!x || !y)
+				err(EX_SOFTWARE, "realloc");
+		}
+		d = k;
+		for (i = 0; i < d; i++)
+			x[n * d + i] = g[i];
+		y[n++] = error ? 1 - v : v;
+	}
+	if (skipped)
+		warnx("skipped %ld records without \"%s\"", skipped, target);
+	*xp = x, *yp = y, *dp = d;
+	return n;
+}
+
+/* -v: each model's cross-validation figures and the one fitted. */
+static void
+report_cv(const struct sur_model *sm)
+{
+	int i;
+
+	for (i = 0; i < SUR_AS; i++) {
+		const struct sur_cv *cv = sm->cv + i;
+
+		if (cv->done)
+			fprintf(stderr, "surrogate-fit: %-4s tau %.3f +- %.3f score %.3f "
+			    "rmse %.4g rho %.3f\n", sur_kind_names[i], cv->tau, cv->tau_std,
+			    cv->score, cv->rmse, cv->rho);
+		else if (cv->why[0])
+			fprintf(stderr, "surrogate-fit: %-4s skipped: %s\n",
+			    sur_kind_names[i], cv->why);
+	}
+	fprintf(stderr, "surrogate-fit: fitted %s%s%s\n", sur_kind_names[sm->kind],
+	    sm->note[0] ? ": " : "", sm->note);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -131,13 +200,11 @@ main(int argc, char **argv)
 	struct sur_opts so;
 	struct sur_model sm;
 	struct rec_out o;
-	struct rec_files in;
-	const msgpack_object *m;
 	struct cli_out out;
 	const char *target = NULL, *model = NULL, *opath = NULL;
 	double *x = NULL, *y = NULL;
-	long n = 0, cap = 0, skipped = 0;
-	int c, i, d = 0, error = 0, skip = 0, verbose = 0, g[ARCH_MAX_GENOME];
+	long n;
+	int c, d = 0, error = 0, skip = 0, verbose = 0;
 	int threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	char msg[256];
 
@@ -212,58 +279,15 @@ main(int argc, char **argv)
 	if (so.kind == SUR_AS && so.folds < 2)
 		errx(EX_USAGE, "--folds: adaptive switching needs at least 2");
 
-	rec_files_init(&in, argc, argv);
-	while ((m = rec_files_next(&in)) != NULL) {
-		const msgpack_object *t = rec_get(m, target);
-		double v;
-		int k;
-
-		if (!t && skip) {
-			skipped++;
-			continue;
-		}
-		k = genome(g, &in.r, m, d, "the first record");
-		if (!t)
-			rec_fail(&in.r, target, "missing");
-		if (!rec_isnum(t))
-			rec_fail(&in.r, target, "not a number");
-		if (!isfinite(v = rec_num(t)))
-			rec_fail(&in.r, target, "%g is not a finite number", v);
-		if (n == cap) {
-			cap = cap ? 2 * cap : 256;
-			x = realloc(x, sizeof(double) * cap * k);
-			y = realloc(y, sizeof(double) * cap);
-			if (!x || !y)
-				err(EX_SOFTWARE, "realloc");
-		}
-		d = k;
-		for (i = 0; i < d; i++)
-			x[n * d + i] = g[i];
-		y[n++] = error ? 1 - v : v;
-	}
-	if (skipped)
-		warnx("skipped %ld records without \"%s\"", skipped, target);
+	n = read_points(&x, &y, &d, target, error, skip, argc, argv);
 	if (n < 2)
 		errx(EX_DATAERR, "%ld records with \"%s\": need at least 2", n, target);
 	if (sur_fit(&sm, x, y, (int)n, d, &so, msg, sizeof(msg)))
 		errx(EX_DATAERR, "\"%s\" from %ld records of %d genes: %s", target, n, d, msg);
 	snprintf(sm.target, sizeof(sm.target), "%s", target);
 	sm.error = error;
-	if (verbose) {
-		for (i = 0; i < SUR_AS; i++) {
-			const struct sur_cv *cv = sm.cv + i;
-
-			if (cv->done)
-				fprintf(stderr, "surrogate-fit: %-4s tau %.3f +- %.3f score %.3f "
-				    "rmse %.4g rho %.3f\n", sur_kind_names[i], cv->tau, cv->tau_std,
-				    cv->score, cv->rmse, cv->rho);
-			else if (cv->why[0])
-				fprintf(stderr, "surrogate-fit: %-4s skipped: %s\n",
-				    sur_kind_names[i], cv->why);
-		}
-		fprintf(stderr, "surrogate-fit: fitted %s%s%s\n", sur_kind_names[sm.kind],
-		    sm.note[0] ? ": " : "", sm.note);
-	}
+	if (verbose)
+		report_cv(&sm);
 	rec_out_init(&o);
 	rec_out_begin(&o, NULL, "model", 1);
 	sur_put(&o, &sm);

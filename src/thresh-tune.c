@@ -1,6 +1,6 @@
 /*
  * thresh-tune - pick the exit thresholds of each EENN on its validation
- * exit outputs and report the test figures (SPEC 5): reads result records,
+ * exit outputs and report the test figures (nachos-method(7) §5): reads result records,
  * loads the exit-outputs file each names in "exo", and writes the same
  * records with the thresholds, the rule and the metrics added.
  */

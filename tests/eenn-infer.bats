@@ -9,6 +9,7 @@
 load helper
 load arch-helper
 load idx-helper
+load exo-helper
 bats_require_minimum_version 1.5.0
 
 # eenn_rec [K] [k]: the all-min EENN (or kernel k everywhere) at 16x16x1,
@@ -18,34 +19,10 @@ eenn_rec() {
 	    json2rec | eec-place
 }
 
-# quantiles EXO KEY Q1,Q2,...: for intermediate exit i, the Qi-quantile of
-# its KEY scores (cumw, maxp, margin, entropy) on the test split of the
-# exit-outputs file EXO, comma-separated: thresholds that send a share of
-# the samples out at each exit whatever the trained weights. Each lies
-# halfway between two sample scores, not on one, so outputs computed at
-# another batch size (last bits differ) still leave at the same exits.
-quantiles() {
-	rec2json < "$1" | jq -r --arg k "$2" 'select(.split == "test") |
-	    .[$k][:-1][] | ."$base64"' |
-	    perl -MMIME::Base64 -e '
-		my @q = split /,/, $ARGV[0]; my @t; my $i = 0;
-		while (my $line = <STDIN>) {
-			my @v = sort { $a <=> $b } unpack("f<*", decode_base64($line));
-			my $k = int($q[$i++] * ($#v - 1));
-			push @t, sprintf("%.9g", ($v[$k] + $v[$k + 1]) / 2);
-		}
-		print join(",", @t), "\n";' "$3"
-}
-
 setup_file() {
 	F=$BATS_FILE_TMPDIR
 	cd "$F" || return 1
-	mkidx h3 3 600 120 hard
-	ofa-sample --extremes -n 1 --in-ch 1 --resolution 16 --classes 3 | eec-place > e.rec
-	eenn-train --data "$F/h3" --method nachos --mu1 1 --mu2 2 --mu3 1 --batch 16 \
-	    --threads 1 -o "$F/h.ckpt" e.rec > r.rec 2> /dev/null
-	eenn-infer --weights "$F/h.ckpt" --data "$F/h3" --write-exo "$F/h.exo" e.rec \
-	    > x.rec 2> /dev/null
+	tiny_eenn "$F"
 }
 
 setup() {

@@ -1,4 +1,5 @@
-# idx-helper.bash - tiny synthetic IDX datasets for the trainers' tests.
+# idx-helper.bash - tiny synthetic IDX datasets for the trainers' tests,
+# and a tiny EENN trained on one.
 
 # mkidx DIR K NTRAIN NTEST [hard]: an 8x8 one-channel IDX set with K
 # classes that differ in brightness (class k around 20 + 200k/(K-1)); with
@@ -30,4 +31,21 @@ mkidx() {
 			}
 		}' "$1" "$2" "$3" "$4" "${5:+1}"
 	gzip "$1"/train-*
+}
+
+# tiny_eenn DIR: in DIR, the hard three-class set h3 (600 train, 120 test
+# images), the all-min EENN at 16x16 (e.rec) trained on it for a few epochs
+# by eenn-train, NACHOS phases (h.ckpt, r.rec), and its exit outputs at
+# batch 1 by eenn-infer --write-exo (h.exo, x.rec).
+tiny_eenn() {
+	(
+		cd "$1" || exit 1
+		mkidx h3 3 600 120 hard
+		ofa-sample --extremes -n 1 --in-ch 1 --resolution 16 --classes 3 |
+		    eec-place > e.rec
+		eenn-train --data "$1/h3" --method nachos --mu1 1 --mu2 2 --mu3 1 --batch 16 \
+		    --threads 1 -o "$1/h.ckpt" e.rec > r.rec 2> /dev/null
+		eenn-infer --weights "$1/h.ckpt" --data "$1/h3" --write-exo "$1/h.exo" e.rec \
+		    > x.rec 2> /dev/null
+	)
 }

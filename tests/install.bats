@@ -17,6 +17,7 @@ bats_require_minimum_version 1.5.0
 	[ ! -e "$p/bin/lib.sh" ]
 	[ -f "$p/share/nachos/lib.sh" ]
 	[ -f "$p/share/nachos/examples/quick.conf" ]
+	[ -x "$p/share/nachos/examples/mcu/run.sh" ] && [ -f "$p/share/nachos/examples/mcu/startup.c" ]
 	for m in "$TOP"/man/*.[157]; do
 		s=${m##*.}
 		[ -f "$p/share/man/man$s/${m##*/}" ] || { echo "missing ${m##*/}"; return 1; }
@@ -25,4 +26,15 @@ bats_require_minimum_version 1.5.0
 	run --separate-stderr env PATH="$p/bin:/usr/bin:/bin" nachos --preset quick --n-start 1 run
 	assert_failure 64
 	[[ $stderr == *"--n-start: at least 2"* ]]
+}
+
+@test "make CFLAGS=... on the command line keeps the include, standard and OpenMP flags" {
+	b=$BATS_TEST_TMPDIR/build
+	# eenn-train.c includes lib/ headers: without -Ilib it does not compile.
+	make -s -C "$TOP" BUILD="$b" CFLAGS=-O0 "$b/src/eenn-train.o"
+	[ -f "$b/src/eenn-train.o" ]
+	run make -n -B -C "$TOP" BUILD="$b" CFLAGS=-O0 CPPFLAGS=-DX LDLIBS= "$b/libnachos.a" bin/mac-count
+	assert_success
+	[[ $output == *"-Ilib"*"-O0"* ]]
+	[[ $output == *"-fopenmp -O0 "*"-o bin/mac-count"*"-lopenblas"* ]]
 }

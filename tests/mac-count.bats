@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# mac-count: the MAC pins of SPEC 2 through the CLI, table and record forms,
+# mac-count: the MAC pins of nachos-method(7) §2 through the CLI, table and record forms,
 # and every class of bad input.
 load helper
 load arch-helper

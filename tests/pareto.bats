@@ -191,6 +191,23 @@ ids() {
 	[ -z "$output" ]
 }
 
+@test "--plot: a figure cut short by a full disk fails and leaves nothing behind" {
+	command -v gnuplot || skip "gnuplot not installed"
+	archive
+	# gnuplot itself exits 0 when its writes fail: a 2 KiB file size limit
+	# (SIGXFSZ ignored, so writes fail with EFBIG) stands for the full disk
+	run --separate-stderr bash -c 'trap "" XFSZ; ulimit -f 2; exec pareto -q --plot front.png arch.rec'
+	assert_failure 74
+	[[ $stderr == *"--plot: the figure gnuplot wrote for front.png is incomplete"* ]]
+	[ ! -e front.png ]
+	[ "$(ls | grep -c tmp)" -eq 0 ]
+	# a device that is always full: the figure's write fails, not exit 0
+	ln -s /dev/full full.png
+	run --separate-stderr pareto -q --plot full.png arch.rec
+	assert_failure 74
+	[ -L full.png ]
+}
+
 @test "--plot: a constraint outside the archive's range widens the axis to show its line" {
 	command -v gnuplot || skip "gnuplot not installed"
 	archive

@@ -240,6 +240,20 @@ is_png() {
 	grep -q '^| A | 1 | A1 | 3 | 1 | acc ≥ 50.00%, MACs ≤ 2.600M | r2 | 1 | yes |' out.md
 }
 
+@test "pareto and run-report pick the same best trade-off EENN from one archive" {
+	# then r2 marked infeasible by thresh-tune: not admissible for either
+	# tool, so the admissible front is r1 alone
+	for f in '{}' '{"feasible":false}'; do
+		run_dir X 1 "$f"
+		want=$(pareto -q --acc-min 0.85 --macs-max 2.7e6 X/archive.rec | rec2json |
+		    jq -r 'select(.knee) | .id')
+		run-report X=X > out.md
+		best=$(grep '^| X | 1 | X |' out.md | cut -d'|' -f8 | tr -d ' ')
+		[ -n "$want" ] && [ "$best" = "$want" ] || { echo "$f: pareto $want, run-report $best"; return 1; }
+	done
+	[ "$want" = r1 ]
+}
+
 @test "records on stdin: method and seed keys make the runs; the same tables" {
 	runs
 	run-report $ARGS > dirs.md
@@ -298,6 +312,18 @@ is_png() {
 	done
 	[ "$(ls figs | wc -l)" -eq 9 ]
 	[[ $output == *'- `figs/conf-A-s3.png`: confidence histograms per exit, A seed 3 (r2)'* ]]
+}
+
+@test "--plots: a figure cut short by a full disk fails and leaves nothing behind" {
+	command -v gnuplot || skip "gnuplot not installed"
+	runs
+	mkdir figs
+	# a 2 KiB file size limit with SIGXFSZ ignored stands for the full disk
+	run --separate-stderr bash -c 'trap "" XFSZ; ulimit -f 2; exec run-report --plots figs "$@"' \
+	    _ $ARGS
+	assert_failure 74
+	[[ $stderr == *"figs/fronts.png: the figure gnuplot wrote for figs/fronts.png is incomplete"* ]]
+	[ "$(ls figs | wc -l)" -eq 0 ]
 }
 
 @test "--plots: a best EENN without an exit-outputs key is warned about, not fatal" {

@@ -5,7 +5,7 @@
  * step's GFLOP/s, and the engine's GEMM rate (OpenBLAS split over the same
  * threads by nn_gemm) on the same machine.
  *
- *   cc -O2 -fopenmp -Ilib examples/bench/nnbench.c lib/libnachos.a \
+ *   cc -O2 -fopenmp -Ilib examples/bench/nnbench.c build/libnachos.a \
  *       -lopenblas -ljansson -lmsgpackc -lz -lm -o nnbench
  *   ./nnbench [-f] [-t threads] [-n batch] [-r reps] [-m min|mid|max]
  * -f: batch norm and activation through the fused nn_bn_act_* ops.

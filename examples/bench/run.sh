@@ -7,3 +7,4 @@ sh ./thresh.sh
 sh ./train.sh
 sh ./parity.sh
 sh ./infer.sh
+sh ./onnx.sh

@@ -3,7 +3,7 @@
 Run by hand with Debian's torch (not the pyenv python), from the top
 directory:  /usr/bin/python3 examples/torch/gen_eel_ref.py
 It writes tests/data/eel/ref.txt, read by tests/unit/test_eel.c: the losses
-of SPEC 4 computed in float64 with autograd on small random batches, from
+of nachos-method(7) §4 computed in float64 with autograd on small random batches, from
 inputs rounded to float32 (the C side's input type).
 
 File format: whitespace-separated numbers, '#' starts a comment line.

@@ -7,7 +7,7 @@ checkpoint loads with load_state_dict.
     net = OFANet(record, backbone_only=True)
     outs = net(x)                   # list of (N, nout) logits, exits in order
 
-Widths, block shapes and exit placement follow SPEC 1-3 and 7 exactly as
+Widths, block shapes and exit placement follow nachos-method(7) §1-§3 and §7 exactly as
 lib/arch.c computes them.
 """
 from collections import OrderedDict

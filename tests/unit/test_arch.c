@@ -1,4 +1,4 @@
-/* test_arch.c - MAC pins (SPEC 2), genome <-> arch both ways, placement. */
+/* test_arch.c - MAC pins (nachos-method(7) §2), genome <-> arch both ways, placement. */
 #include <string.h>
 
 #include "arch.h"

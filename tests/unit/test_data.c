@@ -459,9 +459,9 @@ test_shuffle(void)
 	for (i = 0; i < 100; i++)
 		a[i] = b[i] = i;
 	nn_rng_seed(&r, 1);
-	data_shuffle(a, 100, &r);
+	rng_shuffle(a, 100, &r);
 	nn_rng_seed(&r, 1);
-	data_shuffle(b, 100, &r);
+	rng_shuffle(b, 100, &r);
 	for (i = 0; i < 100; i++) {
 		sum += a[i];
 		moved += a[i] != i;

@@ -1,6 +1,6 @@
 /* test_nsga.c - NSGA-II parts on hand-made sets, the integer operators'
  * rounding and bounds, an integer problem checked against brute force,
- * ZDT1-3 by IGD against the true fronts, and the subset selection. */
+ * ZDT1-3 by IGD against the true fronts. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -488,78 +488,6 @@ test_zdt(void)
 	}
 }
 
-/* Smallest gap std over all k-subsets of nc <= 16 candidates, by brute force. */
-static double
-subset_brute(const double *cand, int nc, const double *front, int nf, int k)
-{
-	double best = INFINITY;
-	int m, q[16];
-
-	for (m = 0; m < 1 << nc; m++) {
-		int n = 0, b;
-
-		if (__builtin_popcount(m) != k)
-			continue;
-		for (b = 0; b < nc; b++)
-			if (m >> b & 1)
-				q[n++] = b;
-		best = fmin(best, nsga_gap_std(cand, q, k, front, nf));
-	}
-	return best;
-}
-
-static void
-test_subset(void)
-{
-	/* archive front at 0 and 10, candidates 0.25 .. 9.75 in steps of
-	 * 0.25: the integers 1..9 make every gap 1 (std 0) */
-	double front[4] = { 0, 10 }, cand[39];
-	int pick[9], all[40], i, t, n, ok = 1;
-	struct nn_rng rng;
-
-	for (i = 0; i < 39; i++)
-		cand[i] = 0.25 * (i + 1);
-	n = nsga_subset(pick, cand, 39, front, 2, 9);
-	CHECK_EQ_L(n, 9);
-	for (i = 0; i < 9; i++)
-		CHECK_NEAR(cand[pick[i]], i + 1, 0);
-	CHECK_NEAR(nsga_gap_std(cand, pick, 9, front, 2), 0, 1e-12);
-	/* front {0, 6, 8}: 3.1 and 9.9 give gaps 3.1 2.9 2 1.9 (std 0.531),
-	 * the best pair (brute force over all 21) */
-	{
-		double c[7] = { 3.1, 0.2, 7.7, 5.0, 9.9, 4.4, 1.3 }, fr[3] = { 0, 6, 8 };
-
-		CHECK_EQ_L(nsga_subset(pick, c, 7, fr, 3, 2), 2);
-		CHECK_EQ_L(pick[0], 0);
-		CHECK_EQ_L(pick[1], 4);
-	}
-	/* exact: equal to brute force on random cases, candidates inside and
-	 * outside the front's range, with and without a front */
-	nn_rng_seed(&rng, 5);
-	for (t = 0; t < 60; t++) {
-		int nc = 4 + t % 9, nf = t % 4, k = 1 + t % 4;
-		double got;
-
-		for (i = 0; i < nc; i++)
-			cand[i] = rint(100 * nsga_uniform(&rng)) / 10;   /* ties happen */
-		for (i = 0; i < nf; i++)
-			front[i] = 2 + 6 * nsga_uniform(&rng);
-		n = nsga_subset(pick, cand, nc, front, nf, k);
-		if (nf + k < 2)
-			continue;
-		got = nsga_gap_std(cand, pick, n, front, nf);
-		if (n != k || fabs(got - subset_brute(cand, nc, front, nf, k)) > 1e-9)
-			ok = 0;
-		for (i = 1; i < n; i++)
-			if (pick[i] <= pick[i - 1])
-				ok = 0;
-	}
-	CHECK(ok);
-	/* fewer candidates than k: all of them */
-	CHECK_EQ_L(nsga_subset(all, cand, 4, front, 2, 9), 4);
-	CHECK_EQ_L(all[3], 3);
-}
-
 int
 main(void)
 {
@@ -570,7 +498,6 @@ main(void)
 	test_operators();
 	test_integer_problem();
 	test_repair();
-	test_subset();
 	test_start_reeval();
 	test_zdt();
 	return unit_done("test_nsga");

@@ -1,8 +1,11 @@
-/* test_rng.c - the seeded RNG of nn.h: reproducible, seeds differ, and the
- * uniform and normal streams have the right moments. */
+/* test_rng.c - the seeded RNG of rng.h: reproducible, seeds differ, the
+ * uniform and normal streams have the right moments, rng_below and
+ * rng_double keep the draws the tools were seeded with (one and two u32s)
+ * and cover their ranges, rng_shuffle permutes reproducibly. */
 #include <math.h>
+#include <string.h>
 
-#include "nn.h"
+#include "rng.h"
 #include "unit.h"
 
 static void
@@ -75,11 +78,75 @@ test_normal(void)
 	CHECK_NEAR((double)tail / n, 0.05, 0.003);
 }
 
+static void
+test_below(void)
+{
+	struct nn_rng a, b;
+	long hist[7] = { 0 };
+	int i, ok = 1, same = 1;
+
+	nn_rng_seed(&a, 9);
+	nn_rng_seed(&b, 9);
+	for (i = 0; i < 70000; i++) {
+		int k = rng_below(&a, 7);
+		uint32_t u = nn_rng_u32(&b);
+
+		ok &= k >= 0 && k < 7;
+		same &= k == (int)(((uint64_t)u * 7) >> 32);
+		if (k >= 0 && k < 7)
+			hist[k]++;
+	}
+	CHECK(ok);
+	CHECK(same);
+	for (i = 0; i < 7; i++)
+		CHECK(hist[i] > 9500 && hist[i] < 10500);
+	CHECK_EQ_L(rng_below(&a, 1), 0);
+	/* rng_double: two draws, 53 bits, in [0, 1) */
+	nn_rng_seed(&a, 10);
+	nn_rng_seed(&b, 10);
+	for (i = 0; i < 1000; i++) {
+		double d = rng_double(&a);
+		uint64_t hi = nn_rng_u32(&b) >> 5, lo = nn_rng_u32(&b) >> 6;
+
+		same &= d == (hi * 67108864.0 + lo) / 9007199254740992.0 && d >= 0 && d < 1;
+	}
+	CHECK(same);
+}
+
+static void
+test_shuffle(void)
+{
+	int32_t v[50], w[50], seen[50] = { 0 };
+	struct nn_rng a;
+	int i, moved = 0, perm = 1;
+
+	for (i = 0; i < 50; i++)
+		v[i] = w[i] = i;
+	nn_rng_seed(&a, 3);
+	rng_shuffle(v, 50, &a);
+	nn_rng_seed(&a, 3);
+	rng_shuffle(w, 50, &a);
+	CHECK(memcmp(v, w, sizeof(v)) == 0);
+	for (i = 0; i < 50; i++) {
+		moved += v[i] != i;
+		if (v[i] >= 0 && v[i] < 50)
+			seen[v[i]]++;
+	}
+	for (i = 0; i < 50; i++)
+		perm &= seen[i] == 1;
+	CHECK(perm);
+	CHECK(moved > 40);
+	rng_shuffle(v, 1, &a);
+	rng_shuffle(v, 0, &a);
+}
+
 int
 main(void)
 {
 	test_reproducible();
 	test_uniform();
 	test_normal();
+	test_below();
+	test_shuffle();
 	return unit_done("test_rng");
 }

@@ -5,26 +5,10 @@
 #include <string.h>
 
 #include "arch.h"
+#include "fixture.h"
 #include "model.h"
 #include "train.h"
 #include "unit.h"
-
-/* A tiny NACHOS EENN: all-min, width 0.25, 16x16x1, K classes. */
-static void
-tiny_model(struct model *m, int K, int batch)
-{
-	struct arch a;
-	struct arch_net n;
-
-	arch_extreme(&a, ARCH_NACHOS, 0);
-	a.width = 0.25;
-	a.resolution = 16;
-	a.in_ch = 1;
-	a.classes = K;
-	arch_net_build(&n, &a);
-	model_build(m, &n, 0, batch);
-	model_init(m, 7);
-}
 
 static void
 test_best(void)
@@ -33,7 +17,7 @@ test_best(void)
 	struct train_best b;
 	float *want;
 
-	tiny_model(&m, 3, 4);
+	fixture_model(&m, 3, 4);
 	want = calloc(m.nparam, sizeof(float));
 	train_best_init(&b, &m);
 	CHECK(!train_best_restore(&b, &m));      /* nothing kept yet */
@@ -111,7 +95,7 @@ test_support(void)
 	float S[3 * 4], want[3 * 4];
 	long n, n2, k, per[3] = { 0 };
 
-	tiny_model(&m, 3, 16);
+	fixture_model(&m, 3, 16);
 	tiny_ds(&ds);
 	nn_rng_seed(&rng, 5);
 	/* 0.2 of 60 over 3 classes: 4 a class, however unbalanced the pool */
