@@ -57,16 +57,17 @@ killed_after() {
 	RANDOM=${KILL_SEED:-16}
 	kills=${KILLS:-3}
 	for k in $(seq "$kills"); do
-		# Each session lives a random share of 2/KILLS of a whole run, so
-		# the kills fall all along it.
-		at=$((200 + RANDOM % (2 * dur / kills)))
+		# Each session lives a random time up to 3/KILLS of a whole run:
+		# resumed, it goes on from the last commit, so the kills fall all
+		# along the run (and some on the same step again and again).
+		at=$((200 + RANDOM % (3 * dur / kills + 1)))
 		if [ -e run/config ]; then set -- nachos --resume run; else set -- nachos "${tiny[@]}" run; fi
 		setsid bash -c 'echo $$ > sid; exec "$@" 2>> run.log' - "$@" &
 		sleep "$((at / 1000)).$(printf '%03d' $((at % 1000)))"
 		pkill -KILL -s "$(cat sid)" || true
 		wait $! || true
 		for i in $(seq 100); do pgrep -s "$(cat sid)" > /dev/null || break; sleep 0.1; done
-		echo "# kill $k after ${at} ms (a whole run: ${dur} ms): $([ -e run/archive.rec ] && nrec < run/archive.rec || echo 0) records$([ -e run/report.md ] && echo ', finished')" >&3
+		echo "# kill $k after ${at} ms (a whole run: ${dur} ms): $([ -e run/archive.rec ] && nrec < run/archive.rec || echo 0) records$([ -e run/report.md ] && echo ', finished'); last step: $(tail -n 1 run/logs/nachos.log 2> /dev/null | cut -c 10-70)" >&3
 	done
 	if [ -e run/config ]; then nachos --resume run 2>> run.log; else nachos "${tiny[@]}" run 2>> run.log; fi
 	cmp ref/archive.rec run/archive.rec
