@@ -13,7 +13,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cpu.h"
 #include "nachos.h"
+
+/* Every tool links this file: before main, have OpenBLAS run the kernels
+ * this CPU allows (cpu.h; may re-execute the tool once). glibc passes
+ * main's arguments to constructors. */
+static void __attribute__((constructor))
+cli_start(int argc, char **argv)
+{
+	cpu_blas_init(argc, argv);
+}
 
 long
 cli_long(const char *opt, const char *s, long lo, long hi)

@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "nachos.h"
+#include "nn.h"
 
 static void *
 xmalloc(size_t n)
@@ -532,6 +533,39 @@ data_norm_fit(struct data_norm *nm, const struct data_set *d, const int32_t *idx
 	}
 }
 
+/* data_batch's fill of one image, a task. */
+struct batch_job {
+	float *x;
+	const struct data_set *d;
+	const int32_t *idx;
+	int N, C, R, top, left;
+	const int *sy, *sx, *fl;
+	float (*lut)[256];
+};
+
+static void
+batch_task(void *arg, long j)
+{
+	const struct batch_job *b = arg;
+	const struct data_set *d = b->d;
+	int c, R = b->R;
+
+	for (c = 0; c < b->C; c++) {
+		int sc = d->c == 1 ? 0 : c, yy, xx;
+		const uint8_t *img = d->x + ((size_t)b->idx[j] * d->c + sc) * d->h * d->w;
+		float *o = b->x + ((size_t)c * b->N + j) * R * R;
+
+		for (yy = 0; yy < R; yy++) {
+			int iy = yy + b->sy[j] - b->top;
+			for (xx = 0; xx < R; xx++) {
+				int ix = (b->fl[j] ? R - 1 - xx : xx) + b->sx[j] - b->left;
+				o[yy * R + xx] = iy >= 0 && iy < d->h && ix >= 0 && ix < d->w ?
+				    b->lut[sc][img[iy * d->w + ix]] : 0.0f;
+			}
+		}
+	}
+}
+
 void
 data_batch(float *x, int *y, const struct data_set *d, const int32_t *idx, int N,
     int C, int R, const struct data_norm *nm, const struct data_aug *aug,
@@ -556,22 +590,10 @@ data_batch(float *x, int *y, const struct data_set *d, const int32_t *idx, int N
 		fl[j] = flip ? (int)(nn_rng_u32(rng) & 1) : 0;
 		y[j] = d->y[idx[j]];
 	}
-#pragma omp parallel for private(c)
-	for (j = 0; j < N; j++) {
-		for (c = 0; c < C; c++) {
-			int sc = d->c == 1 ? 0 : c, yy, xx;
-			const uint8_t *img = d->x + ((size_t)idx[j] * d->c + sc) * d->h * d->w;
-			float *o = x + ((size_t)c * N + j) * R * R;
+	{
+		struct batch_job b = { x, d, idx, N, C, R, top, left, sy, sx, fl, lut };
 
-			for (yy = 0; yy < R; yy++) {
-				int iy = yy + sy[j] - top;
-				for (xx = 0; xx < R; xx++) {
-					int ix = (fl[j] ? R - 1 - xx : xx) + sx[j] - left;
-					o[yy * R + xx] = iy >= 0 && iy < d->h && ix >= 0 && ix < d->w ?
-					    lut[sc][img[iy * d->w + ix]] : 0.0f;
-				}
-			}
-		}
+		nn_par(N, (long)N * C * R * R, batch_task, &b);
 	}
 	free(sy);
 }

@@ -2,14 +2,17 @@
  * nn.c - the engine's elementwise, normalisation, pooling, dense and loss
  * operations (convolutions are in nn_conv.c, reference twins in nn_ref.c).
  *
- * Threads: OpenMP loops run over channels or elements and only when the
- * work is large enough to pay for waking the team (NN_PAR), since most
- * tensors of a 32x32 network are small.
+ * Threads: nn_par tasks over channels or fixed chunks of elements, only
+ * when the work is large enough to pay for waking the pool (NN_PAR), since
+ * most tensors of a 32x32 network are small.
  */
 #include <cblas.h>
+#include <err.h>
 #include <math.h>
-#include <omp.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "nachos.h"
 
 #include "nn.h"
 #include "nn_impl.h"
@@ -20,19 +23,71 @@
 #pragma GCC optimize("no-trapping-math")
 
 /*
- * One thread pool only: OpenBLAS (a pthreads build) and OpenMP each keep
- * their threads spinning for a while after a parallel section, and on two
- * cores the two pools, alternating every op, starve each other (a 5x
- * slowdown measured). So OpenBLAS runs single-threaded and nn_gemm splits
- * the big GEMMs over the OpenMP threads itself.
+ * GEMMs are split the same way whatever the threads (so the results are
+ * too): along the longer side of C into tiles of at least GEMM_TILE, or,
+ * when K is much the longest (weight gradients: K is the batch's pixels),
+ * into fixed K chunks whose partial products are summed in a fixed order;
+ * each tile packs its own copy of the operand it shares with the others,
+ * so tiles must not be thin, and K chunks pack nothing twice.
  */
-void
-nn_threads(int n)
+#define GEMM_SERIAL (1L << 20)   /* M*N*K below this: one call */
+#define GEMM_TILE 128            /* least rows or columns of C per task */
+#define GEMM_TASKS 16            /* most tasks per GEMM */
+#define GEMM_KCHUNK 4096         /* least K per chunk */
+
+struct gemm_job {
+	enum CBLAS_TRANSPOSE TA, TB;
+	int M, N, K, lda, ldb, ldc, along_n, step;
+	float alpha, beta;
+	const float *A, *B;
+	float *C, *part;             /* part: (ntask, M, N) K-chunk products */
+};
+
+static void
+gemm_tile(void *p, long t)
 {
-	if (n < 1)
-		n = 1;
-	openblas_set_num_threads(1);
-	omp_set_num_threads(n);
+	const struct gemm_job *j = p;
+	int ta = j->TA == CblasTrans, tb = j->TB == CblasTrans;
+	int len = j->along_n ? j->N : j->M, lo = t * j->step;
+	int hi = lo + j->step < len ? lo + j->step : len;
+
+	if (j->along_n)
+		cblas_sgemm(CblasRowMajor, j->TA, j->TB, j->M, hi - lo, j->K, j->alpha, j->A,
+		    j->lda, tb ? j->B + (long)lo * j->ldb : j->B + lo, j->ldb, j->beta,
+		    j->C + lo, j->ldc);
+	else
+		cblas_sgemm(CblasRowMajor, j->TA, j->TB, hi - lo, j->N, j->K, j->alpha,
+		    ta ? j->A + lo : j->A + (long)lo * j->lda, j->lda, j->B, j->ldb, j->beta,
+		    j->C + (long)lo * j->ldc, j->ldc);
+}
+
+static void
+gemm_kchunk(void *p, long t)
+{
+	const struct gemm_job *j = p;
+	int ta = j->TA == CblasTrans, tb = j->TB == CblasTrans;
+	int lo = t * j->step, hi = lo + j->step < j->K ? lo + j->step : j->K;
+
+	cblas_sgemm(CblasRowMajor, j->TA, j->TB, j->M, j->N, hi - lo, 1,
+	    ta ? j->A + (long)lo * j->lda : j->A + lo, j->lda,
+	    tb ? j->B + lo : j->B + (long)lo * j->ldb, j->ldb, 0,
+	    j->part + t * (long)j->M * j->N, j->N);
+}
+
+/* C = beta*C + alpha*(part[0] + part[1] + ...), rows of C as tasks */
+static void
+gemm_ksum(void *p, long r)
+{
+	const struct gemm_job *j = p;
+	int nt = (j->K + j->step - 1) / j->step, t, c;
+	float *cr = j->C + r * j->ldc;
+
+	for (c = 0; c < j->N; c++) {
+		float acc = j->part[r * j->N + c];
+		for (t = 1; t < nt; t++)
+			acc += j->part[(t * (long)j->M + r) * j->N + c];
+		cr[c] = j->beta == 0 ? j->alpha * acc : j->beta * cr[c] + j->alpha * acc;
+	}
 }
 
 void
@@ -41,7 +96,9 @@ nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int ld
 {
 	enum CBLAS_TRANSPOSE TA = ta ? CblasTrans : CblasNoTrans;
 	enum CBLAS_TRANSPOSE TB = tb ? CblasTrans : CblasNoTrans;
-	int nt = omp_get_max_threads(), t;
+	struct gemm_job j = { TA, TB, M, N, K, lda, ldb, ldc, N >= M, 0, alpha, beta, A, B,
+		C, NULL };
+	int len = j.along_n ? N : M, nt;
 
 	/* one column or row (batch 1): gemv, which streams A instead of packing
 	 * a copy of it first */
@@ -55,27 +112,25 @@ nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int ld
 		    alpha, B, ldb, A, ta ? lda : 1, beta, C, 1);
 		return;
 	}
-	if (nt < 2 || (double)M * N * K < 1 << 20 || omp_in_parallel()) {
+	if ((double)M * N * K < GEMM_SERIAL) {
 		cblas_sgemm(CblasRowMajor, TA, TB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 		return;
 	}
-	/* split the longer of M and N into nt blocks (multiples of 16) */
-#pragma omp parallel for schedule(static) num_threads(nt)
-	for (t = 0; t < nt; t++) {
-		int along_n = N >= M, len = along_n ? N : M;
-		int step = (len / nt + 15) / 16 * 16, lo = t * step, hi = lo + step;
-		if (hi > len || t == nt - 1)
-			hi = len;
-		if (lo >= hi)
-			continue;
-		if (along_n)
-			cblas_sgemm(CblasRowMajor, TA, TB, M, hi - lo, K, alpha, A, lda,
-			    tb ? B + (long)lo * ldb : B + lo, ldb, beta, C + lo, ldc);
-		else
-			cblas_sgemm(CblasRowMajor, TA, TB, hi - lo, N, K, alpha,
-			    ta ? A + lo : A + (long)lo * lda, lda, B, ldb, beta,
-			    C + (long)lo * ldc, ldc);
+	if (K >= 8 * len && K >= 2 * GEMM_KCHUNK) {
+		nt = K / GEMM_KCHUNK < GEMM_TASKS ? K / GEMM_KCHUNK : GEMM_TASKS;
+		j.step = (K + nt - 1) / nt;
+		nt = (K + j.step - 1) / j.step;
+		if ((j.part = malloc((size_t)nt * M * N * sizeof(float))) == NULL)
+			errx(EX_SOFTWARE, "nn_gemm: out of memory");
+		nn_par(nt, (long)M * N * K, gemm_kchunk, &j);
+		nn_par(M, (long)M * N * nt, gemm_ksum, &j);
+		free(j.part);
+		return;
 	}
+	/* tiles: a multiple of 16 wide, at least GEMM_TILE, at most GEMM_TASKS */
+	j.step = (len + GEMM_TASKS - 1) / GEMM_TASKS;
+	j.step = j.step < GEMM_TILE ? GEMM_TILE : (j.step + 15) / 16 * 16;
+	nn_par((len + j.step - 1) / j.step, (long)M * N * K, gemm_tile, &j);
 }
 
 /* Activations: value and derivative. Called with a literal act, so the
@@ -132,7 +187,7 @@ act_d(float x, const int act)
  * x - K and (x - K)^2 with the shift K = x[0], a sample of the channel, so
  * var = E[(x-K)^2] - E[x-K]^2 does not cancel badly; vectorised float sums
  * over blocks of 1024 are accumulated in double. */
-static NN_CLONES void
+static inline __attribute__((always_inline)) void
 bn_stats(double *mu, double *sq, const float *x /* (M) */, long M)
 {
 	double s1 = 0, s2 = 0;
@@ -167,12 +222,60 @@ affine_act(float *y, const float *x, long M, float a, float b, const int act)
 		y[i] = act_f(x[i] * a + b, act);
 }
 
-static NN_CLONES void
+static inline __attribute__((always_inline)) void
 bn_chan_fwd(float *y /* (M) */, const float *x /* (M) */, long M, float a, float b, int act)
 {
 #define FWD(A) affine_act(y, x, M, a, b, A)
 	ACT_DISPATCH(act, FWD)
 #undef FWD
+}
+
+/* The batch-norm ops' arguments, for their tasks: groups of `per`
+ * channels, about BN_GROUP elements (small maps: many channels a task, one
+ * call of the vectorised clone for all of them). */
+#define BN_GROUP 16384L
+
+struct bn_job {
+	float *out, *mean, *rstd, *run_mean, *run_var, *din, *dgamma, *dbeta;
+	const float *in, *gamma, *beta, *dout, *m, *r;
+	long M, C, per;
+	float momentum, eps;
+	int act;
+};
+
+static long
+bn_tasks(struct bn_job *j)
+{
+	j->per = BN_GROUP / (j->M > 0 ? j->M : 1);
+	if (j->per < 1)
+		j->per = 1;
+	return (j->C + j->per - 1) / j->per;
+}
+
+/* for c over the channels of task t */
+#define FOR_CHANNELS(j, t, c) for (c = (t) * (j)->per; \
+	c < (j)->C && c < ((t) + 1) * (j)->per; c++)
+
+static NN_CLONES void
+bn_fwd_train_task(void *p, long t)
+{
+	const struct bn_job *j = p;
+	long M = j->M, c;
+
+	FOR_CHANNELS(j, t, c) {
+		double mu, sq;
+		float a;
+
+		bn_stats(&mu, &sq, j->in + c * M, M);
+		j->mean[c] = mu;
+		j->rstd[c] = 1 / sqrt(sq / M + j->eps);
+		a = j->rstd[c] * j->gamma[c];
+		bn_chan_fwd(j->out + c * M, j->in + c * M, M, a, j->beta[c] - (float)mu * a,
+		    j->act);
+		j->run_mean[c] = (1 - j->momentum) * j->run_mean[c] + j->momentum * mu;
+		j->run_var[c] = (1 - j->momentum) * j->run_var[c] +
+		    j->momentum * (M > 1 ? sq / (M - 1) : sq / M);
+	}
 }
 
 void
@@ -181,22 +284,11 @@ nn_bn_act_fwd_train(float *out /* (C, M) */, float *mean /* (C) */, float *rstd 
     const float *gamma /* (C) */, const float *beta /* (C) */,
     int C, long M, float momentum, float eps, int act)
 {
-	int c;
+	struct bn_job j = { .out = out, .mean = mean, .rstd = rstd, .run_mean = run_mean,
+		.run_var = run_var, .in = in, .gamma = gamma, .beta = beta, .M = M,
+		.C = C, .momentum = momentum, .eps = eps, .act = act };
 
-#pragma omp parallel for schedule(static) if (C * M >= NN_PAR)
-	for (c = 0; c < C; c++) {
-		double mu, sq;
-		float a;
-
-		bn_stats(&mu, &sq, in + c * M, M);
-		mean[c] = mu;
-		rstd[c] = 1 / sqrt(sq / M + eps);
-		a = rstd[c] * gamma[c];
-		bn_chan_fwd(out + c * M, in + c * M, M, a, beta[c] - (float)mu * a, act);
-		run_mean[c] = (1 - momentum) * run_mean[c] + momentum * mu;
-		run_var[c] = (1 - momentum) * run_var[c] +
-		    momentum * (M > 1 ? sq / (M - 1) : sq / M);
-	}
+	nn_par(bn_tasks(&j), C * M, bn_fwd_train_task, &j);
 }
 
 void
@@ -209,20 +301,30 @@ nn_bn_fwd_train(float *out /* (C, M) */, float *mean /* (C) */, float *rstd /* (
 	    momentum, eps, NN_ID);
 }
 
+static NN_CLONES void
+bn_fwd_eval_task(void *p, long t)
+{
+	const struct bn_job *j = p;
+	long c;
+
+	FOR_CHANNELS(j, t, c) {
+		float a = j->gamma[c] / sqrtf(j->r[c] + j->eps);
+
+		bn_chan_fwd(j->out + c * j->M, j->in + c * j->M, j->M, a,
+		    j->beta[c] - j->m[c] * a, j->act);
+	}
+}
+
 void
 nn_bn_act_fwd_eval(float *out /* (C, M) */, const float *in /* (C, M) */,
     const float *gamma /* (C) */, const float *beta /* (C) */,
     const float *run_mean /* (C) */, const float *run_var /* (C) */,
     int C, long M, float eps, int act)
 {
-	int c;
+	struct bn_job j = { .out = out, .in = in, .gamma = gamma, .beta = beta, .m = run_mean,
+		.r = run_var, .M = M, .C = C, .eps = eps, .act = act };
 
-#pragma omp parallel for schedule(static) if (C * M >= NN_PAR)
-	for (c = 0; c < C; c++) {
-		float a = gamma[c] / sqrtf(run_var[c] + eps);
-
-		bn_chan_fwd(out + c * M, in + c * M, M, a, beta[c] - run_mean[c] * a, act);
-	}
+	nn_par(bn_tasks(&j), C * M, bn_fwd_eval_task, &j);
 }
 
 void
@@ -273,7 +375,7 @@ bn_act_chan_bwd(float *din, float *dgamma, float *dbeta, const float *g0, const 
 	}
 }
 
-static NN_CLONES void
+static inline __attribute__((always_inline)) void
 bn_chan_bwd(float *din, float *dgamma, float *dbeta, const float *g0, const float *x,
     long M, float m, float r, float ga, float be, int act)
 {
@@ -282,19 +384,29 @@ bn_chan_bwd(float *din, float *dgamma, float *dbeta, const float *g0, const floa
 #undef BWD
 }
 
+static NN_CLONES void
+bn_bwd_task(void *p, long t)
+{
+	const struct bn_job *j = p;
+	long M = j->M, c;
+
+	FOR_CHANNELS(j, t, c)
+		bn_chan_bwd(j->din ? j->din + c * M : NULL, j->dgamma ? j->dgamma + c : NULL,
+		    j->dbeta ? j->dbeta + c : NULL, j->dout + c * M, j->in + c * M, M, j->m[c],
+		    j->r[c], j->gamma[c], j->act == NN_ID ? 0 : j->beta[c], j->act);
+}
+
 void
 nn_bn_act_bwd(float *din /* (C, M) or NULL */, float *dgamma /* (C) or NULL */,
     float *dbeta /* (C) or NULL */, const float *dout /* (C, M) */,
     const float *in /* (C, M) */, const float *mean /* (C) */, const float *rstd /* (C) */,
     const float *gamma /* (C) */, const float *beta /* (C) */, int C, long M, int act)
 {
-	int c;
+	struct bn_job j = { .din = din, .dgamma = dgamma, .dbeta = dbeta, .dout = dout,
+		.in = in, .m = mean, .r = rstd, .gamma = gamma, .beta = beta, .M = M, .C = C,
+		.act = act };
 
-#pragma omp parallel for schedule(static) if (C * M >= NN_PAR)
-	for (c = 0; c < C; c++)
-		bn_chan_bwd(din ? din + c * M : NULL, dgamma ? dgamma + c : NULL,
-		    dbeta ? dbeta + c : NULL, dout + c * M, in + c * M, M, mean[c], rstd[c],
-		    gamma[c], act == NN_ID ? 0 : beta[c], act);
+	nn_par(bn_tasks(&j), C * M, bn_bwd_task, &j);
 }
 
 void
@@ -327,64 +439,153 @@ act_range_bwd(float *din, const float *dout, const float *in, long n, int act)
 #undef BWD
 }
 
+/* Elementwise ops: tasks of EW_CHUNK elements (64 KiB of floats). */
+#define EW_CHUNK 16384L
+#define EW_TASKS(n) (((n) + EW_CHUNK - 1) / EW_CHUNK)
+
+struct ew_job {
+	float *out;
+	const float *a, *b;
+	long n;
+	int act;
+};
+
+/* [*lo, *hi) of task t */
+static long
+ew_range(const struct ew_job *j, long t, long *hi)
+{
+	*hi = (t + 1) * EW_CHUNK < j->n ? (t + 1) * EW_CHUNK : j->n;
+	return t * EW_CHUNK;
+}
+
+static void
+act_fwd_task(void *p, long t)
+{
+	const struct ew_job *j = p;
+	long hi, lo = ew_range(j, t, &hi);
+
+	act_range_fwd(j->out + lo, j->a + lo, hi - lo, j->act);
+}
+
+static void
+act_bwd_task(void *p, long t)
+{
+	const struct ew_job *j = p;
+	long hi, lo = ew_range(j, t, &hi);
+
+	act_range_bwd(j->out + lo, j->a + lo, j->b + lo, hi - lo, j->act);
+}
+
 void
 nn_act_fwd(float *out /* (n) */, const float *in /* (n) */, long n, int act)
 {
+	struct ew_job j = { out, in, NULL, n, act };
+
 	if (act == NN_ID) {
 		if (out != in)
 			memcpy(out, in, n * sizeof *out);
 		return;
 	}
-#pragma omp parallel if (n >= NN_PAR)
-	{
-		int nt = omp_get_num_threads(), t = omp_get_thread_num();
-		long lo = n * t / nt, hi = n * (t + 1) / nt;
-
-		act_range_fwd(out + lo, in + lo, hi - lo, act);
-	}
+	nn_par(EW_TASKS(n), n, act_fwd_task, &j);
 }
 
 void
 nn_act_bwd(float *din /* (n) */, const float *dout /* (n) */, const float *in /* (n) */,
     long n, int act)
 {
-#pragma omp parallel if (n >= NN_PAR)
-	{
-		int nt = omp_get_num_threads(), t = omp_get_thread_num();
-		long lo = n * t / nt, hi = n * (t + 1) / nt;
+	struct ew_job j = { din, dout, in, n, act };
 
-		act_range_bwd(din + lo, dout + lo, in + lo, hi - lo, act);
+	nn_par(EW_TASKS(n), n, act_bwd_task, &j);
+}
+
+/* Ops over (channel, image) planes: tasks of `per` planes, about EW_CHUNK
+ * elements. */
+struct plane_job {
+	float *out, *din, *ds;
+	const float *in, *dout, *s;
+	int32_t *argmax;
+	const int32_t *cargmax;
+	int C, N, H, W, HW, k;
+	long per, total;             /* planes per task, planes */
+};
+
+static struct plane_job
+planes(int C, int N, int HW, long total)
+{
+	struct plane_job j = { .C = C, .N = N, .HW = HW, .total = total };
+
+	j.per = EW_CHUNK / (HW > 0 ? HW : 1);
+	if (j.per < 1)
+		j.per = 1;
+	return j;
+}
+
+#define PLANE_TASKS(j) (((j).total + (j).per - 1) / (j).per)
+/* for cn over the planes of task t */
+#define FOR_PLANES(j, t, cn) for (cn = (t) * (j)->per; \
+	cn < (j)->total && cn < ((t) + 1) * (j)->per; cn++)
+
+static void
+gap_fwd_task(void *p, long t)
+{
+	const struct plane_job *j = p;
+	long cn;
+
+	FOR_PLANES(j, t, cn) {
+		float acc = 0;
+		int i;
+
+		for (i = 0; i < j->HW; i++)
+			acc += j->in[cn * j->HW + i];
+		j->out[cn] = acc / j->HW;
 	}
 }
 
 void
 nn_gap_fwd(float *out /* (C, N) */, const float *in /* (C, N, HW) */, int C, int N, int HW)
 {
+	struct plane_job j = planes(C, N, HW, (long)C * N);
+
+	j.out = out, j.in = in;
+	nn_par(PLANE_TASKS(j), (long)C * N * HW, gap_fwd_task, &j);
+}
+
+static void
+gap_bwd_task(void *p, long t)
+{
+	const struct plane_job *j = p;
 	long cn;
 
-#pragma omp parallel for schedule(static) if ((long)C * N * HW >= NN_PAR)
-	for (cn = 0; cn < (long)C * N; cn++) {
-		float acc = 0;
+	FOR_PLANES(j, t, cn) {
+		float g = j->dout[cn] / j->HW;
 		int i;
 
-		for (i = 0; i < HW; i++)
-			acc += in[cn * HW + i];
-		out[cn] = acc / HW;
+		for (i = 0; i < j->HW; i++)
+			j->din[cn * j->HW + i] += g;
 	}
 }
 
 void
 nn_gap_bwd(float *din /* (C, N, HW) */, const float *dout /* (C, N) */, int C, int N, int HW)
 {
+	struct plane_job j = planes(C, N, HW, (long)C * N);
+
+	j.din = din, j.dout = dout;
+	nn_par(PLANE_TASKS(j), (long)C * N * HW, gap_bwd_task, &j);
+}
+
+static void
+scale_fwd_task(void *p, long t)
+{
+	const struct plane_job *j = p;
 	long cn;
 
-#pragma omp parallel for schedule(static) if ((long)C * N * HW >= NN_PAR)
-	for (cn = 0; cn < (long)C * N; cn++) {
-		float g = dout[cn] / HW;
+	FOR_PLANES(j, t, cn) {
+		float v = j->s[cn];
 		int i;
 
-		for (i = 0; i < HW; i++)
-			din[cn * HW + i] += g;
+		for (i = 0; i < j->HW; i++)
+			j->out[cn * j->HW + i] = j->in[cn * j->HW + i] * v;
 	}
 }
 
@@ -392,15 +593,29 @@ void
 nn_scale_fwd(float *out /* (C, N, HW) */, const float *in /* (C, N, HW) */,
     const float *s /* (C, N) */, int C, int N, int HW)
 {
-	long cn;
+	struct plane_job j = planes(C, N, HW, (long)C * N);
 
-#pragma omp parallel for schedule(static) if ((long)C * N * HW >= NN_PAR)
-	for (cn = 0; cn < (long)C * N; cn++) {
-		float v = s[cn];
+	j.out = out, j.in = in, j.s = s;
+	nn_par(PLANE_TASKS(j), (long)C * N * HW, scale_fwd_task, &j);
+}
+
+static void
+scale_bwd_task(void *p, long t)
+{
+	const struct plane_job *j = p;
+	long cn, HW = j->HW;
+
+	FOR_PLANES(j, t, cn) {
+		float v = j->s[cn], acc = 0;
 		int i;
 
 		for (i = 0; i < HW; i++)
-			out[cn * HW + i] = in[cn * HW + i] * v;
+			acc += j->dout[cn * HW + i] * j->in[cn * HW + i];
+		if (j->ds)
+			j->ds[cn] += acc;
+		if (j->din)
+			for (i = 0; i < HW; i++)
+				j->din[cn * HW + i] += j->dout[cn * HW + i] * v;
 	}
 }
 
@@ -409,53 +624,46 @@ nn_scale_bwd(float *din /* (C, N, HW) or NULL */, float *ds /* (C, N) or NULL */
     const float *dout /* (C, N, HW) */, const float *in /* (C, N, HW) */,
     const float *s /* (C, N) */, int C, int N, int HW)
 {
-	long cn;
+	struct plane_job j = planes(C, N, HW, (long)C * N);
 
-#pragma omp parallel for schedule(static) if ((long)C * N * HW >= NN_PAR)
-	for (cn = 0; cn < (long)C * N; cn++) {
-		float v = s[cn], acc = 0;
-		int i;
+	j.din = din, j.ds = ds, j.dout = dout, j.in = in, j.s = s;
+	nn_par(PLANE_TASKS(j), (long)C * N * HW, scale_bwd_task, &j);
+}
 
-		for (i = 0; i < HW; i++)
-			acc += dout[cn * HW + i] * in[cn * HW + i];
-		if (ds)
-			ds[cn] += acc;
-		if (din)
-			for (i = 0; i < HW; i++)
-				din[cn * HW + i] += dout[cn * HW + i] * v;
-	}
+static void
+add_task(void *p, long t)
+{
+	const struct ew_job *j = p;
+	long hi, lo = ew_range(j, t, &hi), i;
+
+#pragma omp simd
+	for (i = lo; i < hi; i++)
+		j->out[i] = j->a[i] + j->b[i];
 }
 
 void
 nn_add_fwd(float *out /* (n) */, const float *a /* (n) */, const float *b /* (n) */, long n)
 {
-	long i;
+	struct ew_job j = { out, a, b, n, 0 };
 
-#pragma omp parallel for simd schedule(static) if (n >= NN_PAR)
-	for (i = 0; i < n; i++)
-		out[i] = a[i] + b[i];
+	nn_par(EW_TASKS(n), n, add_task, &j);
 }
 
 void
 nn_acc(float *acc /* (n) */, const float *x /* (n) */, long n)
 {
-	long i;
-
-#pragma omp parallel for simd schedule(static) if (n >= NN_PAR)
-	for (i = 0; i < n; i++)
-		acc[i] += x[i];
+	nn_add_fwd(acc, acc, x, n);
 }
 
-void
-nn_maxpool_fwd(float *out /* (C, N, H/k, W/k) */, int32_t *argmax /* (C, N, H/k, W/k) */,
-    const float *in /* (C, N, H, W) */, int C, int N, int H, int W, int k)
+static void
+maxpool_fwd_task(void *p, long t)
 {
-	int Ho = H / k, Wo = W / k;
+	const struct plane_job *j = p;
+	int H = j->H, W = j->W, k = j->k, Ho = H / k, Wo = W / k;
 	long cn;
 
-#pragma omp parallel for schedule(static) if ((long)C * N * H * W >= NN_PAR)
-	for (cn = 0; cn < (long)C * N; cn++) {
-		const float *x = in + cn * H * W;
+	FOR_PLANES(j, t, cn) {
+		const float *x = j->in + cn * H * W;
 		int oy, ox, ky, kx;
 
 		for (oy = 0; oy < Ho; oy++)
@@ -467,57 +675,89 @@ nn_maxpool_fwd(float *out /* (C, N, H/k, W/k) */, int32_t *argmax /* (C, N, H/k,
 						if (x[i] > x[best])
 							best = i;
 					}
-				out[(cn * Ho + oy) * Wo + ox] = x[best];
-				argmax[(cn * Ho + oy) * Wo + ox] = best;
+				j->out[(cn * Ho + oy) * Wo + ox] = x[best];
+				j->argmax[(cn * Ho + oy) * Wo + ox] = best;
 			}
 	}
+}
+
+void
+nn_maxpool_fwd(float *out /* (C, N, H/k, W/k) */, int32_t *argmax /* (C, N, H/k, W/k) */,
+    const float *in /* (C, N, H, W) */, int C, int N, int H, int W, int k)
+{
+	struct plane_job j = planes(C, N, H * W, (long)C * N);
+
+	j.out = out, j.argmax = argmax, j.in = in, j.H = H, j.W = W, j.k = k;
+	nn_par(PLANE_TASKS(j), (long)C * N * H * W, maxpool_fwd_task, &j);
+}
+
+static void
+maxpool_bwd_task(void *p, long t)
+{
+	const struct plane_job *j = p;
+	long cn, i, HW = (long)j->H * j->W, HWo = (long)(j->H / j->k) * (j->W / j->k);
+
+	FOR_PLANES(j, t, cn)
+		for (i = 0; i < HWo; i++)
+			j->din[cn * HW + j->cargmax[cn * HWo + i]] += j->dout[cn * HWo + i];
 }
 
 void
 nn_maxpool_bwd(float *din /* (C, N, H, W) */, const float *dout /* (C, N, H/k, W/k) */,
     const int32_t *argmax /* (C, N, H/k, W/k) */, int C, int N, int H, int W, int k)
 {
-	long cn, HWo = (long)(H / k) * (W / k);
+	struct plane_job j = planes(C, N, H * W, (long)C * N);
 
-#pragma omp parallel for schedule(static) if ((long)C * N * H * W >= NN_PAR)
-	for (cn = 0; cn < (long)C * N; cn++) {
-		long i;
+	j.din = din, j.dout = dout, j.cargmax = argmax, j.H = H, j.W = W, j.k = k;
+	nn_par(PLANE_TASKS(j), (long)C * N * H * W, maxpool_bwd_task, &j);
+}
 
-		for (i = 0; i < HWo; i++)
-			din[cn * H * W + argmax[cn * HWo + i]] += dout[cn * HWo + i];
-	}
+/* flatten: tasks over images */
+static void
+flatten_fwd_task(void *p, long t)
+{
+	const struct plane_job *j = p;
+	long n;
+	int c;
+
+	FOR_PLANES(j, t, n)
+		for (c = 0; c < j->C; c++)
+			memcpy(j->out + (n * j->C + c) * j->HW, j->in + ((long)c * j->N + n) * j->HW,
+			    j->HW * sizeof *j->out);
 }
 
 void
 nn_flatten_fwd(float *out /* (N, C*HW) */, const float *in /* (C, N, HW) */,
     int C, int N, int HW)
 {
-	int n;
+	struct plane_job j = planes(C, N, C * HW, N);
 
-#pragma omp parallel for schedule(static) if ((long)C * N * HW >= NN_PAR)
-	for (n = 0; n < N; n++) {
-		int c;
+	j.HW = HW, j.out = out, j.in = in;
+	nn_par(PLANE_TASKS(j), (long)C * N * HW, flatten_fwd_task, &j);
+}
 
-		for (c = 0; c < C; c++)
-			memcpy(out + ((long)n * C + c) * HW, in + ((long)c * N + n) * HW,
-			    HW * sizeof *out);
-	}
+static void
+flatten_bwd_task(void *p, long t)
+{
+	const struct plane_job *j = p;
+	long n;
+	int c, i;
+
+	FOR_PLANES(j, t, n)
+		for (c = 0; c < j->C; c++)
+			for (i = 0; i < j->HW; i++)
+				j->din[((long)c * j->N + n) * j->HW + i] +=
+				    j->dout[(n * j->C + c) * j->HW + i];
 }
 
 void
 nn_flatten_bwd(float *din /* (C, N, HW) */, const float *dout /* (N, C*HW) */,
     int C, int N, int HW)
 {
-	int n;
+	struct plane_job j = planes(C, N, C * HW, N);
 
-#pragma omp parallel for schedule(static) if ((long)C * N * HW >= NN_PAR)
-	for (n = 0; n < N; n++) {
-		int c, i;
-
-		for (c = 0; c < C; c++)
-			for (i = 0; i < HW; i++)
-				din[((long)c * N + n) * HW + i] += dout[((long)n * C + c) * HW + i];
-	}
+	j.HW = HW, j.din = din, j.dout = dout;
+	nn_par(PLANE_TASKS(j), (long)C * N * HW, flatten_bwd_task, &j);
 }
 
 void

@@ -22,14 +22,19 @@
 
 enum nn_act { NN_ID, NN_RELU, NN_RELU6, NN_HSWISH, NN_HSIGMOID };
 
-/* Threads of the engine's kernels (OpenMP); OpenBLAS is set to one thread
- * and nn_gemm splits GEMMs over the OpenMP threads (one pool, see nn.c).
- * OpenMP threads spin between ops by default, which is fastest on free
- * cores but several times slower on cores shared with other busy jobs
- * (7x measured); OMP_WAIT_POLICY=passive cures that but loses most of the
- * second thread's gain on free cores, GOMP_SPINCOUNT=10000 (libgomp) keeps
- * the free-core speed and halves the loss on shared cores. */
+/* Threads of the engine's kernels: the caller and n - 1 helpers of the
+ * engine's own pool (nn_par.c says why not OpenMP's); OpenBLAS is set to
+ * one thread and nn_gemm splits GEMMs over the pool. Results do not depend
+ * on n: every op splits its work the same way whatever the threads, and a
+ * task's result does not depend on the thread that runs it. */
 void nn_threads(int n);
+int nn_nthreads(void);
+/* Run fn(ctx, i) for every i in [0, n) over the pool, the calling thread
+ * included; returns when all are done. Tasks are claimed one at a time, so
+ * a thread the OS does not run delays only the task it holds. Serial when
+ * work (elements touched, about) is below NN_PAR, with one thread, or
+ * inside a task. */
+void nn_par(long n, long work, void (*fn)(void *ctx, long i), void *ctx);
 
 /* Row-major C (M, N) = alpha * op(A) op(B) + beta * C, op = transpose if
  * ta / tb; cblas_sgemm split over the engine's threads. */

@@ -4,7 +4,6 @@
  * batch-minor transpose, see below) and the elastic-kernel transform.
  */
 #include <err.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,67 +37,92 @@ nn_conv_col_size(int N, int Ci, int H, int W, int k, int s, int p)
 	    Ho * Wo;
 }
 
+/* im2col and col2im's arguments, for their tasks. */
+struct col_job {
+	float *col, *din;
+	const float *in, *ccol;   /* ccol: col2im's input */
+	int n0, n1, N, Ci, H, W, k, s, p;
+};
+
 /* col (Ci*k*k, (n1-n0)*Ho*Wo): row (ci, ky, kx) holds the input pixel each
  * output pixel of images n0 .. n1 sees through that tap, 0 in the padding. */
 static void
-im2col(float *col, const float *in /* (Ci, N, H, W) */, int n0, int n1,
-    int N, int Ci, int H, int W, int k, int s, int p)
+im2col_row(void *arg, long r)
 {
-	int Ho = (H + 2 * p - k) / s + 1, Wo = (W + 2 * p - k) / s + 1, r;
-	long L = (long)(n1 - n0) * Ho * Wo;
+	const struct col_job *j = arg;
+	const float *in = j->in;
+	int N = j->N, H = j->H, W = j->W, k = j->k, s = j->s, p = j->p;
+	int Ho = (H + 2 * p - k) / s + 1, Wo = (W + 2 * p - k) / s + 1;
+	int ci = r / (k * k), ky = r / k % k, kx = r % k, n, oy, ox;
+	long L = (long)(j->n1 - j->n0) * Ho * Wo;
+	float *c = j->col + r * L;
 
-#pragma omp parallel for schedule(static) if (Ci * k * k * L >= NN_PAR)
-	for (r = 0; r < Ci * k * k; r++) {
-		int ci = r / (k * k), ky = r / k % k, kx = r % k, n, oy, ox;
-		float *c = col + r * L;
-
-		for (n = n0; n < n1; n++) {
-			const float *x = in + ((long)ci * N + n) * H * W;
-			for (oy = 0; oy < Ho; oy++, c += Wo) {
-				int iy = oy * s - p + ky;
-				if (iy < 0 || iy >= H) {
-					memset(c, 0, Wo * sizeof *c);
-					continue;
-				}
-				for (ox = 0; ox < Wo; ox++) {
-					int ix = ox * s - p + kx;
-					c[ox] = ix >= 0 && ix < W ? x[iy * W + ix] : 0;
-				}
+	for (n = j->n0; n < j->n1; n++) {
+		const float *x = in + ((long)ci * N + n) * H * W;
+		for (oy = 0; oy < Ho; oy++, c += Wo) {
+			int iy = oy * s - p + ky;
+			if (iy < 0 || iy >= H) {
+				memset(c, 0, Wo * sizeof *c);
+				continue;
+			}
+			for (ox = 0; ox < Wo; ox++) {
+				int ix = ox * s - p + kx;
+				c[ox] = ix >= 0 && ix < W ? x[iy * W + ix] : 0;
 			}
 		}
 	}
 }
 
+static void
+im2col(float *col, const float *in /* (Ci, N, H, W) */, int n0, int n1,
+    int N, int Ci, int H, int W, int k, int s, int p)
+{
+	struct col_job j = { col, NULL, in, NULL, n0, n1, N, Ci, H, W, k, s, p };
+	int Ho = (H + 2 * p - k) / s + 1, Wo = (W + 2 * p - k) / s + 1;
+
+	nn_par((long)Ci * k * k, (long)Ci * k * k * (n1 - n0) * Ho * Wo, im2col_row, &j);
+}
+
 /* din (images n0 .. n1) += col2im(col): every channel's taps only touch
- * that channel, so the loop over ci needs no atomics. */
+ * that channel, so channels are tasks without atomics. */
+static void
+col2im_chan(void *arg, long ci)
+{
+	const struct col_job *j = arg;
+	const float *col = j->ccol;
+	float *din = j->din;
+	int N = j->N, H = j->H, W = j->W, k = j->k, s = j->s, p = j->p;
+	int Ho = (H + 2 * p - k) / s + 1, Wo = (W + 2 * p - k) / s + 1;
+	long L = (long)(j->n1 - j->n0) * Ho * Wo;
+	int ky, kx, n, oy, ox;
+
+	for (ky = 0; ky < k; ky++)
+		for (kx = 0; kx < k; kx++) {
+			const float *c = col + ((long)ci * k * k + ky * k + kx) * L;
+			for (n = j->n0; n < j->n1; n++) {
+				float *x = din + ((long)ci * N + n) * H * W;
+				for (oy = 0; oy < Ho; oy++, c += Wo) {
+					int iy = oy * s - p + ky;
+					if (iy < 0 || iy >= H)
+						continue;
+					for (ox = 0; ox < Wo; ox++) {
+						int ix = ox * s - p + kx;
+						if (ix >= 0 && ix < W)
+							x[iy * W + ix] += c[ox];
+					}
+				}
+			}
+		}
+}
+
 static void
 col2im(float *din /* (Ci, N, H, W) */, const float *col, int n0, int n1,
     int N, int Ci, int H, int W, int k, int s, int p)
 {
-	int Ho = (H + 2 * p - k) / s + 1, Wo = (W + 2 * p - k) / s + 1, ci;
-	long L = (long)(n1 - n0) * Ho * Wo;
+	struct col_job j = { NULL, din, NULL, col, n0, n1, N, Ci, H, W, k, s, p };
+	int Ho = (H + 2 * p - k) / s + 1, Wo = (W + 2 * p - k) / s + 1;
 
-#pragma omp parallel for schedule(static) if (Ci * k * k * L >= NN_PAR)
-	for (ci = 0; ci < Ci; ci++) {
-		int ky, kx, n, oy, ox;
-		for (ky = 0; ky < k; ky++)
-			for (kx = 0; kx < k; kx++) {
-				const float *c = col + ((long)ci * k * k + ky * k + kx) * L;
-				for (n = n0; n < n1; n++) {
-					float *x = din + ((long)ci * N + n) * H * W;
-					for (oy = 0; oy < Ho; oy++, c += Wo) {
-						int iy = oy * s - p + ky;
-						if (iy < 0 || iy >= H)
-							continue;
-						for (ox = 0; ox < Wo; ox++) {
-							int ix = ox * s - p + kx;
-							if (ix >= 0 && ix < W)
-								x[iy * W + ix] += c[ox];
-						}
-					}
-				}
-			}
-	}
+	nn_par(Ci, (long)Ci * k * k * (n1 - n0) * Ho * Wo, col2im_chan, &j);
 }
 
 void
@@ -805,42 +829,90 @@ dw_rows(float *out, const float *in, const float *w, float *din, float *dw,
 
 /* Below this batch the lanes path runs (vectors of images would be short). */
 #define DW_SMALL_N DW_V
+/* Lanes per task of the lanes path: channels are grouped to about this. */
+#define DW_LANES 256
+
+/* The depthwise ops' arguments, for their per-channel (or channel group)
+ * tasks. */
+struct dw_job {
+	float *out, *din, *dw;
+	const float *in, *w, *dout;
+	int N, C, H, W, k, s, group;  /* group: channels per lanes task */
+};
+
+static void
+dw_fwd_task(void *arg, long t)
+{
+	const struct dw_job *j = arg;
+	int N = j->N, H = j->H, W = j->W, k = j->k, s = j->s, p = k / 2;
+	int Ho = (H + 2 * p - k) / s + 1, Wo = (W + 2 * p - k) / s + 1;
+	long HW = (long)H * W, HWo = (long)Ho * Wo;
+	struct dw_scr sc;
+
+	if (N < DW_SMALL_N) {
+		int c0 = t * j->group, c1 = c0 + j->group < j->C ? c0 + j->group : j->C;
+		dw_scr_get(&sc, (HW + HWo + k * k) * (long)(c1 - c0) * N, k);
+		dw_lanes_fwd(j->out + c0 * N * HWo, j->in + c0 * N * HW, j->w, &sc, c0, c1 - c0,
+		    N, H, W, k, s);
+	} else if (dw_rows_ok(W, k, s, 0)) {
+		dw_scr_get(&sc, (long)(H + 6) * (W + 6) + HW, k);
+		dw_rows(j->out + t * N * HWo, j->in + t * N * HW, j->w + t * k * k, NULL, NULL,
+		    NULL, sc.f, sc.f + (H + 6) * (W + 6), N, H, W, k, s);
+	} else {
+		dw_scr_get(&sc, (HW + HWo) * N, k);
+		dw_chan_fwd(j->out + t * N * HWo, j->in + t * N * HW, j->w + t * k * k, &sc, N,
+		    H, W, k, s);
+	}
+}
+
+static void
+dw_bwd_task(void *arg, long t)
+{
+	const struct dw_job *j = arg;
+	int N = j->N, H = j->H, W = j->W, k = j->k, s = j->s, p = k / 2;
+	int Ho = (H + 2 * p - k) / s + 1, Wo = (W + 2 * p - k) / s + 1;
+	long HW = (long)H * W, HWo = (long)Ho * Wo;
+	float *din = j->din, *dw = j->dw;
+	struct dw_scr sc;
+
+	if (N < DW_SMALL_N) {
+		int c0 = t * j->group, c1 = c0 + j->group < j->C ? c0 + j->group : j->C;
+		dw_scr_get(&sc, (2 * HW + HWo + k * k + 1) * (long)(c1 - c0) * N, k);
+		dw_lanes_bwd(din ? din + c0 * N * HW : NULL, dw, j->dout + c0 * N * HWo,
+		    j->in + c0 * N * HW, j->w, &sc, c0, c1 - c0, N, H, W, k, s);
+	} else if (dw_rows_ok(W, k, s, 1)) {
+		dw_scr_get(&sc, (long)(H + 6) * (W + 6) + HW, k);
+		dw_rows(NULL, j->in + t * N * HW, j->w + t * k * k, din ? din + t * N * HW : NULL,
+		    dw ? dw + t * k * k : NULL, j->dout + t * N * HWo, sc.f,
+		    sc.f + (H + 6) * (W + 6), N, H, W, k, s);
+	} else {
+		dw_scr_get(&sc, (2 * HW + HWo) * N, k);
+		dw_chan_bwd(din ? din + t * N * HW : NULL, dw ? dw + t * k * k : NULL,
+		    j->dout + t * N * HWo, j->in + t * N * HW, j->w + t * k * k, &sc, N, H, W,
+		    k, s);
+	}
+}
+
+/* Tasks: channels, or groups of channels for the lanes path (fixed by
+ * the shape, so the lanes and their results do not depend on threads). */
+static long
+dw_tasks(struct dw_job *j)
+{
+	if (j->N >= DW_SMALL_N)
+		return j->C;
+	j->group = (DW_LANES + j->N - 1) / j->N;
+	return (j->C + j->group - 1) / j->group;
+}
 
 void
 nn_dw_fwd(float *out /* (C, N, Ho, Wo) */, const float *in /* (C, N, H, W) */,
     const float *w /* (C, k*k) */, int N, int C, int H, int W, int k, int s)
 {
-	int p = k / 2, Ho = (H + 2 * p - k) / s + 1, Wo = (W + 2 * p - k) / s + 1;
-	long HW = (long)H * W, HWo = (long)Ho * Wo;
+	struct dw_job j = { .out = out, .in = in, .w = w, .N = N, .C = C, .H = H, .W = W,
+		.k = k, .s = s };
+	long Ho = (H - 1) / s + 1, Wo = (W - 1) / s + 1;
 
-#pragma omp parallel if ((long)C * N * HWo * k * k >= NN_PAR)
-	{
-		struct dw_scr sc;
-		int c;
-		if (N < DW_SMALL_N) {
-			/* each thread one contiguous block of channels */
-			int nt = omp_get_num_threads(), t = omp_get_thread_num();
-			int c0 = (long)C * t / nt, c1 = (long)C * (t + 1) / nt;
-			long L = (long)(c1 - c0) * N;
-			dw_scr_get(&sc, (HW + HWo + k * k) * L, k);
-			if (c1 > c0)
-				dw_lanes_fwd(out + c0 * N * HWo, in + c0 * N * HW, w, &sc, c0,
-				    c1 - c0, N, H, W, k, s);
-		} else if (dw_rows_ok(W, k, s, 0)) {
-			dw_scr_get(&sc, (long)(H + 6) * (W + 6) + HW, k);
-#pragma omp for schedule(static)
-			for (c = 0; c < C; c++)
-				dw_rows(out + c * N * HWo, in + c * N * HW, w + (long)c * k * k,
-				    NULL, NULL, NULL, sc.f, sc.f + (H + 6) * (W + 6), N, H, W, k,
-				    s);
-		} else {
-			dw_scr_get(&sc, (HW + HWo) * N, k);
-#pragma omp for schedule(static)
-			for (c = 0; c < C; c++)
-				dw_chan_fwd(out + c * N * HWo, in + c * N * HW, w + (long)c * k * k,
-				    &sc, N, H, W, k, s);
-		}
-	}
+	nn_par(dw_tasks(&j), (long)C * N * Ho * Wo * k * k, dw_fwd_task, &j);
 }
 
 void
@@ -848,39 +920,11 @@ nn_dw_bwd(float *din /* (C, N, H, W) or NULL */, float *dw /* (C, k*k) or NULL *
     const float *dout /* (C, N, Ho, Wo) */, const float *in /* (C, N, H, W) */,
     const float *w /* (C, k*k) */, int N, int C, int H, int W, int k, int s)
 {
-	int p = k / 2, Ho = (H + 2 * p - k) / s + 1, Wo = (W + 2 * p - k) / s + 1;
-	long HW = (long)H * W, HWo = (long)Ho * Wo;
+	struct dw_job j = { .din = din, .dw = dw, .in = in, .w = w, .dout = dout, .N = N,
+		.C = C, .H = H, .W = W, .k = k, .s = s };
+	long Ho = (H - 1) / s + 1, Wo = (W - 1) / s + 1;
 
-#pragma omp parallel if ((long)C * N * HWo * k * k >= NN_PAR)
-	{
-		struct dw_scr sc;
-		int c;
-		if (N < DW_SMALL_N) {
-			int nt = omp_get_num_threads(), t = omp_get_thread_num();
-			int c0 = (long)C * t / nt, c1 = (long)C * (t + 1) / nt;
-			long L = (long)(c1 - c0) * N;
-			dw_scr_get(&sc, (2 * HW + HWo + k * k + 1) * L, k);
-			if (c1 > c0)
-				dw_lanes_bwd(din ? din + c0 * N * HW : NULL, dw,
-				    dout + c0 * N * HWo, in + c0 * N * HW, w, &sc, c0, c1 - c0,
-				    N, H, W, k, s);
-		} else if (dw_rows_ok(W, k, s, 1)) {
-			dw_scr_get(&sc, (long)(H + 6) * (W + 6) + HW, k);
-#pragma omp for schedule(static)
-			for (c = 0; c < C; c++)
-				dw_rows(NULL, in + c * N * HW, w + (long)c * k * k,
-				    din ? din + c * N * HW : NULL, dw ? dw + (long)c * k * k : NULL,
-				    dout + c * N * HWo, sc.f, sc.f + (H + 6) * (W + 6), N, H, W, k,
-				    s);
-		} else {
-			dw_scr_get(&sc, (2 * HW + HWo) * N, k);
-#pragma omp for schedule(static)
-			for (c = 0; c < C; c++)
-				dw_chan_bwd(din ? din + c * N * HW : NULL,
-				    dw ? dw + (long)c * k * k : NULL, dout + c * N * HWo,
-				    in + c * N * HW, w + (long)c * k * k, &sc, N, H, W, k, s);
-		}
-	}
+	nn_par(dw_tasks(&j), (long)C * N * Ho * Wo * k * k, dw_bwd_task, &j);
 }
 
 /* ---- elastic kernel ----------------------------------------------------- */

@@ -11,8 +11,8 @@
 
 /* Hot kernels are compiled for AVX-512 and AVX2+FMA as well as the
  * baseline, picked at load time: the build itself targets plain x86-64
- * (SSE2). Functions with this attribute must not contain OpenMP regions
- * (they are called from inside them). */
+ * (SSE2). Functions with this attribute must not call nn_par (they run
+ * inside its tasks; a nested call would run serially). */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define NN_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "nachos.h"
+#include "nn.h"
 
 const char *const opt_sched_names[] = { "const", "cosine", "step", NULL };
 
@@ -33,25 +34,43 @@ opt_sgd_free(struct opt_sgd *o)
 	memset(o, 0, sizeof(*o));
 }
 
+/* One SGD update over a chunk of a segment (elementwise: the chunks do not
+ * change the result). */
+#define SGD_CHUNK 65536L
+
+struct sgd_job {
+	float *p, *v;
+	const float *g;
+	long n;
+	float mu, wd, lr;
+	int nesterov;
+};
+
+static void
+sgd_task(void *arg, long t)
+{
+	const struct sgd_job *j = arg;
+	long i, hi = (t + 1) * SGD_CHUNK < j->n ? (t + 1) * SGD_CHUNK : j->n;
+
+	for (i = t * SGD_CHUNK; i < hi; i++) {
+		float d = j->g[i] + j->wd * j->p[i];
+		j->v[i] = j->mu * j->v[i] + d;
+		d = j->nesterov ? d + j->mu * j->v[i] : j->v[i];
+		j->p[i] -= j->lr * d;
+	}
+}
+
 void
 opt_sgd_step(struct opt_sgd *o, float *param, const float *grad, double lr)
 {
-	const float mu = (float)o->momentum, flr = (float)lr;
 	int s;
 
 	for (s = 0; s < o->nseg; s++) {
-		const float wd = o->seg[s].decay ? (float)o->wd : 0.0f;
-		float *p = param + o->seg[s].off, *v = o->buf + o->seg[s].off;
-		const float *g = grad + o->seg[s].off;
-		long i, n = o->seg[s].n;
+		struct sgd_job j = { param + o->seg[s].off, o->buf + o->seg[s].off,
+			grad + o->seg[s].off, o->seg[s].n, (float)o->momentum,
+			o->seg[s].decay ? (float)o->wd : 0.0f, (float)lr, o->nesterov };
 
-#pragma omp parallel for if (n > 65536)
-		for (i = 0; i < n; i++) {
-			float d = g[i] + wd * p[i];
-			v[i] = mu * v[i] + d;
-			d = o->nesterov ? d + mu * v[i] : v[i];
-			p[i] -= flr * d;
-		}
+		nn_par((j.n + SGD_CHUNK - 1) / SGD_CHUNK, j.n > 65536 ? j.n : 0, sgd_task, &j);
 	}
 }
 

@@ -19,9 +19,11 @@
 #   plots/             front.png (validation), front-test.png
 #   report.md          the final report
 #
-# A pipeline sets NL_KEYS (its settings), parses options with nl_set, loads
-# a preset (nl_preset) or the saved config, nl_apply, cds into the run
-# directory, nl_save_config; then nl_supernet, sets NL_TRAIN and NL_TUNE and
+# A pipeline sets NL_KEYS (its settings), parses its own options with nl_set
+# and the common ones with nl_opt, nl_rundir_args, loads a preset
+# (nl_preset) or the saved config, nl_apply, checks (nl_check_common and its
+# own), nl_open_rundir (which cds into the run directory and saves the
+# config); then nl_supernet, sets NL_TRAIN and NL_TUNE and
 # calls nl_write_job; then per iteration N: its candidates (eenn records) into
 # nl_split N, nl_train N (which appends to the archive), nl_hv; at the end
 # nl_report. nl_last_iter tells where a resumed run stands.
@@ -123,6 +125,131 @@ nl_path() {
 	case $p in none | "") echo "$p"; return ;; esac
 	a=$(realpath -m -- "$p")
 	case $a in "$NL_RUNDIR_ABS"/*) echo "${a#"$NL_RUNDIR_ABS"/}" ;; *) echo "$a" ;; esac
+}
+
+# --- the run directory skeleton every search shares ---------------------------
+# A search script parses its own options first and hands the others to
+# nl_opt; then nl_rundir_args, its config or preset, nl_apply, its own
+# checks beside nl_check_common, and nl_open_rundir. The variables rundir,
+# resume and preset, and $usage, are the script's.
+
+# nl_need OPTION [VALUE]: exit 64 unless the option has its value.
+nl_need() { [ $# -ge 2 ] || { echo "$NL_PROG: $1 needs a value" >&2; echo "$usage" >&2; exit 64; }; }
+
+# nl_opt ARGS...: an option every search takes, or the run directory;
+# NL_SHIFT gets the words it used. Anything else starting with - exits 64.
+nl_opt() {
+	NL_SHIFT=2
+	case $1 in
+	-h | --help) echo "$usage"; exit 0 ;;
+	--preset) nl_need "$@"; preset=$2 ;;
+	--resume) nl_need "$@"; resume=$2 ;;
+	--data) nl_need "$@"; nl_set DATA "$2" ;;
+	--supernet) nl_need "$@"; nl_set SUPERNET "$2" ;;
+	--ofa-args) nl_need "$@"; nl_set OFA_ARGS "$2" ;;
+	--classes) nl_need "$@"; nl_set CLASSES "$2" ;;
+	--seed) nl_need "$@"; nl_set SEED "$2" ;;
+	--n-start) nl_need "$@"; nl_set N_START "$2" ;;
+	--iterations) nl_need "$@"; nl_set ITERATIONS "$2" ;;
+	--patience) nl_need "$@"; nl_set PATIENCE "$2" ;;
+	-k | --k) nl_need "$@"; nl_set K "$2" ;;
+	--pop) nl_need "$@"; nl_set POP "$2" ;;
+	--gens) nl_need "$@"; nl_set GENS "$2" ;;
+	--surrogate) nl_need "$@"; nl_set SUR_MODEL "$2" ;;
+	--folds) nl_need "$@"; nl_set SUR_FOLDS "$2" ;;
+	--acc-min) nl_need "$@"; nl_set ACC_MIN "$2" ;;
+	--macs-max) nl_need "$@"; nl_set MACS_MAX "$2" ;;
+	--mu) nl_need "$@"; nl_set MU "$2" ;;
+	--subset) nl_need "$@"; nl_set SUBSET "$2" ;;
+	--batch) nl_need "$@"; nl_set BATCH "$2" ;;
+	--lr) nl_need "$@"; nl_set LR "$2" ;;
+	--train-args) nl_need "$@"; nl_set TRAIN_ARGS "$2" ;;
+	--grid) nl_need "$@"; nl_set GRID "$2" ;;
+	--tune-args) nl_need "$@"; nl_set TUNE_ARGS "$2" ;;
+	-j | --jobs) nl_need "$@"; nl_set JOBS "$2" ;;
+	--threads) nl_need "$@"; nl_set THREADS "$2" ;;
+	--sshloginfile) nl_need "$@"; nl_set SSHLOGINFILE "$(realpath -m -- "$2")" ;;
+	--remote-bin) nl_need "$@"; nl_set REMOTE_BIN "$2" ;;
+	-*) echo "$NL_PROG: unknown option $1" >&2; echo "$usage" >&2; exit 64 ;;
+	*) [ -z "$rundir" ] || { echo "$NL_PROG: one run directory only" >&2; exit 64; }
+	   rundir=$1 NL_SHIFT=1 ;;
+	esac
+}
+
+# nl_rundir_args [WORDS after --]: the run directory, new or --resume'd,
+# and NL_RUNDIR_ABS.
+nl_rundir_args() {
+	[ $# -eq 0 ] || { [ -z "$rundir" ] && [ $# -eq 1 ] && rundir=$1; } ||
+		{ echo "$usage" >&2; exit 64; }
+	if [ -n "$resume" ]; then
+		[ -z "$rundir" ] || [ "$rundir" = "$resume" ] ||
+		    { echo "$NL_PROG: --resume names the run directory" >&2; exit 64; }
+		[ -z "$preset" ] || { echo "$NL_PROG: --preset with --resume: the run keeps its settings" >&2; exit 64; }
+		[ -f "$resume/config" ] || { echo "$NL_PROG: $resume: no config, not a run directory" >&2; exit 66; }
+		rundir=$resume
+	else
+		[ -n "$rundir" ] || { echo "$usage" >&2; exit 64; }
+		if [ -e "$rundir/config" ]; then
+			echo "$NL_PROG: $rundir holds a run already; continue it with --resume $rundir" >&2
+			exit 73
+		fi
+	fi
+	NL_RUNDIR_ABS=$(realpath -m -- "$rundir")
+}
+
+# nl_check_common: the values of the settings every search has.
+nl_check_common() {
+	local k
+	for k in CLASSES SEED N_START ITERATIONS PATIENCE K POP GENS SUR_FOLDS BATCH JOBS; do
+		nl_num "--$(echo "$k" | tr 'A-Z_' 'a-z-')" "${!k}" int
+	done
+	for k in SUBSET THREADS IN_CH; do [ -z "${!k}" ] || nl_num "--$(echo "$k" | tr 'A-Z_' 'a-z-')" "${!k}" int; done
+	nl_num --acc-min "$ACC_MIN" frac
+	nl_num --macs-max "$MACS_MAX" num
+	nl_num --lr "$LR" num
+	nl_num --mu "$MU" list
+	[ "$(echo "$MU" | tr , '\n' | wc -l)" -eq 3 ] || nl_die 64 "--mu: three epochs counts, μ1,μ2,μ3"
+	[ "$N_START" -ge 2 ] || nl_die 64 "--n-start: at least 2 (the all-min and all-max networks)"
+	[ "$K" -ge 1 ] || nl_die 64 "-k: at least 1"
+	[ "$JOBS" -ge 1 ] || nl_die 64 "-j: at least 1"
+	[ -z "$SSHLOGINFILE" ] || [ -r "$SSHLOGINFILE" ] || nl_die 66 "--sshloginfile: cannot read $SSHLOGINFILE"
+}
+
+# nl_open_rundir WHAT: paths as the run directory sees them (a resumed
+# run's are so already), into the run directory under its lock (WHAT names
+# the other holder in the message), the tools found, the input channels,
+# the config saved.
+nl_open_rundir() {
+	local t
+	if [ -z "$resume" ] || nl_given DATA; then
+		[ -d "$DATA" ] || nl_die 66 "--data: $DATA: no such directory"
+		DATA=$(nl_path "$DATA")
+	fi
+	if [ -n "$SUPERNET" ] && [ "$SUPERNET" != none ] && { [ -z "$resume" ] || nl_given SUPERNET; }; then
+		[ -r "$SUPERNET" ] || nl_die 66 "--supernet: cannot read $SUPERNET"
+		SUPERNET=$(nl_path "$SUPERNET")
+	fi
+	mkdir -p "$rundir" || nl_die 73 "cannot create $rundir"
+	cd "$rundir" || nl_die 73 "cannot enter $rundir"
+	# One pipeline per run directory: the lock lives as long as this
+	# process or any job it started (they inherit it), so a resume waits
+	# for no stray job.
+	exec 9>> .lock
+	flock -n 9 || nl_die 73 "$rundir is in use by another $1 (or its jobs still run)"
+	mkdir -p cand iter logs plots
+	for t in ofa-sample eec-place eenn-train thresh-tune surrogate-fit nsga-step pareto rec2json json2rec parallel jq; do
+		command -v "$t" > /dev/null ||
+		    { [ -x "$NL_DIR/../bin/$t" ] && PATH="$(cd "$NL_DIR/../bin" && pwd):$PATH"; } ||
+		    nl_die 66 "$t: not found on PATH"
+	done
+	if [ -z "$IN_CH" ]; then
+		# IDX sets (MNIST, Fashion-MNIST) are grey; CIFAR-style sets colour.
+		if ls "$DATA"/*idx3-ubyte* > /dev/null 2>&1; then IN_CH=1; else IN_CH=3; fi
+	fi
+	nl_save_config
+	nl_repair archive.rec failed.rec hv.rec
+	nl_log "run directory $PWD (${resume:+resumed, }preset ${PRESET:-none})"
+	NL_ELAPSED0=$(cat elapsed 2> /dev/null || echo 0)
 }
 
 # --- records ----------------------------------------------------------------

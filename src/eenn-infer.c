@@ -18,6 +18,7 @@
 #include "arch.h"
 #include "ckpt.h"
 #include "cli.h"
+#include "cpu.h"
 #include "data.h"
 #include "exo.h"
 #include "infer.h"
@@ -29,7 +30,7 @@
 #include "train.h"
 
 static const char usage_str[] =
-    "usage: eenn-infer [-h] [--split val|test] [--batch n] [--threads n] [--limit n]\n"
+    "usage: eenn-infer [-hv] [--split val|test] [--batch n] [--threads n] [--limit n]\n"
     "                  [--weights ckpt] [--init-seed n] [--thresholds list] [--rule rule]\n"
     "                  [--data dir] [--val-frac x] [--subset n] [--split-seed n]\n"
     "                  [--mean list] [--std list] [--no-conf] [--exo file]\n"
@@ -151,6 +152,7 @@ put_infer(struct rec_out *o, const struct opts *op, const struct infer_res *x,
 	rec_put_int(o, "infer_n", x->n);
 	rec_put_int(o, "infer_batch", op->batch);
 	rec_put_int(o, "infer_threads", op->threads);
+	rec_put_str(o, "infer_blas_core", cpu_blas_core());
 	if (wpath)
 		rec_put_str(o, "infer_weights", wpath);
 	else
@@ -280,6 +282,7 @@ main(int argc, char **argv)
 	    O_NOCONF, O_EXO, O_WEXO };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "split", required_argument, NULL, O_SPLIT },
 		{ "batch", required_argument, NULL, O_BATCH },
 		{ "threads", required_argument, NULL, O_THREADS },
@@ -298,12 +301,13 @@ main(int argc, char **argv)
 	const msgpack_object *m;
 	struct result_data s;
 	long recno = 0;
-	int c;
+	int c, verbose = 0;
 
 	result_opts_init(&op.ro);
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout, 0); break;
+		case 'v': verbose = 1; break;
 		case O_SPLIT: op.split = cli_choice("--split", optarg, split_names); break;
 		case O_BATCH: op.batch = cli_long("--batch", optarg, 1, 65536); break;
 		case O_THREADS: op.threads = cli_long("--threads", optarg, 1, 1024); break;
@@ -320,6 +324,8 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (verbose)
+		cpu_blas_note();
 	if (op.weights && op.init_seed >= 0)
 		errx(EX_USAGE, "--weights and --init-seed exclude each other");
 	if (op.write_exo && (op.ro.neps || op.ro.rule >= 0 || op.exo || op.limit > 0))

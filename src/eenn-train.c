@@ -23,6 +23,7 @@
 #include "arch.h"
 #include "ckpt.h"
 #include "cli.h"
+#include "cpu.h"
 #include "data.h"
 #include "eenn_train.h"
 #include "model.h"
@@ -33,7 +34,7 @@
 #include "train.h"
 
 static const char usage_str[] =
-    "usage: eenn-train [-h] [--data dir] [--method nachos|joint|backbone] [--mu1 n]\n"
+    "usage: eenn-train [-hv] [--data dir] [--method nachos|joint|backbone] [--mu1 n]\n"
     "                  [--mu2 n] [--mu3 n] [--epochs n] [--w1 x] [--w2 x] [--w3 x]\n"
     "                  [--no-cost] [--no-peak] [--macs-max macs] [--acc-min acc]\n"
     "                  [--support-frac x] [--freeze-backbone] [--supernet file]\n"
@@ -120,6 +121,7 @@ put_settings(struct rec_out *o, const struct eenn_cfg *c, const struct train_ds 
 	rec_put_str(o, "schedule", opt_sched_names[c->sched]);
 	rec_put_int(o, "train_seed", c->train.seed);
 	rec_put_int(o, "threads", c->train.threads);
+	rec_put_str(o, "blas_core", cpu_blas_core());
 }
 
 static void
@@ -211,6 +213,7 @@ bench_record(const struct eenn_cfg *c, const msgpack_object *m, const struct arc
 	rec_put_str(o, "method", "bench");
 	rec_put_int(o, "batch", c->train.batch);
 	rec_put_int(o, "threads", c->train.threads);
+	rec_put_str(o, "blas_core", cpu_blas_core());
 	rec_put_int(o, "bench_steps", c->bench);
 	rec_put_int(o, "macs_backbone", net->macs_backbone);
 	rec_put_dbl(o, "train_ips", b.train_ips);
@@ -239,6 +242,7 @@ parse_opts(struct eenn_cfg *c, int argc, char **argv)
 	    O_NOPEAK, O_MACS, O_ACC, O_SUPFRAC, O_FREEZE, O_SUPERNET, O_EXO };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
 		TRAIN_LONGOPTS,
 		{ "method", required_argument, NULL, O_METHOD },
 		{ "mu1", required_argument, NULL, O_MU1 },
@@ -272,14 +276,15 @@ parse_opts(struct eenn_cfg *c, int argc, char **argv)
 		{ "bench", required_argument, NULL, O_BENCH },
 		{ NULL, 0, NULL, 0 },
 	};
-	int ch, k;
+	int ch, k, verbose = 0;
 
 	c->train.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	while ((ch = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hvo:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			usage(stdout, 0);
 			break;
+		case 'v': verbose = 1; break;
 		case O_METHOD: c->method = cli_choice("--method", optarg, eenn_method_names); break;
 		case O_EPOCHS:
 		case O_MU1: c->mu[0] = cli_long(ch == O_MU1 ? "--mu1" : "--epochs", optarg, 0,
@@ -319,6 +324,8 @@ parse_opts(struct eenn_cfg *c, int argc, char **argv)
 				usage(stderr, EX_USAGE);
 		}
 	}
+	if (verbose)
+		cpu_blas_note();
 	/* Each phase has its own schedule: the warm-up must fit every one. */
 	for (k = 0; k < 3; k++)
 		if (c->mu[k] > 0 && c->train.warmup > c->mu[k])

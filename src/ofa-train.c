@@ -21,6 +21,7 @@
 #include "arch.h"
 #include "ckpt.h"
 #include "cli.h"
+#include "cpu.h"
 #include "data.h"
 #include "model.h"
 #include "nachos.h"
@@ -31,12 +32,12 @@
 #include "train.h"
 
 static const char usage_str[] =
-    "usage: ofa-train [-h] [--data dir] [--preset quick|paper] [--epochs n] [--batch n]\n"
+    "usage: ofa-train [-hv] [--data dir] [--preset quick|paper] [--epochs n] [--batch n]\n"
     "                 [--ps f,k,d] [--lr x] [--wd x] [--momentum x] [--warmup epochs]\n"
     "                 [--kd x] [--clip norm] [--random n] [--subset n] [--val-frac x]\n"
     "                 [--split-seed n] [--calib n] [--width w] [--resolution r]\n"
     "                 [--in-ch c] [--seed n] [--threads n] [--resume] -o supernet\n"
-    "       ofa-train [-h] --extract supernet [--data dir] [--eval] [--calib n]\n"
+    "       ofa-train [-hv] --extract supernet [--data dir] [--eval] [--calib n]\n"
     "                 [--batch n] [--threads n] [-o weights] [file ...]\n";
 
 static void
@@ -121,6 +122,7 @@ train(struct ofa_cfg *c)
 	rec_put_int(&o, "calib", c->train.calib);
 	rec_put_int(&o, "train_seed", c->train.seed);
 	rec_put_int(&o, "threads", c->train.threads);
+	rec_put_str(&o, "blas_core", cpu_blas_core());
 	train_put_curve(&o, "curve_loss", t.c_loss, t.epoch);
 	train_put_curve(&o, "curve_val_acc", t.c_vacc, t.epoch);
 	rec_put_dbl(&o, "wall", t.wall);
@@ -253,6 +255,7 @@ main(int argc, char **argv)
 	    O_EXTRACT, O_EVAL };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
 		TRAIN_LONGOPTS,
 		{ "preset", required_argument, NULL, O_PRESET },
 		{ "epochs", required_argument, NULL, O_EPOCHS },
@@ -286,7 +289,7 @@ main(int argc, char **argv)
 		.kd = 1, .width = 1.0, .res = 32, .in_ch = 3,
 	};
 	struct ofa_cfg set = { 0 };  /* which of its own options were given: nonzero */
-	int ch;
+	int ch, verbose = 0;
 
 	c.train.threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	/* Every step builds and frees a model of a random subnet: keep the
@@ -294,11 +297,12 @@ main(int argc, char **argv)
 	 * faulting in fresh ones. */
 	mallopt(M_MMAP_THRESHOLD, 1 << 30);
 	mallopt(M_TRIM_THRESHOLD, 1 << 30);
-	while ((ch = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hvo:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'h':
 			usage(stdout, 0);
 			break;
+		case 'v': verbose = 1; break;
 		case O_PRESET: c.preset = cli_choice("--preset", optarg, preset_names); break;
 		case O_EPOCHS:
 			c.epochs = cli_long("--epochs", optarg, 0, 100000), set.epochs = 1;
@@ -322,6 +326,8 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (verbose)
+		cpu_blas_note();
 #define PRESET(f) if (!set.f) c.f = presets[c.preset].f
 #define TRAIN_PRESET(f, o) if (!TRAIN_GIVEN(&c.train, o)) c.train.f = presets[c.preset].train.f
 	PRESET(epochs); PRESET(random);

@@ -14,6 +14,7 @@
 
 #include "arch.h"
 #include "cli.h"
+#include "cpu.h"
 #include "nachos.h"
 #include "nn.h"
 #include "sur.h"
@@ -267,6 +268,8 @@ main(int argc, char **argv)
 	argv += optind;
 	/* Surrogate matrices are small: threads go to the CV folds, not BLAS. */
 	nn_threads(threads);
+	if (verbose)
+		cpu_blas_note();
 	if (model) {
 		if (target || opath)
 			errx(EX_USAGE, "--predict takes the target from the model; no -t or -o");

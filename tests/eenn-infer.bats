@@ -41,7 +41,7 @@ agree() {
 @test "-h prints the usage and exits 0" {
 	run eenn-infer -h
 	assert_success
-	assert_line --index 0 --partial "usage: eenn-infer [-h] [--split val|test] [--batch n]"
+	assert_line --index 0 --partial "usage: eenn-infer [-hv] [--split val|test] [--batch n]"
 }
 
 @test "bad options exit 64 with nothing on stdout" {

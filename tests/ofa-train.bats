@@ -17,8 +17,8 @@ setup() {
 @test "-h prints the usage and exits 0" {
 	run ofa-train -h
 	assert_success
-	assert_line --index 0 --partial "usage: ofa-train [-h] [--data dir] [--preset quick|paper]"
-	assert_line --partial "ofa-train [-h] --extract supernet"
+	assert_line --index 0 --partial "usage: ofa-train [-hv] [--data dir] [--preset quick|paper]"
+	assert_line --partial "ofa-train [-hv] --extract supernet"
 }
 
 @test "bad options exit 64 with nothing on stdout" {

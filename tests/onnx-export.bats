@@ -6,7 +6,8 @@
 # (onnxruntime-node 1.16.3, tests/onnx; make deps installs it) segment after
 # segment from the raw test images: every logit, confidence and feature
 # within 1e-4 of the engine's, and the chain with the exit rule between
-# segments leaves every image at eenn-infer's exit with its class.
+# segments leaves every image at eenn-infer's exit with its class; the same
+# for the files eenn-export --onnx writes.
 load helper
 load idx-helper
 bats_require_minimum_version 1.5.0
@@ -92,6 +93,25 @@ assert [o.name for o in m.graph.output] == ["logits_5"]'
 		onnx_run "${m//:/_}" "$m" max-softmax 0.5,0.6,0.7,0.8 > /dev/null
 		agree "${m//:/_}" || { echo "$m"; cat "${m//:/_}/check.json"; return 1; }
 	done
+}
+
+@test "eenn-export --onnx: its files are the engine too, the record's rule in their metadata" {
+	th=0.6,0.8,0.9,0.95
+	thresh-tune --fixed "$th" "$F/x.rec" > t.rec 2> /dev/null
+	eenn-export -o o --onnx --dtype f32 t.rec 2> /dev/null | rec2json > o.json
+	jq -e '.onnx_files | length == 5' o.json
+	# the dump's engine outputs against eenn-export's graphs
+	"$DUMP" dump d "$F/h3" 120 "$F/h.ckpt" cumulative "$th"
+	rm -r d/onnx
+	ln -s "$PWD/$(jq -r '.onnx_files[0]' o.json | xargs dirname)" d/onnx
+	node "$ONNX_DIR/check.js" d > d/check.json
+	agree d
+	/usr/bin/python3 -c 'import onnx, sys
+for f in sys.argv[1:]:
+    p = {x.key: x.value for x in onnx.load(f).metadata_props}
+    t = [float(v) for v in p["nachos.thresholds"].split(",")]
+    assert p["nachos.rule"] == "cumulative" and t == [0.6, 0.8, 0.9, 0.95], p' \
+	    $(jq -r '.onnx_files[]' o.json)
 }
 
 @test "the comparison fails when a graph differs from the engine" {

@@ -1,45 +1,115 @@
 #!/bin/sh
-# Training-engine speed and memory (issue 3): the C engine (eenn-train
-# --bench) beside PyTorch 1.13 (train_bench.py bench) on the all-min
+# Training-engine speed (issues 3, 13), measured side by side in one run:
+# the C engine (eenn-train --bench) beside PyTorch 1.13 (train_bench.py
+# bench) and ONNX Runtime 1.16.3 (ort_latency.js over the ONNX file
+# torch.onnx.export writes from the same PyTorch network) on the all-min
 # (k3 e3 d2), mid (k5 e4 d3) and all-max (k7 e6 d4) subnets, w1.0, 32x32x3,
-# K = 10, batch 128, 2 threads; batch-1 latency on 1 thread; peak RSS of
-# each process; achieved training GFLOP/s (2 x MACs x 3 per image) beside
-# OpenBLAS's sgemm peak measured here. Each model runs in its own process.
+# K = 10, batch 128:
+#   - the CPU, the OpenBLAS core the tools run (lib/cpu.h) and OpenBLAS's
+#     own sgemm peak on it;
+#   - training and inference images/s at 1 and 2 threads, C over PyTorch
+#     (targets: training >= 4x, inference >= 2x);
+#   - batch-1 latency on one thread, C over ONNX Runtime (target <= 0.8x),
+#     PyTorch's beside it;
+#   - 2 threads over 1 thread, unloaded (training target >= 1.6x) and beside
+#     one busy process (yes) at nice 19 and at nice 0 (target >= 1x).
+# Each model runs in its own processes. Other jobs on the machine disturb
+# absolute figures; the ratios come from runs made one right after the
+# other.
 #   sh examples/bench/train.sh [steps]      (default 10 timed steps)
 set -e
 cd "$(dirname "$0")/../.."
 steps=${1:-10}
 py=/usr/bin/python3
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+busy=
+trap 'rm -rf "$tmp"; [ -z "$busy" ] || kill "$busy" 2> /dev/null' EXIT
 
-cc -O2 -o "$tmp/sgemm_peak" examples/bench/sgemm_peak.c -lopenblas
-peak1=$("$tmp/sgemm_peak" 1)
-peak2=$("$tmp/sgemm_peak" 2)
-echo "train: OpenBLAS sgemm peak: $peak1 GFLOP/s (1 thread), $peak2 GFLOP/s (2 threads)"
+cc -O2 -Ilib -o "$tmp/sgemm_peak" examples/bench/sgemm_peak.c lib/cpu.c -lopenblas
+set -- $("$tmp/sgemm_peak" 1)
+peak1=$1 core=$2
+set -- $("$tmp/sgemm_peak" 2)
+peak2=$1
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+echo "train: CPU $cpu, $(nproc) CPUs; OpenBLAS core $core;" \
+    "sgemm peak $peak1 GFLOP/s (1 thread), $peak2 GFLOP/s (2 threads)"
 
 rep() { s=$1; i=1; while [ $i -lt $2 ]; do s="$s,$1"; i=$((i + 1)); done; echo "[$s]"; }
-printf '%-8s %10s %10s %6s %10s %10s %6s %8s %8s %6s %8s %8s %6s %8s %6s\n' model \
-    "C train/s" "PT train/s" ratio "C infer/s" "PT infer/s" ratio "C lat ms" "PT lat" \
-    "PT/C" "C RSS MB" "PT RSS" "PT/C" "C GF/s" "%peak"
-for m in "all-min 3 3 2" "mid 5 4 3" "all-max 7 6 4"; do
-	set -- $m
+arch() {  # name k e d
 	printf '{"type":"arch","v":1,"space":"nachos","ks":%s,"e":%s,"d":%s,"exits":[1,1,1,1],"width":1.0,"resolution":32,"in_ch":3,"classes":10}\n' \
-	    "$(rep "$2" 20)" "$(rep "$3" 20)" "$(rep "$4" 5)" > "$tmp/arch.json"
-	bin/json2rec < "$tmp/arch.json" |
-	    bin/eenn-train --bench "$steps" --batch 128 --threads 2 | bin/rec2json > "$tmp/c.json"
-	"$py" examples/bench/train_bench.py bench "$tmp/arch.json" --steps "$steps" \
-	    --batch 128 --threads 2 > "$tmp/pt.json"
-	"$py" - "$1" "$tmp/c.json" "$tmp/pt.json" "$peak2" <<'PY'
-import json, sys
-name, c, p, peak = sys.argv[1], json.load(open(sys.argv[2])), json.load(open(sys.argv[3])), float(sys.argv[4])
-print("%-8s %10.0f %10.0f %6.2f %10.0f %10.0f %6.2f %8.2f %8.2f %6.2f %8.0f %8.0f %6.2f %8.1f %5.1f%%" % (
-    name, c["train_ips"], p["train_ips"], c["train_ips"] / p["train_ips"],
-    c["infer_ips"], p["infer_ips"], c["infer_ips"] / p["infer_ips"],
-    c["latency_ms"], p["latency_ms"], p["latency_ms"] / c["latency_ms"],
-    c["rss_kb"] / 1024, p["rss_kb"] / 1024, p["rss_kb"] / c["rss_kb"],
-    c["train_gflops"], 100 * c["train_gflops"] / peak))
-PY
+	    "$(rep "$2" 20)" "$(rep "$3" 20)" "$(rep "$4" 5)" > "$tmp/$1.json"
+	bin/json2rec < "$tmp/$1.json" > "$tmp/$1.rec"
+}
+c_bench() {  # name threads steps -> JSON line
+	bin/eenn-train --bench "$3" --batch 128 --threads "$2" < "$tmp/$1.rec" | bin/rec2json
+}
+models="all-min mid all-max"
+arch all-min 3 3 2
+arch mid 5 4 3
+arch all-max 7 6 4
+
+# Speed beside PyTorch and ONNX Runtime.
+for m in $models; do
+	for t in 1 2; do
+		c_bench "$m" "$t" "$steps" > "$tmp/$m.c$t"
+		"$py" examples/bench/train_bench.py bench "$tmp/$m.json" --steps "$steps" \
+		    --batch 128 --threads "$t" > "$tmp/$m.pt$t"
+	done
+	"$py" examples/bench/train_bench.py onnx "$tmp/$m.json" --out "$tmp/$m.onnx" \
+	    > /dev/null 2>&1
+	node examples/bench/ort_latency.js "$tmp/$m.onnx" 3 32 32 > "$tmp/$m.ort"
 done
-echo "train: ratios are C over PyTorch for images/s, PyTorch over C for latency and RSS" \
-    "(targets: train >= 2, infer >= 2, latency >= 4, RSS >= 2)"
+
+# 2 threads against 1 beside one busy process: nice 19, then nice 0.
+for load in 19 0; do
+	nice -n "$load" yes > /dev/null &
+	busy=$!
+	for m in $models; do
+		for t in 1 2; do
+			c_bench "$m" "$t" "$(( (steps + 1) / 2 ))" > "$tmp/$m.n$load.c$t"
+		done
+	done
+	kill "$busy"
+	wait "$busy" 2> /dev/null || true
+	busy=
+done
+
+"$py" - "$tmp" "$peak1" "$peak2" $models <<'PY'
+import json, sys
+tmp, peak = sys.argv[1], {1: float(sys.argv[2]), 2: float(sys.argv[3])}
+models = sys.argv[4:]
+def j(m, s):
+    return json.load(open("%s/%s.%s" % (tmp, m, s)))
+def mark(ok):
+    return "ok" if ok else "MISS"
+print("train: batch 128, images/s; C over PyTorch 1.13 (targets: training >= 4, inference >= 2)")
+print("train: %-8s %3s %9s %9s %6s %4s %9s %9s %6s %4s %7s %6s" % ("model", "thr",
+    "C train", "PT train", "ratio", "", "C infer", "PT infer", "ratio", "", "C GF/s", "%peak"))
+for m in models:
+    for t in (1, 2):
+        c, p = j(m, "c%d" % t), j(m, "pt%d" % t)
+        rt, ri = c["train_ips"] / p["train_ips"], c["infer_ips"] / p["infer_ips"]
+        print("train: %-8s %3d %9.0f %9.0f %6.2f %4s %9.0f %9.0f %6.2f %4s %7.1f %5.1f%%" % (
+            m, t, c["train_ips"], p["train_ips"], rt, mark(rt >= 4), c["infer_ips"],
+            p["infer_ips"], ri, mark(ri >= 2), c["train_gflops"],
+            100 * c["train_gflops"] / peak[t]))
+ort = j(models[0], "ort")["ort"]
+print("train: batch-1 latency, 1 thread, ms; C over ONNX Runtime %s (target <= 0.8)" % ort)
+print("train: %-8s %8s %8s %6s %4s %8s   %s" % ("model", "C", "ORT", "C/ORT", "", "PyTorch",
+    "peak RSS MB at 2 threads: C, PyTorch"))
+for m in models:
+    c, o, p = j(m, "c1")["latency_ms"], j(m, "ort")["latency_ms"], j(m, "pt1")["latency_ms"]
+    print("train: %-8s %8.2f %8.2f %6.2f %4s %8.2f   %.0f, %.0f" % (m, c, o, c / o,
+        mark(c / o <= 0.8), p, j(m, "c2")["rss_kb"] / 1024, j(m, "pt2")["rss_kb"] / 1024))
+print("train: 2 threads over 1 thread (targets: unloaded training >= 1.6, beside a busy "
+      "process >= 1)")
+print("train: %-8s %-14s %8s %8s %6s %4s %8s %8s %6s %4s" % ("model", "load", "train t1",
+    "t2", "t2/t1", "", "infer t1", "t2", "t2/t1", ""))
+for m in models:
+    for load, s, want in (("none", "", 1.6), ("yes, nice 19", "n19.", 1), ("yes, nice 0", "n0.", 1)):
+        a, b = j(m, s + "c1"), j(m, s + "c2")
+        rt, ri = b["train_ips"] / a["train_ips"], b["infer_ips"] / a["infer_ips"]
+        print("train: %-8s %-14s %8.0f %8.0f %6.2f %4s %8.0f %8.0f %6.2f %4s" % (
+            m, load, a["train_ips"], b["train_ips"], rt, mark(rt >= want), a["infer_ips"],
+            b["infer_ips"], ri, mark(ri >= 1)))
+PY

@@ -6,6 +6,10 @@ examples/torch/ofa_net.py. Run with Debian's /usr/bin/python3 (python3-torch).
     train_bench.py bench ARCH.json [--threads 2] [--batch 128] [--steps 10]
         one JSON line: train_ips, infer_ips, latency_ms (one thread), rss_kb,
         the same figures eenn-train --bench puts in its result record
+    train_bench.py onnx ARCH.json --out FILE.onnx
+        the same network (he_fout initialisation, seed --seed, evaluation
+        mode, batch 1, final exit's logits) exported by torch.onnx.export,
+        for ONNX Runtime's latency (ort_latency.js)
     train_bench.py parity ARCH.json [--data DIR] [--epochs 3] [--threads 2] ...
         trains with eenn-train's recipe and data pipeline (formats/dataset.md:
         normalisation on the train split, zero frame to the resolution, random
@@ -98,6 +102,27 @@ def bench(rec, a):
         train_ips=a.batch * a.steps / train_s, infer_ips=a.batch * a.steps / infer_s,
         latency_ms=1e3 * lat_s / reps,
         rss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))
+
+
+class FinalExit(nn.Module):
+    """The network's last output alone: what a deployed classifier returns."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return self.net(x)[-1]
+
+
+def export(rec, a):
+    torch.manual_seed(a.seed)
+    net = OFANet(rec, backbone_only=True)
+    init_he_fout(net)
+    net.eval()
+    x = torch.randn(1, rec["in_ch"], rec["resolution"], rec["resolution"])
+    torch.onnx.export(FinalExit(net), x, a.out, opset_version=13,
+                      input_names=["x"], output_names=["logits"])
 
 
 def read_idx(path):
@@ -198,7 +223,7 @@ def parity(rec, a):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["bench", "parity"])
+    p.add_argument("mode", choices=["bench", "parity", "onnx"])
     p.add_argument("arch", help="one record as JSON (rec2json output)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batch", type=int, default=128)
@@ -212,10 +237,11 @@ def main():
     p.add_argument("--nesterov", action="store_true")
     p.add_argument("--crop", type=int, default=4)
     p.add_argument("--no-flip", action="store_true")
+    p.add_argument("--out", help="onnx: the file to write")
     a = p.parse_args()
     with open(a.arch) as f:
         rec = json.loads(f.readline())
-    (bench if a.mode == "bench" else parity)(rec, a)
+    {"bench": bench, "parity": parity, "onnx": export}[a.mode](rec, a)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,192 @@
+/* test_par.c - the engine's thread pool (nn_par) and what rests on it:
+ * every task runs exactly once whatever the threads, nested calls run
+ * serially, and the split ops give the same bits at 1, 2 and 3 threads
+ * (GEMM tiles and K chunks, convolutions, depthwise, batch norm), close
+ * to a double-precision product. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn.h"
+#include "unit.h"
+
+static struct nn_rng rng;
+
+static float *
+rnd(long n)
+{
+	float *p = malloc(n * sizeof(*p));
+	long i;
+
+	for (i = 0; i < n; i++)
+		p[i] = nn_rng_normal(&rng);
+	return p;
+}
+
+static int hits[100000];
+static int nested_ok;
+
+static void
+count(void *ctx, long i)
+{
+	(void)ctx;
+	__atomic_fetch_add(&hits[i], 1, __ATOMIC_RELAXED);
+}
+
+static void
+nested(void *ctx, long i)
+{
+	long j;
+	int *h = ctx;
+
+	(void)i;
+	/* inside a task: serial, so plain increments are safe */
+	for (j = 0; j < 4; j++)
+		nn_par(4, 1L << 30, count, NULL);
+	__atomic_fetch_add(h, 1, __ATOMIC_RELAXED);
+}
+
+static void
+test_tasks(void)
+{
+	int t, r, ok, nested_runs;
+	long i, n;
+
+	for (t = 1; t <= 4; t++) {
+		nn_threads(t);
+		for (r = 0; r < 50; r++) {
+			n = r % 5 == 0 ? 100000 : 1 + r * 37;
+			memset(hits, 0, sizeof(hits));
+			nn_par(n, 1L << 30, count, NULL);
+			for (ok = 1, i = 0; i < n; i++)
+				ok &= hits[i] == 1;
+			for (i = n; i < 100000; i++)
+				ok &= hits[i] == 0;
+			unit_report(ok, __FILE__, __LINE__, "every task once");
+		}
+		memset(hits, 0, sizeof(hits));
+		nested_runs = 0;
+		nn_par(64, 1L << 30, nested, &nested_runs);
+		CHECK(nested_runs == 64 && hits[0] == 4 * 64 && hits[3] == 4 * 64 && hits[4] == 0);
+	}
+	(void)nested_ok;
+	nn_threads(1);
+	CHECK(nn_nthreads() == 1);
+}
+
+/* C (M, N) = op(A) op(B) in double, the reference */
+static void
+gemm_ref(float *C, int ta, int tb, int M, int N, int K, const float *A, const float *B)
+{
+	int i, j, k;
+
+	for (i = 0; i < M; i++)
+		for (j = 0; j < N; j++) {
+			double acc = 0;
+			for (k = 0; k < K; k++)
+				acc += (double)(ta ? A[(long)k * M + i] : A[(long)i * K + k]) *
+				    (tb ? B[(long)j * K + k] : B[(long)k * N + j]);
+			C[(long)i * N + j] = acc;
+		}
+}
+
+static void
+test_gemm(void)
+{
+	/* tiles along N, along M, K chunks (weight gradients), one call */
+	static const int sz[][3] = { { 64, 2048, 96 }, { 600, 100, 200 }, { 96, 24, 32768 },
+		{ 24, 40, 20000 }, { 30, 30, 30 } };
+	int s, ta, tb, t;
+
+	for (s = 0; s < 5; s++) {
+		int M = sz[s][0], N = sz[s][1], K = sz[s][2];
+		float *A = rnd((long)M * K), *B = rnd((long)K * N), *R = malloc(sizeof(float) * M * N);
+		float *C[3];
+
+		for (t = 0; t < 3; t++)
+			C[t] = malloc(sizeof(float) * M * N);
+		for (ta = 0; ta < 2; ta++)
+			for (tb = 0; tb < 2; tb++) {
+				for (t = 0; t < 3; t++) {
+					long i;
+					/* beta = 1: accumulation onto C */
+					for (i = 0; i < (long)M * N; i++)
+						C[t][i] = 1;
+					nn_threads(t + 1);
+					nn_gemm(ta, tb, M, N, K, 0.5f, A, ta ? M : K, B, tb ? K : N, 1,
+					    C[t], N);
+				}
+				unit_report(!memcmp(C[0], C[1], sizeof(float) * M * N) &&
+				    !memcmp(C[0], C[2], sizeof(float) * M * N), __FILE__, __LINE__,
+				    "gemm: the same bits at 1, 2, 3 threads");
+				gemm_ref(R, ta, tb, M, N, K, A, B);
+				{
+					long i;
+					for (i = 0; i < (long)M * N; i++)
+						R[i] = 1 + 0.5f * R[i];
+				}
+				CHECK_CLOSE(C[1], R, (long)M * N, 1e-3 * (1 + K / 1000), 1e-4);
+			}
+		free(A), free(B), free(R);
+		for (t = 0; t < 3; t++)
+			free(C[t]);
+	}
+	nn_threads(1);
+}
+
+static void
+test_ops(void)
+{
+	int N = 64, Ci = 24, H = 16, Co = 40, k = 3, C = 48, K = 5, t;
+	long nin = (long)Ci * N * H * H, nout = (long)Co * N * (H / 2) * (H / 2);
+	float *in = rnd(nin), *w = rnd(Co * Ci * 9), *g = rnd(nout);
+	float *col = malloc(nn_conv_col_size(N, Ci, H, H, k, 2, 1) * sizeof(float));
+	float *x = rnd((long)C * N * H * H), *wd = rnd(C * K * K);
+	float *o[3], *dw[3], *di[3], *bo[3], *mean = malloc(C * 4), *rstd = malloc(C * 4);
+	float *rm = calloc(C, 4), *rv = calloc(C, 4), *ga = rnd(C), *be = rnd(C);
+	float *dg[3], *db[3];
+
+	for (t = 0; t < 3; t++) {
+		nn_threads(t + 1);
+		o[t] = calloc(nout, 4), dw[t] = calloc(Co * Ci * 9, 4), di[t] = calloc(nin, 4);
+		nn_conv_fwd(o[t], in, w, NULL, col, N, Ci, H, H, Co, k, 2, 1);
+		nn_conv_bwd(di[t], dw[t], NULL, g, in, w, col, N, Ci, H, H, Co, k, 2, 1);
+		if (t) {
+			CHECK(!memcmp(o[0], o[t], nout * 4));
+			CHECK(!memcmp(dw[0], dw[t], Co * Ci * 9 * 4));
+			CHECK(!memcmp(di[0], di[t], nin * 4));
+		}
+	}
+	for (t = 0; t < 3; t++) {
+		long n = (long)C * N * H * H;
+		nn_threads(t + 1);
+		free(o[t]), free(dw[t]), free(di[t]);
+		o[t] = calloc(n, 4), dw[t] = calloc(C * K * K, 4), di[t] = calloc(n, 4);
+		nn_dw_fwd(o[t], x, wd, N, C, H, H, K, 1);
+		nn_dw_bwd(di[t], dw[t], o[t], x, wd, N, C, H, H, K, 1);
+		/* batch 3: the lanes path, channels grouped */
+		nn_dw_fwd(di[t] + n / 2, x, wd, 3, C, H, H, K, 2);
+		bo[t] = calloc(n, 4), dg[t] = calloc(C, 4), db[t] = calloc(C, 4);
+		nn_bn_act_fwd_train(bo[t], mean, rstd, rm, rv, x, ga, be, C, (long)N * H * H,
+		    0.1f, 1e-5f, NN_HSWISH);
+		nn_bn_act_bwd(di[t], dg[t], db[t], o[t], x, mean, rstd, ga, be, C,
+		    (long)N * H * H, NN_HSWISH);
+		if (t) {
+			CHECK(!memcmp(o[0], o[t], n * 4));
+			CHECK(!memcmp(dw[0], dw[t], C * K * K * 4));
+			CHECK(!memcmp(di[0], di[t], n * 4));
+			CHECK(!memcmp(bo[0], bo[t], n * 4));
+			CHECK(!memcmp(dg[0], dg[t], C * 4) && !memcmp(db[0], db[t], C * 4));
+		}
+	}
+	nn_threads(1);
+}
+
+int
+main(void)
+{
+	nn_rng_seed(&rng, 7);
+	test_tasks();
+	test_gemm();
+	test_ops();
+	return unit_done("test_par");
+}
