@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nachos.h"
 
@@ -487,8 +488,11 @@ model_build(struct model *m, const struct arch_net *net, int flags, int max_batc
 	/* Backbone. */
 	x = conv_bn_act(&B, X_IN, net->in_ch, net->res, net->res, net->first_ch, 3, 2,
 	    0, ACT_HSWISH, 1, "first_conv");
-	for (i = 0; i < net->nblk; i++)
+	for (i = 0; i < net->nblk; i++) {
+		m->blk_op[i] = m->nop;
 		x = blk_out[i] = block(&B, x, &net->blk[i]);
+	}
+	m->blk_op[net->nblk] = m->nop;
 
 	/* Heads, in exit order. */
 	for (i = 0; i < m->nexit; i++) {
@@ -798,19 +802,60 @@ step_op(struct model *m, int i)
 	m->macs_run += macs * m->N;
 }
 
+/* The part of backbone op i in model.prof: 0 the first conv, 1 + b block b. */
+static int
+prof_part(const struct model *m, int i)
+{
+	int b = 0;
+
+	while (b < m->net.nblk && m->blk_op[b] <= i)
+		b++;
+	return b;
+}
+
+static double
+prof_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* model_step_exit's backbone ops up to `last`, each part timed into prof. */
+static void
+step_backbone_prof(struct model *m, int last)
+{
+	while (m->step_op <= last) {
+		int part = prof_part(m, m->step_op);
+		double t0 = prof_now();
+
+		for (; m->step_op <= last && prof_part(m, m->step_op) == part; m->step_op++)
+			step_op(m, m->step_op);
+		m->prof[part] += prof_now() - t0;
+	}
+}
+
 const float *
 model_step_exit(struct model *m, int i)
 {
+	double t0 = 0;
 	int j;
 
 	if (i <= m->step_exit || i >= m->nexit)
 		errx(EX_SOFTWARE, "model: step to exit %d after exit %d (of %d)", i,
 		    m->step_exit, m->nexit);
+	if (m->prof)
+		step_backbone_prof(m, m->feat_op[i]);
 	for (; m->step_op <= m->feat_op[i]; m->step_op++)
 		step_op(m, m->step_op);
 	m->macs_to[i] = m->step_macs;
+	if (m->prof)
+		t0 = prof_now();
 	for (j = m->head_op[i]; j < m->head_op[i + 1]; j++)
 		step_op(m, j);
+	if (m->prof)
+		m->prof[1 + m->net.nblk + i] += prof_now() - t0;
 	m->macs_head[i] = m->step_macs - m->macs_to[i];
 	m->step_exit = i;
 	return m->logits[i];

@@ -132,6 +132,14 @@ struct model {
 	int step_exit;                    /* last exit run, -1 before the first */
 	long step_macs;                   /* MACs per sample run since model_step_begin */
 	long macs_run;                    /* MACs run over the batch (op MACs x N) */
+
+	/* Latency profile (lat.h): the first op of each backbone block
+	 * ([nblk]: head_op[0]; ops before blk_op[0] are the first conv), and,
+	 * when prof is set (the caller's, 1 + nblk + nexit doubles),
+	 * model_step_exit adds the wall seconds of each part it runs: [0] the
+	 * first conv, [1 + b] block b, [1 + nblk + e] head e. */
+	int blk_op[ARCH_MAX_BLOCKS + 1];
+	double *prof;
 };
 
 /* Build the network of net for batches up to max_batch; flags MODEL_*.

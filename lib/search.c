@@ -18,6 +18,7 @@ search_free(struct search *s)
 {
 	free(s->pe);
 	free(s->pm);
+	free(s->pv);
 }
 
 void
@@ -106,19 +107,21 @@ search_eval(void *ctx, double *f /* (n, 2) */, double *cv /* (n) */,
 		s->cap = n;
 		s->pe = realloc(s->pe, n * sizeof(*s->pe));
 		s->pm = realloc(s->pm, n * sizeof(*s->pm));
-		if (!s->pe || !s->pm)
+		s->pv = realloc(s->pv, n * sizeof(*s->pv));
+		if (!s->pe || !s->pm || !s->pv)
 			err(EX_SOFTWARE, "realloc");
 	}
 	for (i = 0; i < n; i++) {
 		search_canon(gc, s, x + (size_t)i * s->nv);
 		search_predict(&s->pe[i], &s->pm[i], s, gc);
+		s->pv[i] = hw_genome_violation(&s->base, gc, &s->lim);
 		within += s->pm[i] <= s->macs_max;
 	}
 	s->alpha = n ? (double)within / n : 0;
 	for (i = 0; i < n; i++) {
 		f[2 * i] = obj1(s, s->pe[i], s->pm[i]);
 		f[2 * i + 1] = search_f2(s, s->pm[i], s->alpha);
-		cv[i] = fmax(0, s->pe[i] - s->err_max);
+		cv[i] = fmax(0, s->pe[i] - s->err_max) + s->pv[i];
 		if (!isfinite(f[2 * i]) || !isfinite(f[2 * i + 1]))
 			errx(EX_SOFTWARE, "a surrogate predicted a value that is not finite");
 	}
@@ -307,18 +310,22 @@ search_choose(int *out, const struct search_cand *c, int nc, const struct search
 
 
 int
-search_candidates(struct search_cand *c, int *nadm, const struct nsga *ns,
+search_candidates(struct search_cand *c, int *nadm, int *rejected, const struct nsga *ns,
     const struct search *s, const struct search_archive *ar)
 {
 	int nc = 0, i;
 
-	*nadm = 0;
+	*nadm = *rejected = 0;
 	for (i = 0; i < ns->n; i++) {
 		struct search_cand *cd = c + nc;
 
 		search_canon(cd->g, s, ns->x + (size_t)i * s->nv);
 		if (search_in_rows(cd->g, ar->g, ar->n, s->nv) || in_cands(cd->g, c, nc, s->nv))
 			continue;
+		if (hw_genome_violation(&s->base, cd->g, &s->lim) > 0) {
+			++*rejected;
+			continue;
+		}
 		search_predict(&cd->err, &cd->macs, s, cd->g);
 		cd->f2 = ns->f[2 * i + 1];
 		cd->adm = ns->cv[i] <= 0 && (!s->fcm || cd->macs <= s->macs_max);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "arch.h"
+#include "hw.h"
 #include "nsga.h"
 #include "rec.h"
 #include "sur.h"
@@ -28,8 +29,10 @@ struct search {
 	double macs_max, penalty, target;
 	double err_max;         /* 1 - --acc-min; INFINITY: no accuracy constraint */
 	double alpha;           /* F_CM's alpha of the last evaluation */
+	struct hw_limits lim;   /* memory limits: an exact violation from the genome */
 	int cap;                /* scratch rows */
 	double *pe, *pm;        /* (cap) predictions */
+	double *pv;             /* (cap) memory violations (hw.h), added to cv */
 };
 void search_free(struct search *s);
 
@@ -93,8 +96,10 @@ struct search_cand {
 	int adm;                /* predicted admissible: no violation, MACs within macs_max */
 };
 /* The final population of ns, canonical, new to the archive and distinct,
- * into c (room for ns->n); returns their count, *nadm the admissible ones. */
-int search_candidates(struct search_cand *c, int *nadm, const struct nsga *ns,
+ * into c (room for ns->n); returns their count, *nadm the admissible ones.
+ * A genome that breaks a memory limit is never a candidate (it would be
+ * trained): *rejected counts them. */
+int search_candidates(struct search_cand *c, int *nadm, int *rejected, const struct nsga *ns,
     const struct search *s, const struct search_archive *ar);
 /*
  * Choose up to k of the nc candidates (step 3), the predicted admissible

@@ -8,6 +8,7 @@
 #   job.sh             the train-and-tune job of one candidate: sh job.sh ID
 #   supernet.ckpt      the supernet (or a symlink to --supernet FILE)
 #   archive.rec        result records of every completed candidate, appended
+#                      whole (rewrite and rename: a kill loses nothing in it)
 #   failed.rec         the eenn records of failed candidates, with the reason
 #   hv.rec             hypervolume per iteration (pareto --hv), rewritten
 #   iter/N/            one search iteration: eenn.rec (its candidates), ids,
@@ -103,6 +104,64 @@ nl_save_config() {
 	} > config.tmp && mv config.tmp config
 }
 
+# --- hardware: the width of the space and the memory limits -----------------
+# Settings NL_HW_KEYS (a pipeline appends them to NL_KEYS): WIDTH, the width
+# multiplier of the supernet and of every sampled network; FLASH_MAX,
+# SRAM_MAX, HW_TARGET and MEM_DTYPE, the limits of lib/hw (--flash-max,
+# --sram-max, --target, --mem-dtype of the tools), given to ofa-sample,
+# nsga-step, thresh-tune and pareto, so no candidate that breaks them is
+# sampled, proposed, trained or called admissible.
+NL_HW_KEYS="WIDTH FLASH_MAX SRAM_MAX HW_TARGET MEM_DTYPE"
+WIDTH=1.0 FLASH_MAX= SRAM_MAX= HW_TARGET= MEM_DTYPE=int8
+NL_HW_USAGE="[--width w] [--flash-max bytes] [--sram-max bytes] [--target board]
+              [--mem-dtype int8|f32]"
+
+# nl_hw_set OPTION VALUE: the setting of one of the options above; 1 if
+# OPTION is not one of them.
+nl_hw_set() {
+	case $1 in
+	--width) nl_set WIDTH "$2" ;;
+	--flash-max) nl_set FLASH_MAX "$2" ;;
+	--sram-max) nl_set SRAM_MAX "$2" ;;
+	--target) nl_set HW_TARGET "$2" ;;
+	--mem-dtype) nl_set MEM_DTYPE "$2" ;;
+	*) return 1 ;;
+	esac
+}
+
+# nl_hw: check the settings (the tools' own parser judges the limits, so the
+# pipeline and the tools agree; exit 64 on a bad one) and set NL_LIMITS, the
+# limit options every tool that takes them gets.
+nl_hw() {
+	local t msg
+	nl_num --width "$WIDTH" num
+	NL_LIMITS=()
+	[ -n "$FLASH_MAX" ] && NL_LIMITS+=(--flash-max "$FLASH_MAX")
+	[ -n "$SRAM_MAX" ] && NL_LIMITS+=(--sram-max "$SRAM_MAX")
+	[ -n "$HW_TARGET" ] && NL_LIMITS+=(--target "$HW_TARGET")
+	[ ${#NL_LIMITS[@]} -gt 0 ] && NL_LIMITS+=(--mem-dtype "$MEM_DTYPE")
+	t=$(command -v ofa-sample || echo "$NL_DIR/../bin/ofa-sample")
+	msg=$("$t" -n 0 --width "$WIDTH" --resolution "$RESOLUTION" --mem-dtype "$MEM_DTYPE" \
+	    "${NL_LIMITS[@]}" 2>&1 > /dev/null) ||
+	    nl_die 64 "${msg#ofa-sample: }"
+}
+
+# nl_rejected: networks the limits rejected so far, as ofa-sample and
+# nsga-step counted them in their logs.
+nl_rejected() {
+	cat logs/ofa-sample.log iter/*/nsga-step.log 2> /dev/null |
+	    sed -n 's/^[a-z-]*: rejected \([0-9]*\) .*/\1/p' | awk '{ s += $1 } END { print s + 0 }'
+}
+
+# nl_hw_describe: the limits in words, for the log and the report.
+nl_hw_describe() {
+	if [ ${#NL_LIMITS[@]} -eq 0 ]; then
+		echo "no memory limits"
+	else
+		echo "${FLASH_MAX:+flash ≤ $FLASH_MAX, }${SRAM_MAX:+SRAM ≤ $SRAM_MAX, }${HW_TARGET:+target $HW_TARGET, }weights and activations at $MEM_DTYPE"
+	fi
+}
+
 # nl_num NAME VALUE KIND: check a setting (int, num, frac, list) or die 64.
 nl_num() {
 	local re
@@ -170,6 +229,7 @@ nl_opt() {
 	--threads) nl_need "$@"; nl_set THREADS "$2" ;;
 	--sshloginfile) nl_need "$@"; nl_set SSHLOGINFILE "$(realpath -m -- "$2")" ;;
 	--remote-bin) nl_need "$@"; nl_set REMOTE_BIN "$2" ;;
+	--width | --flash-max | --sram-max | --target | --mem-dtype) nl_need "$@"; nl_hw_set "$1" "$2" ;;
 	-*) echo "$NL_PROG: unknown option $1" >&2; echo "$usage" >&2; exit 64 ;;
 	*) [ -z "$rundir" ] || { echo "$NL_PROG: one run directory only" >&2; exit 64; }
 	   rundir=$1 NL_SHIFT=1 ;;
@@ -216,6 +276,7 @@ nl_check_common() {
 	[ "$K" -ge 1 ] || nl_die 64 "-k: at least 1"
 	[ "$JOBS" -ge 1 ] || nl_die 64 "-j: at least 1"
 	[ -z "$SSHLOGINFILE" ] || [ -r "$SSHLOGINFILE" ] || nl_die 66 "--sshloginfile: cannot read $SSHLOGINFILE"
+	nl_hw
 }
 
 # nl_open_rundir WHAT: paths as the run directory sees them (a resumed
@@ -250,6 +311,7 @@ nl_open_rundir() {
 		if ls "$DATA"/*idx3-ubyte* > /dev/null 2>&1; then IN_CH=1; else IN_CH=3; fi
 	fi
 	nl_save_config
+	nl_repair archive.rec failed.rec hv.rec
 	nl_log "run directory $PWD (${resume:+resumed, }preset ${PRESET:-none})"
 	NL_ELAPSED0=$(cat elapsed 2> /dev/null || echo 0)
 }
@@ -261,6 +323,35 @@ nl_ids() { [ -s "$1" ] && rec2json "$1" | jq -r .id; return 0; }
 
 # nl_count FILE: records in FILE.
 nl_count() { if [ -s "$1" ]; then rec2json "$1" | wc -l; else echo 0; fi; }
+
+# nl_commit TMP DEST: TMP's bytes on disk, then TMP renamed over DEST and the
+# directory synced: a kill or a crash leaves DEST old or new, never torn.
+nl_commit() {
+	sync -- "$1" && mv -f -- "$1" "$2" && sync -- "$(dirname -- "$2")"
+}
+
+# nl_repair FILE...: a record file with a torn tail (a crash of the machine,
+# or of a version that appended in place) is cut back to its whole records;
+# the torn file is kept aside as FILE.torn-TIME and the repair logged. Any
+# other damage stops the run (65) with the file untouched.
+nl_repair() {
+	local f err keep aside
+	for f; do
+		[ -s "$f" ] || continue
+		err=$(rec2json "$f" 2>&1 > /dev/null) && continue
+		[[ $err == *": truncated"* ]] || nl_die 65 "$f is damaged: $err"
+		rec2json "$f" 2> /dev/null | json2rec > "$f.repaired"
+		keep=$(wc -c < "$f.repaired")
+		# The JSON round trip gives back the bytes of what nachos writes:
+		# the whole records are kept exactly or not at all.
+		cmp -s -n "$keep" "$f.repaired" "$f" ||
+		    nl_die 65 "$f: $err; its whole records do not read back exactly, repair it by hand"
+		aside=$f.torn-$(date -u +%Y%m%dT%H%M%S)
+		ln -f -- "$f" "$aside" && nl_commit "$f.repaired" "$f" ||
+		    nl_die 74 "$f: cannot replace it with its whole records"
+		nl_log "${err#rec2json: }; kept its $(nl_count "$f") whole record(s) ($keep of $(wc -c < "$aside") bytes), the torn file is $aside"
+	done
+}
 
 # nl_addkeys JQ-EXPR < records > records: set keys through jq.
 nl_addkeys() { rec2json | jq -c "$1" | json2rec; }
@@ -280,7 +371,7 @@ nl_supernet() {
 			else
 				nl_log "training the supernet: ofa-train $OFA_ARGS (log: logs/ofa-train.log)"
 				# shellcheck disable=SC2086
-				ofa-train $OFA_ARGS --data "$DATA" --in-ch "$IN_CH" \
+				ofa-train $OFA_ARGS --width "$WIDTH" --data "$DATA" --in-ch "$IN_CH" \
 				    --resolution "$RESOLUTION" -o supernet.ckpt \
 				    > supernet.rec.tmp 2>> logs/ofa-train.log
 			fi || nl_die 70 "ofa-train failed (exit $?), see logs/ofa-train.log"
@@ -335,7 +426,7 @@ nl_split() {
 	done < "iter/$n/eenn.json"
 	json2rec < "iter/$n/eenn.json" > "iter/$n/eenn.rec"
 	rm -f "iter/$n/eenn.json"
-	mv "iter/$n/ids.tmp" "iter/$n/ids"
+	nl_commit "iter/$n/ids.tmp" "iter/$n/ids"
 }
 
 # nl_done ID: the candidate is settled (in the archive or in failed.rec).
@@ -377,8 +468,10 @@ nl_train() {
 	nl_collect "$n"
 }
 
-# nl_collect ITER: append the iteration's new results to the archive in one
-# write, and record the candidates whose job failed.
+# nl_collect ITER: append the iteration's new results to the archive, and
+# record the candidates whose job failed. Each file grows by rewrite and
+# rename (nl_commit), so a kill leaves it as it was or with every new record;
+# a resumed run collects again what a kill kept out.
 nl_collect() {
 	local n=$1 id st new=0 bad=0
 	nl_settled_refresh
@@ -395,13 +488,20 @@ nl_collect() {
 			bad=$((bad + 1))
 		fi
 	done < "iter/$n/ids"
-	cat .append >> archive.rec
-	cat .failed >> failed.rec
-	rm -f .append .failed
+	nl_append archive.rec .append
+	nl_append failed.rec .failed
 	nl_elapsed > /dev/null
 	nl_log "iteration $n: $new candidate(s) added to the archive ($(nl_count archive.rec) in all), $bad failed"
 	[ "$bad" -gt 0 ] && nl_log "iteration $n: failures recorded in failed.rec: $(nl_ids failed.rec | tail -n "$bad" | tr '\n' ' ')"
 	return 0
+}
+
+# nl_append FILE NEW: FILE with NEW's records after its own, committed whole.
+nl_append() {
+	[ -s "$2" ] || { rm -f -- "$2"; return 0; }
+	{ [ ! -e "$1" ] || cat -- "$1"; cat -- "$2"; } > "$1.new" &&
+	    nl_commit "$1.new" "$1" || nl_die 74 "cannot add to $1"
+	rm -f -- "$2"
 }
 
 # nl_fail_rec ID ITER STATUS: the candidate's eenn record with why it failed:
@@ -439,10 +539,11 @@ nl_hv() {
 	if [ ! -s hvref ]; then
 		rec2json archive.rec | jq -rs '[.[] | select((.iter // 0) == 0)] |
 		    "\([([.[] | 1 - .top1_ee_val] | max) * 1.01, 0.01] | max),\((map(.avg_macs_val) | max) * 1.01)"' \
-		    > hvref.tmp && mv hvref.tmp hvref || return 70
+		    > hvref.tmp && nl_commit hvref.tmp hvref || return 70
 	fi
 	pareto -q -f rec --hv --ref "$(cat hvref)" "${NL_CONS[@]}" archive.rec 2>> "logs/$NL_PROG.log" |
-	    rec2json | jq -c 'select(.type == "hv")' > hv.json && json2rec < hv.json > hv.rec || {
+	    rec2json | jq -c 'select(.type == "hv")' > hv.json && json2rec < hv.json > hv.rec.tmp &&
+	    nl_commit hv.rec.tmp hv.rec || {
 		nl_log "pareto --hv failed, see logs/$NL_PROG.log"
 		return 70
 	}
@@ -482,7 +583,24 @@ nl_cons() {
 	NL_CONS=()
 	[ -n "${ACC_MIN-}" ] && NL_CONS+=(--acc-min "$ACC_MIN")
 	[ -n "${MACS_MAX-}" ] && NL_CONS+=(--macs-max "$MACS_MAX")
+	NL_CONS+=("${NL_LIMITS[@]}")
 	return 0
+}
+
+# nl_export BEST: the best admissible EENN (BEST, its JSON) exported as
+# float and int8 C and ONNX into export/<id>/, its figures (sizes, the exported
+# builds' test accuracy) in export.rec. A failed export is logged, not fatal:
+# the search's results stand without it.
+nl_export() {
+	local best=$1 id
+	rm -f export.rec
+	[ -n "$best" ] && jq -e '.admissible' <<< "$best" > /dev/null || return 0
+	id=$(jq -r '.id' <<< "$best")
+	nl_log "exporting the best admissible EENN $id: eenn-export (log: logs/eenn-export.log)"
+	pareto -q -f rec "${NL_CONS[@]}" archive.rec | rec2json | jq -c 'select(.knee)' | json2rec |
+	    eenn-export -o export --onnx --eval 1000000 > export.rec.tmp 2>> logs/eenn-export.log &&
+	    mv export.rec.tmp export.rec ||
+	    { rm -f export.rec.tmp; nl_log "eenn-export failed, see logs/eenn-export.log"; }
 }
 
 # nl_report TITLE: plots, report.md, and the summary on stderr. The best
@@ -499,12 +617,15 @@ nl_report() {
 	    nl_log "pareto --plot failed (is gnuplot installed?), see logs/$NL_PROG.log"
 	pareto -q -f rec --split test "${NL_CONS[@]}" --plot plots/front-test.png archive.rec > /dev/null 2>> "logs/$NL_PROG.log"
 	best=$(pareto -q -f rec "${NL_CONS[@]}" archive.rec | rec2json | jq -c 'select(.knee)')
+	nl_export "$best"
 	hvtab=$(rec2json hv.rec | jq -r '"| \(.iter) | \(.hv * 10000 | round / 10000) | \(.n) | \(.n_front) |"')
 	{
 		echo "# $title: $(basename "$PWD")"
 		echo
 		echo "Run directory \`$PWD\`; settings in \`config\` (preset ${PRESET:-none})."
 		echo "Constraints: accuracy ≥ ${ACC_MIN:-none}, average MACs ≤ ${MACS_MAX:-none}."
+		echo "Width $WIDTH; $(nl_hw_describe)$([ ${#NL_LIMITS[@]} -eq 0 ] ||
+		    echo "; $(nl_rejected) network(s) that break them rejected before training")."
 		echo "Wall time $wall; $(nl_count archive.rec) EENNs in the archive, $(nl_count failed.rec) failed;"
 		echo "$(nl_last_iter) iteration(s) after the initial archive."
 		echo
@@ -524,11 +645,36 @@ nl_report() {
 			    "| utilisation per exit | \(.utilization // [] | map(. * 1000 | round / 1000 | tostring) | join(", ")) |",
 			    "| MACs spent per exit | \(.exit_spent | map(tostring) | join(", ")) |",
 			    "| backbone MACs | \(.macs_backbone // "-") |",
+			    "| flash (weights etc.), int8 / f32 | \(.flash_bytes_int8 // "-") / \(.flash_bytes_f32 // "-") bytes |",
+			    "| SRAM (activation arena), int8 / f32 | \(.sram_bytes_int8 // "-") / \(.sram_bytes_f32 // "-") bytes |",
 			    "| weights | \(.weights // "-") |"' <<< "$best"
 		else
 			echo "No EENN in the archive."
 		fi
 		echo
+		if [ -s export.rec ]; then
+			echo "## Deployment"
+			echo
+			echo "The best admissible EENN exported by eenn-export (test split, record's thresholds):"
+			echo
+			rec2json export.rec | jq -r '"| build | files | flash (constants) | SRAM (arena) | test accuracy | avg MACs |",
+			    "|---|---|---|---|---|---|",
+			    "| float32 C | \(.export_dir)/f32/ | \(.flash_bytes_f32) B | \(.sram_bytes_f32) B | \(.export_f32_top1 * 10000 | round / 100)% | \(.export_f32_avg_macs | round) |",
+			    "| int8 C | \(.export_dir)/int8/ | \(.flash_bytes_int8) B | \(.sram_bytes_int8) B | \(.export_int8_top1 * 10000 | round / 100)% | \(.export_int8_avg_macs | round) |",
+			    "| ONNX | \(.export_dir)/onnx/ (\(.onnx_files | length) segments) | \(.onnx_bytes) B | - | - | - |"'
+			rec2json export.rec | jq -r '"", "Build and run: `cd \(.export_dir)/int8 && cc -std=c99 -O2 *.c -lm -o eenn && ./eenn images.u8` (raw uint8 images back to back; eenn-export(1))."'
+			echo
+		fi
+		if [ -n "$best" ] && [ ! -s export.rec ]; then
+			echo "## Deployment"
+			echo
+			if jq -e '.admissible' <<< "$best" > /dev/null; then
+				echo "eenn-export failed: see logs/eenn-export.log."
+			else
+				echo "No admissible EENN: nothing exported."
+			fi
+			echo
+		fi
 		if [ -s supernet.rec ]; then
 			echo "## Supernet"
 			echo
@@ -564,6 +710,8 @@ nl_report() {
 		fi
 	} > report.md.tmp && mv report.md.tmp report.md
 	nl_log "done in $wall: report $PWD/report.md, plots $PWD/plots/front.png and front-test.png"
+	[ -s export.rec ] && rec2json export.rec | jq -r '"'"$NL_PROG"': exported to \(.export_dir): int8 C \(.flash_bytes_int8) B flash, \(.sram_bytes_int8) B SRAM, test accuracy \(.export_int8_top1 * 10000 | round / 100)% (float C \(.export_f32_top1 * 10000 | round / 100)%)"' |
+	    tee -a "logs/$NL_PROG.log" >&2
 	if [ -n "$best" ]; then
 		jq -r '"'"$NL_PROG"': best \(if .admissible then "admissible" else "(NOT admissible, closest)" end) EENN \(.id): test accuracy \(.top1_ee_test * 10000 | round / 100)%, avg MACs \(.avg_macs / 1e6 * 1000 | round / 1000)M, exits after stages \(.exit_stages | map(tostring) | join(",")), thresholds \(.thresholds | map(tostring) | join(","))"' <<< "$best" |
 		    tee -a "logs/$NL_PROG.log" >&2

@@ -11,6 +11,7 @@
 
 #include "arch.h"
 #include "cli.h"
+#include "hw.h"
 #include "nachos.h"
 
 static const char usage_str[] = "usage: eec-place [-h] [file ...]\n";
@@ -101,6 +102,7 @@ main(int argc, char **argv)
 	while ((m = rec_files_next(&in)) != NULL) {
 		struct arch a;
 		struct arch_net n;
+		struct hw_mem mem;
 		long cost[ARCH_EXITS + 1], spent[ARCH_EXITS + 1];
 		int st[ARCH_EXITS + 1], nl;
 		char msg[1024];
@@ -125,6 +127,8 @@ main(int argc, char **argv)
 		rec_put_int(&o, "macs_backbone", n.macs_backbone);
 		placement(msg, sizeof(msg), &n);
 		rec_put_str(&o, "placement", msg);
+		hw_mem(&mem, &n);
+		hw_mem_put(&o, &mem);
 		rec_out_end(&o, stdout);
 	}
 	rec_out_free(&o);

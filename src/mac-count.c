@@ -12,9 +12,12 @@
 
 #include "arch.h"
 #include "cli.h"
+#include "hw.h"
+#include "lat.h"
 #include "nachos.h"
 
-static const char usage_str[] = "usage: mac-count [-hl] [-f table|rec] [file ...]\n";
+static const char usage_str[] =
+    "usage: mac-count [-hl] [-f table|rec] [--latency table] [file ...]\n";
 
 static void
 usage(FILE *fp, int status)
@@ -35,7 +38,8 @@ shape(char *buf, size_t n, int c, int h, int w)
 
 static void
 print_table(FILE *fp, long recno, const msgpack_object *m, const struct arch_net *n,
-    const struct arch_layer *l, int nl, int eenn, const struct totals *t)
+    const struct arch_layer *l, int nl, int eenn, const struct totals *t,
+    const struct hw_mem *mem)
 {
 	const msgpack_object *id = rec_get(m, "id");
 	const struct arch *a = &n->a;
@@ -60,16 +64,22 @@ print_table(FILE *fp, long recno, const msgpack_object *m, const struct arch_net
 	}
 	fprintf(fp, "%-62s %12ld %10ld\n", "total backbone (macs_backbone, params)",
 	    t->macs_bb, t->params_bb);
+	fprintf(fp, "%-36s %12s %12s\n", "memory of the EENN (bytes), D =", "f32", "int8");
+	fprintf(fp, "%-36s %12ld %12ld\n", "flash: constant data (flash_bytes_D)",
+	    mem->flash[SCHED_F32], mem->flash[SCHED_INT8]);
+	fprintf(fp, "%-36s %12ld %12ld\n", "SRAM: activation arena (sram_bytes_D)",
+	    mem->sram[SCHED_F32], mem->sram[SCHED_INT8]);
 	if (eenn) {
 		fprintf(fp, "%-62s %12ld %10ld\n", "total exit heads (macs_heads, params_heads)",
 		    t->macs_heads, t->params_heads);
-		fprintf(fp, "%-6s %-6s %-6s %12s %12s %12s\n", "exit", "stage", "pool",
-		    "head MACs", "cost Eq.13", "spent");
+		fprintf(fp, "%-6s %-6s %-6s %12s %12s %12s %12s %12s\n", "exit", "stage", "pool",
+		    "head MACs", "cost Eq.13", "spent", "SRAM f32", "SRAM int8");
 		for (i = 0; i < n->nexit; i++) {
 			const struct arch_exit *x = &n->ex[i];
 
-			fprintf(fp, "%-6d %-6d %-6d %12ld %12ld %12ld%s\n", i + 1, x->stage,
-			    x->pool, x->head_macs, x->cost, x->spent,
+			fprintf(fp, "%-6d %-6d %-6d %12ld %12ld %12ld %12ld %12ld%s\n", i + 1,
+			    x->stage, x->pool, x->head_macs, x->cost, x->spent,
+			    mem->sram_to[SCHED_F32][i], mem->sram_to[SCHED_INT8][i],
 			    x->pool_failed ? "  (placement rule failed)" : "");
 		}
 	}
@@ -83,6 +93,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "layers", no_argument, NULL, 'l' },
+		{ "latency", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const formats[] = { "table", "rec", NULL };
@@ -90,6 +101,9 @@ main(int argc, char **argv)
 	struct rec_out o;
 	struct rec_files in;
 	const msgpack_object *m;
+	struct lat_table lt;
+	const char *latpath = NULL;
+	double lat[ARCH_EXITS + 1];
 	int c, i, table = isatty(STDOUT_FILENO), layers = 0;
 
 	while ((c = getopt_long(argc, argv, "hf:l", longopts, NULL)) != -1) {
@@ -103,12 +117,17 @@ main(int argc, char **argv)
 		case 'l':
 			layers = 1;
 			break;
+		case 'L':
+			latpath = optarg;
+			break;
 		default:
 			usage(stderr, EX_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
+	if (latpath)
+		lat_load(&lt, latpath);
 	cli_stdout_buffer(1 << 16);
 	rec_out_init(&o);
 	rec_files_init(&in, argc, argv);
@@ -116,6 +135,7 @@ main(int argc, char **argv)
 		struct totals t = { 0, 0, 0, 0 };
 		struct arch a;
 		struct arch_net n;
+		struct hw_mem mem;
 		char type[64];
 		int nl = 0, eenn = rec_is(m, "eenn");
 
@@ -125,6 +145,20 @@ main(int argc, char **argv)
 		if ((table || layers) &&
 		    (nl = arch_net_layers(&n, l, ARCH_MAX_LAYERS)) > ARCH_MAX_LAYERS)
 			errx(EX_SOFTWARE, "more than %d layers", ARCH_MAX_LAYERS);
+		hw_mem(&mem, &n);
+		if (latpath) {
+			char what[LAT_KEY + 32];
+
+			if (lat_predict(lat, &lt, &n, 0, what, sizeof(what)) < 0) {
+				if (strchr(what, ' '))
+					rec_fail(&in.r, "genome", "%s has no entry for \"%s\"", latpath,
+					    what);
+				rec_fail(&in.r, what, "differs from the latency table %s (measured "
+				    "for width %g, resolution %d, in_ch %d, %d classes, space %s)",
+				    latpath, lt.base.width, lt.base.resolution, lt.base.in_ch,
+				    lt.base.classes, arch_space_names[lt.base.space]);
+			}
+		}
 		t.macs_bb = n.macs_backbone;
 		t.params_bb = n.params_backbone;
 		for (i = 0; i < n.nexit - 1; i++) {
@@ -132,7 +166,7 @@ main(int argc, char **argv)
 			t.params_heads += n.ex[i].head_params;
 		}
 		if (table) {
-			print_table(stdout, in.r.n, m, &n, l, nl, eenn, &t);
+			print_table(stdout, in.r.n, m, &n, l, nl, eenn, &t, &mem);
 			continue;
 		}
 		rec_str(&in.r, m, "type", type, sizeof(type));
@@ -143,6 +177,9 @@ main(int argc, char **argv)
 			rec_put_int(&o, "macs_heads", t.macs_heads);
 			rec_put_int(&o, "params_heads", t.params_heads);
 		}
+		hw_mem_put(&o, &mem);
+		if (latpath)
+			rec_put_dbls(&o, "exit_latency", lat, n.nexit);
 		if (layers) {
 			int cnt = 0;
 
@@ -157,6 +194,8 @@ main(int argc, char **argv)
 		rec_out_end(&o, stdout);
 	}
 	rec_out_free(&o);
+	if (latpath)
+		lat_free(&lt);
 	cli_finish();
 	return 0;
 }

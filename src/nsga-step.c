@@ -25,7 +25,8 @@ static const char usage_str[] =
     "                 [--acc-min ACC] [--penalty P] [--no-constraints]\n"
     "                 [--objectives nachos|aebnas] [--target-macs MACS] [--pop N]\n"
     "                 [--gens N] [--eta ETA] [-k K] [--iter N] [--seed S]\n"
-    "                 [--skip-missing] [FILE ...]\n";
+    "                 [--skip-missing] [--flash-max BYTES] [--sram-max BYTES]\n"
+    "                 [--target NAME] [--mem-dtype int8|f32] [FILE ...]\n";
 
 static void
 usage(FILE *fp, int status)
@@ -86,6 +87,7 @@ parse_opts(struct opts *op, struct search *s, int argc, char **argv)
 		{ "iter", required_argument, NULL, O_ITER },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "skip-missing", no_argument, NULL, O_SKIP },
+		HW_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const objs[] = { "nachos", "aebnas", NULL };
@@ -113,7 +115,9 @@ parse_opts(struct opts *op, struct search *s, int argc, char **argv)
 		case O_ITER: op->iter = cli_long("--iter", optarg, 0, 1L << 30); break;
 		case O_SEED: op->seed = (uint64_t)cli_long("--seed", optarg, 0, INT64_MAX); break;
 		case O_SKIP: op->skip = 1; break;
-		default: usage(stderr, EX_USAGE);
+		default:
+			if (!hw_option(&s->lim, c, optarg))
+				usage(stderr, EX_USAGE);
 		}
 	}
 	if (!op->errpath || !op->macspath)
@@ -210,10 +214,11 @@ main(int argc, char **argv)
 	struct rec_files in;
 	const msgpack_object *m;
 	struct search_cand *cand;
-	int *pick, i, nc, nadm, np;
+	int *pick, i, nc, nadm, np, rejected;
 	char extra[96];
 
 	memset(&s, 0, sizeof(s));
+	hw_limits_init(&s.lim);
 	s.obj = SEARCH_NACHOS;
 	parse_opts(&op, &s, argc, argv);
 	argc -= optind;
@@ -239,11 +244,18 @@ main(int argc, char **argv)
 	pick = malloc(sizeof(int) * op.k);
 	if (!cand || !pick)
 		err(EX_SOFTWARE, "malloc");
-	nc = search_candidates(cand, &nadm, &ns, &s, &ar);
+	nc = search_candidates(cand, &nadm, &rejected, &ns, &s, &ar);
 	np = search_choose(pick, cand, nc, &s, &ar, op.k);
 	snprintf(extra, sizeof(extra), "%d new in the final population (%d admissible), %d picked",
 	    nc, nadm, np);
 	cli_progress_end(&prog, extra);
+	if (hw_limited(&s.lim)) {
+		char lims[160];
+
+		hw_describe(lims, sizeof(lims), &s.lim);
+		warnx("rejected %d networks of the final population that break the limits (%s)",
+		    rejected, lims);
+	}
 	if (np < op.k)
 		warnx("only %d new genomes in the final population, not %d", np, op.k);
 

@@ -13,13 +13,15 @@
 
 #include "arch.h"
 #include "cli.h"
+#include "hw.h"
 #include "nachos.h"
 #include "nn.h"
 
 static const char usage_str[] =
     "usage: ofa-sample [-h] [--extremes] [-n N] [--seed S] [--width W]\n"
     "                  [--resolution R] [--in-ch C] [--classes K]\n"
-    "                  [--space nachos|edanas|aebnas]\n";
+    "                  [--space nachos|edanas|aebnas] [--flash-max BYTES]\n"
+    "                  [--sram-max BYTES] [--target NAME] [--mem-dtype int8|f32]\n";
 
 static void
 usage(FILE *fp, int status)
@@ -117,6 +119,46 @@ gset_add(struct gset *s, const struct arch *a)
 	return 1;
 }
 
+/*
+ * Fail fast when the smallest networks of the space, the all-min backbone
+ * with a single exit, all break the limits: a network has at least their
+ * weights and their activations.
+ */
+static void
+check_fits(const struct hw_limits *l, struct arch a)
+{
+	char lims[160], why[160];
+	int i, j;
+
+	if (!hw_limited(l))
+		return;
+	arch_extreme(&a, a.space, 0);
+	for (j = 0; j < ARCH_EXITS; j++) {
+		for (i = 0; i < ARCH_EXITS; i++) {
+			a.exits[i] = i == j;
+			if (a.space != ARCH_NACHOS)
+				a.th[i] = i == j ? 0 : 2;   /* 2: threshold 1, no exit */
+		}
+		arch_canonical(&a);
+		if (hw_arch_violation(&a, l, why, sizeof(why)) <= 0)
+			return;
+	}
+	hw_describe(lims, sizeof(lims), l);
+	errx(EX_USAGE, "no network of the space at width %g fits %s: even the all-min one "
+	    "with a single exit breaks them (%s); try a smaller --width", a.width, lims, why);
+}
+
+/* Too many draws broke the limits. */
+static void
+no_fit(const struct hw_limits *l, long got, long n, long rejected)
+{
+	char lims[160];
+
+	hw_describe(lims, sizeof(lims), l);
+	errx(EX_USAGE, "only %ld of %ld networks fit %s after %ld draws broke them; "
+	    "try a smaller --width or looser limits", got, n, lims, rejected);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -130,16 +172,19 @@ main(int argc, char **argv)
 		{ "classes", required_argument, NULL, O_CLASSES },
 		{ "space", required_argument, NULL, O_SPACE },
 		{ "extremes", no_argument, NULL, O_EXTREMES },
+		HW_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct arch a;
 	struct gset set;
 	struct nn_rng rng;
 	struct rec_out o;
-	long n = 1, seed = 1, i, tries, cap;
+	struct hw_limits lim;
+	long n = 1, seed = 1, i, tries, cap, rejected = 0;
 	int c, extremes = 0;
 	char id[64];
 
+	hw_limits_init(&lim);
 	memset(&a, 0, sizeof(a));
 	a.space = ARCH_NACHOS;
 	a.width = 1.0;
@@ -176,7 +221,8 @@ main(int argc, char **argv)
 			extremes = 1;
 			break;
 		default:
-			usage(stderr, EX_USAGE);
+			if (!hw_option(&lim, c, optarg))
+				usage(stderr, EX_USAGE);
 		}
 	}
 	if (optind != argc)
@@ -185,6 +231,7 @@ main(int argc, char **argv)
 		errx(EX_USAGE, "-n: %ld is more than the %.0f distinct architectures "
 		    "of the %s space", n, space_size(a.space), arch_space_names[a.space]);
 
+	check_fits(&lim, a);
 	set.glen = arch_genome_len(a.space);
 	set.n = 0;
 	for (cap = 16; cap < 2 * n; cap *= 2)
@@ -202,6 +249,14 @@ main(int argc, char **argv)
 			arch_extreme(&a, a.space, (int)tries);
 		else
 			sample(&a, &rng);
+		if (hw_arch_violation(&a, &lim, NULL, 0) > 0) {
+			/* Networks that break the limits are drawn and dropped
+			 * (before the set, which holds n), so the ones kept are
+			 * uniform over those that fit. */
+			if (++rejected > 1000 * n + 100000)
+				no_fit(&lim, i, n, rejected);
+			continue;
+		}
 		if (!gset_add(&set, &a))
 			continue;
 		snprintf(id, sizeof(id), "s%ld-%ld", seed, i);
@@ -211,6 +266,12 @@ main(int argc, char **argv)
 		arch_put(&o, &a);
 		rec_out_end(&o, stdout);
 		i++;
+	}
+	if (hw_limited(&lim)) {
+		char lims[160];
+
+		hw_describe(lims, sizeof(lims), &lim);
+		warnx("rejected %ld sampled networks that break the limits (%s)", rejected, lims);
 	}
 	rec_out_free(&o);
 	free(set.gs);

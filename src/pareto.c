@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "hw.h"
 #include "exo.h"
 #include "nachos.h"
 #include "pareto.h"
@@ -25,7 +26,8 @@ static const char usage_str[] =
     "usage: pareto [-ahq] [-f table|rec] [--split val|test] [--acc-key key] [--macs-key key]\n"
     "              [--acc-min acc] [--macs-max macs] [--knee line|tradeoff] [--hv]\n"
     "              [--ref err,macs] [--cols key,...] [--plot file.png|file.svg]\n"
-    "              [--heatmap-plot file.png|file.svg] [--exit n] [file ...]\n";
+    "              [--heatmap-plot file.png|file.svg] [--exit n] [--flash-max bytes]\n"
+    "              [--sram-max bytes] [--target name] [--mem-dtype int8|f32] [file ...]\n";
 
 static void
 usage(FILE *fp, int status)
@@ -39,6 +41,7 @@ usage(FILE *fp, int status)
 struct opts {
 	const char *acc_key, *macs_key;
 	struct pareto_opts po;         /* acc_min, macs_max 0 / INFINITY: no constraint */
+	struct hw_limits lim;          /* memory limits (hw.h) */
 	int all, table, quiet, hv;
 	char *cols[MAX_COLS];
 	int ncols;
@@ -231,7 +234,8 @@ read_files(struct archive *ar, struct heats *hs, int argc, char **argv, const st
 		if (fe && fe->type != MSGPACK_OBJECT_BOOLEAN)
 			rec_fail(&in.r, "feasible", "not a boolean");
 		t->ok = !fe || fe->via.boolean;
-		t->cv = pareto_violation(1 - t->err, t->macs, op->po.acc_min, op->po.macs_max);
+		t->cv = pareto_violation(1 - t->err, t->macs, op->po.acc_min, op->po.macs_max) +
+		    hw_record_violation(&in.r, m, &op->lim);
 		t->adm = t->ok && t->cv <= 0;
 		t->off = ar->buf.size;
 		msgpack_pack_object(&pk, *m);
@@ -447,6 +451,7 @@ plot(const struct archive *ar, const int *order, const struct opts *op,
 	size_t len;
 	FILE *fp = script_open(&s, &len, op->plot, 900, op->hv && nhv > 0 ? 880 : 640, 11);
 	double *xy = cli_calloc(2 * ar->n, sizeof *xy);   /* error (%), then MACs (M) */
+	char lims[160] = "";    /* memory limits: no axis, so in the title */
 	int i;
 
 	for (i = 0; i < ar->n; i++) {
@@ -460,11 +465,13 @@ plot(const struct archive *ar, const int *order, const struct opts *op,
 	if (hi - lo <= 10)
 		fprintf(fp, "set cbtics 1\n");
 	fprintf(fp, "set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n");
+	if (hw_limited(&op->lim))
+		hw_describe(lims, sizeof(lims), &op->lim);
 	if (nhv > 0)
-		fprintf(fp, "set title \"%d records, hypervolume %.4f at iteration %ld\"\n",
-		    ar->n, hv[nhv - 1].hv, hv[nhv - 1].iter);
+		fprintf(fp, "set title \"%d records, hypervolume %.4f at iteration %ld%s%s\"\n",
+		    ar->n, hv[nhv - 1].hv, hv[nhv - 1].iter, *lims ? "\\n" : "", lims);
 	else
-		fprintf(fp, "set title \"%d records\"\n", ar->n);
+		fprintf(fp, "set title \"%d records%s%s\"\n", ar->n, *lims ? "\\n" : "", lims);
 	for (i = 0; i < ar->n; i++) {
 		xy[i] = 100 * ar->it[i].err;
 		xy[ar->n + i] = ar->it[i].macs / 1e6;
@@ -802,6 +809,7 @@ main(int argc, char **argv)
 		{ "acc-key", required_argument, NULL, O_ACC_KEY },
 		{ "macs-key", required_argument, NULL, O_MACS_KEY },
 		PARETO_LONGOPTS,
+		HW_LONGOPTS,
 		{ "hv", no_argument, NULL, O_HV },
 		{ "cols", required_argument, NULL, O_COLS },
 		{ "plot", required_argument, NULL, O_PLOT },
@@ -820,8 +828,10 @@ main(int argc, char **argv)
 	struct pareto_hv_row *hv = NULL;
 	int c, f, split = 0, nout, nhv = 0, *order, hrows = 0, hcols = 0;
 
+	hw_limits_init(&op.lim);
+
 	while ((c = getopt_long(argc, argv, "af:hq", longopts, NULL)) != -1) {
-		if (pareto_opt(&op.po, c, optarg))
+		if (pareto_opt(&op.po, c, optarg) || hw_option(&op.lim, c, optarg))
 			continue;
 		switch (c) {
 		case 'a':

@@ -17,6 +17,7 @@
 
 #include "arch.h"
 #include "cli.h"
+#include "hw.h"
 #include "exo.h"
 #include "nachos.h"
 #include "pareto.h"
@@ -28,7 +29,8 @@
 static const char usage_str[] =
     "usage: run-report [-h] [-o file] [--plots dir] [--acc-min acc] [--macs-max macs]\n"
     "                  [--knee line|tradeoff] [--ref err,macs] [--method-key key]\n"
-    "                  [--seed-key key] [--bins n] [method=rundir ...]\n";
+    "                  [--seed-key key] [--bins n] [--flash-max bytes] [--sram-max bytes]\n"
+    "                  [--target name] [--mem-dtype int8|f32] [method=rundir ...]\n";
 
 static void
 usage(FILE *fp, int status)
@@ -53,6 +55,8 @@ struct ee {
 	int rule;                           /* thr_rule */
 	int ok;                             /* not marked feasible false */
 	char exo[1024];                     /* "" when the record has none */
+	long flash, sram;                   /* bytes at lim's dtype; -1: no arch keys */
+	double mem_cv;                      /* violation of lim (hw.h) */
 };
 
 /* One search run: a run directory, or the stdin records of one (method,
@@ -80,6 +84,7 @@ static char methods[32][NAME];
 static int nmethods;
 static struct run *runs;
 static int nruns;
+static struct hw_limits lim;    /* memory limits: one board for every run */
 
 static int
 method_id(const char *name)
@@ -135,6 +140,18 @@ parse(struct run *u, const struct rec_in *r, const msgpack_object *m, const char
 		snprintf(e->id, sizeof(e->id), "#%ld", r->n);
 	e->iter = rec_get(m, "iter") ? rec_int(r, m, "iter", 0, 1L << 30) : 0;
 	e->acc_val = rec_dbl(r, m, "top1_ee_val", 0, 1);
+	{
+		struct hw_mem mm;
+
+		e->flash = e->sram = -1;
+		if (hw_record_mem(&mm, r, m)) {
+			e->flash = mm.flash[lim.dtype];
+			e->sram = mm.sram[lim.dtype];
+			e->mem_cv = hw_violation(&mm, &lim, NULL, 0);
+		} else if (hw_limited(&lim)) {
+			rec_fail(r, "space", "missing: the memory limits need the record's arch keys");
+		}
+	}
 	e->macs_val = rec_dbl(r, m, "avg_macs_val", 0, INFINITY);
 	e->acc = rec_dbl(r, m, "top1_ee_test", 0, 1);
 	e->macs = rec_dbl(r, m, "avg_macs", 0, INFINITY);
@@ -323,7 +340,9 @@ analyse(struct run *u, const struct opts *op, const double *ref /* (2) */)
 	for (i = 0; i < n; i++) {
 		acc[i] = u->e[i].acc_val;
 		macs[i] = u->e[i].macs_val;
-		ok[i] = u->e[i].ok;
+		/* a network over a memory limit is as inadmissible as one its
+		 * tuning marked infeasible */
+		ok[i] = u->e[i].ok && u->e[i].mem_cv <= 0;
 		iter[i] = u->e[i].iter;
 	}
 	pareto_run(&pr, acc, macs, ok, iter, n, u->acc_min, u->macs_max, op->po.knee, ref);
@@ -481,7 +500,14 @@ constraints(char *buf, size_t len, const struct run *u)
 	if (u->acc_min > 0)
 		l += snprintf(buf, len, "acc ≥ %.2f%%", 100 * u->acc_min);
 	if (isfinite(u->macs_max))
-		snprintf(buf + l, len - l, "%sMACs ≤ %.3fM", l ? ", " : "", u->macs_max / 1e6);
+		l += snprintf(buf + l, len - l, "%sMACs ≤ %.3fM", l ? ", " : "", u->macs_max / 1e6);
+	if (l < len && lim.flash_max > 0)
+		l += snprintf(buf + l, len - l, "%sflash ≤ %.0fK", l ? ", " : "",
+		    lim.flash_max / 1024.0);
+	if (l < len && lim.sram_max > 0)
+		l += snprintf(buf + l, len - l, "%sSRAM ≤ %.0fK", l ? ", " : "", lim.sram_max / 1024.0);
+	if (l < len && hw_limited(&lim))
+		snprintf(buf + l, len - l, " (%s)", sched_dtype_names[lim.dtype]);
 	if (!buf[0])
 		snprintf(buf, len, "none");
 	return buf;
@@ -497,8 +523,10 @@ table_runs(FILE *fp)
 
 	fprintf(fp, "## Runs and their best trade-off EENN\n\n"
 	    "| method | seed | run | records | last iter | constraints | best | iter | admissible | "
-	    "val acc (%%) | val MACs (M) | test acc (%%) | avg MACs (M) | B | thresholds |\n"
-	    "|---|---:|---|---:|---:|---|---|---:|---|---:|---:|---:|---:|---:|---|\n");
+	    "val acc (%%) | val MACs (M) | test acc (%%) | avg MACs (M) | B | thresholds | "
+	    "flash %s (KB) | SRAM %s (KB) |\n"
+	    "|---|---:|---|---:|---:|---|---|---:|---|---:|---:|---:|---:|---:|---|---:|---:|\n",
+	    sched_dtype_names[lim.dtype], sched_dtype_names[lim.dtype]);
 	for (i = 0; i < nruns; i++) {
 		const struct run *u = &runs[i];
 		const struct ee *e = &u->e[u->best];
@@ -510,7 +538,11 @@ table_runs(FILE *fp)
 		    100 * e->acc, e->macs / 1e6, e->nexit);
 		for (k = 0; k < e->nexit - 1; k++)
 			fprintf(fp, "%s%.3g", k ? ", " : "", e->thr[k]);
-		fprintf(fp, "%s |\n", e->nexit > 1 ? "" : "–");
+		fprintf(fp, "%s | ", e->nexit > 1 ? "" : "–");
+		if (e->flash < 0)
+			fprintf(fp, "– | – |\n");
+		else
+			fprintf(fp, "%.1f | %.1f |\n", e->flash / 1024.0, e->sram / 1024.0);
 	}
 	fprintf(fp, "\n");
 }
@@ -762,9 +794,9 @@ table_paired(FILE *fp)
 					d[1][n] = e->exp_macs / f->exp_macs - 1;
 					d[2][n] = e->acc_val - f->acc_val;
 					adm0 += pareto_violation(f->acc_val, f->macs_val, r->acc_min,
-					    r->macs_max) <= 0;
+					    r->macs_max) + f->mem_cv <= 0;
 					adm += pareto_violation(e->acc_val, e->macs_val, u->acc_min,
-					    u->macs_max) <= 0;
+					    u->macs_max) + e->mem_cv <= 0;
 					n++;
 					paired = 1;
 				}
@@ -934,7 +966,8 @@ plot_fronts(const char *dir)
 		for (j = 0; j < u->n; j++) {
 			x[j] = 1 - u->e[j].acc_val;
 			y[j] = u->e[j].macs_val;
-			cv[j] = pareto_violation(u->e[j].acc_val, y[j], u->acc_min, u->macs_max);
+			cv[j] = pareto_violation(u->e[j].acc_val, y[j], u->acc_min, u->macs_max) +
+			    u->e[j].mem_cv;
 		}
 		nf = pareto_front(idx, x, y, cv, NULL, u->n);
 		fprintf(fp, "$f%d << EOD\n", i);
@@ -1161,6 +1194,7 @@ main(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "plots", required_argument, NULL, O_PLOTS },
 		PARETO_LONGOPTS,
+		HW_LONGOPTS,
 		{ "method-key", required_argument, NULL, O_METHOD_KEY },
 		{ "seed-key", required_argument, NULL, O_SEED_KEY },
 		{ "bins", required_argument, NULL, O_BINS },
@@ -1174,8 +1208,9 @@ main(int argc, char **argv)
 	FILE *fp;
 	int c, i;
 
+	hw_limits_init(&lim);
 	while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
-		if (pareto_opt(&op.po, c, optarg))
+		if (pareto_opt(&op.po, c, optarg) || hw_option(&lim, c, optarg))
 			continue;
 		switch (c) {
 		case 'h':

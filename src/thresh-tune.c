@@ -13,6 +13,7 @@
 
 #include "arch.h"
 #include "cli.h"
+#include "hw.h"
 #include "exo.h"
 #include "nachos.h"
 #include "thr.h"
@@ -20,7 +21,8 @@
 static const char usage_str[] =
     "usage: thresh-tune [-h] [--rule rule] [--method method] [--grid list]\n"
     "       [--acc-min acc] [--macs-max macs] [--target-macs macs] [--lambda l]\n"
-    "       [--fixed list] [--heatmap i,j] [file ...]\n";
+    "       [--fixed list] [--heatmap i,j] [--flash-max bytes] [--sram-max bytes]\n"
+    "       [--target name] [--mem-dtype int8|f32] [file ...]\n";
 
 enum method { M_NACHOS, M_AEBNAS, M_FIXED, M_BEST };
 static const char *const method_names[] = { "nachos", "aebnas", "fixed", "best", NULL };
@@ -34,6 +36,7 @@ struct opts {
 	double fixed[EXO_MAX_EXITS];
 	int nfixed;
 	int hi, hj;                                  /* heatmap exits, 0: none */
+	struct hw_limits lim;                        /* memory limits (hw.h) */
 };
 
 static void
@@ -251,7 +254,7 @@ tune(struct rec_out *o, const struct opts *op, const struct rec_in *r, const msg
 	struct thr_grid tv, tt;
 	struct thr_metrics mv, mt;
 	char path[4096], type[64];
-	double eps[EXO_MAX_EXITS], acc_min, macs_max, t0, secs;
+	double eps[EXO_MAX_EXITS], acc_min, macs_max, t0, secs, mem_cv;
 	long *cv, *ct, c = 0;
 	int64_t *sv, *st;
 	int feasible = 0, i, B;
@@ -314,6 +317,9 @@ tune(struct rec_out *o, const struct opts *op, const struct rec_in *r, const msg
 	thr_eval(&mt, &test, op->rule, eps);
 	if (op->method == M_FIXED)
 		feasible = mv.top1 >= acc_min && mv.avg_spent <= macs_max;
+	/* no threshold makes a network fit the board: the arch alone decides */
+	mem_cv = hw_record_violation(r, m, &op->lim);
+	feasible = feasible && mem_cv <= 0;
 
 	/* the test figures of the Pareto points come from the same grid */
 	thr_grid_build(&tt, &test, op->rule, op->grid, op->ngrid);
@@ -331,6 +337,8 @@ tune(struct rec_out *o, const struct opts *op, const struct rec_in *r, const msg
 	rec_put_str(o, "rule", thr_rule_names[op->rule]);
 	rec_put_str(o, "tune_method", method_names[op->method]);
 	rec_put_bool(o, "feasible", feasible);
+	if (hw_limited(&op->lim))
+		rec_put_dbl(o, "mem_violation", mem_cv);
 	rec_put_dbl(o, "top1_ee_val", mv.top1);
 	rec_put_dbl(o, "avg_macs_val", mv.avg_spent);
 	rec_put_dbl(o, "top1_ee_test", mt.top1);
@@ -385,6 +393,7 @@ main(int argc, char **argv)
 		{ "lambda", required_argument, NULL, O_LAMBDA },
 		{ "fixed", required_argument, NULL, O_FIXED },
 		{ "heatmap", required_argument, NULL, O_HEAT },
+		HW_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts op = { .rule = THR_CUMULATIVE, .method = M_NACHOS, .ngrid = 9,
@@ -397,6 +406,7 @@ main(int argc, char **argv)
 	long nrec = 0, combos = 0, samples = 0;
 	int c, method_set = 0;
 
+	hw_limits_init(&op.lim);
 	for (c = 0; c < 9; c++)
 		op.grid[c] = (c + 1) / 10.0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -433,7 +443,8 @@ main(int argc, char **argv)
 			parse_heatmap(&op, optarg);
 			break;
 		default:
-			usage(stderr, EX_USAGE);
+			if (!hw_option(&op.lim, c, optarg))
+				usage(stderr, EX_USAGE);
 		}
 	}
 	if (op.nfixed && method_set && op.method != M_FIXED)

@@ -14,7 +14,7 @@ macs() {
 @test "-h prints the usage and exits 0" {
 	run mac-count -h
 	assert_success
-	assert_output "usage: mac-count [-hl] [-f table|rec] [file ...]"
+	assert_output "usage: mac-count [-hl] [-f table|rec] [--latency table] [file ...]"
 }
 
 @test "bad options exit 64 with nothing on stdout" {
@@ -48,12 +48,12 @@ macs() {
 	assert_success
 	assert_output --partial '"type":"arch","v":1,'
 	assert_output --partial '"note":{"x":[1,2]}'
-	assert_output --partial '"macs_backbone":3935184,"params":2142602}'
+	assert_output --partial '"macs_backbone":3935184,"params":2142602,"sram_bytes_f32":65536,"sram_exit_bytes_f32":[65536,65536,65536,65536,65536],"flash_bytes_f32":10412984,"sram_bytes_int8":16384,"sram_exit_bytes_int8":[16384,16384,16384,16384,16384],"flash_bytes_int8":2723128}'
 	refute_output --partial macs_heads
 	run sh -c 'eec-place arch.rec | mac-count | rec2json'
 	assert_success
 	assert_output --partial '"type":"eenn","v":1,'
-	assert_output --partial '"macs_backbone":3935184,"params":2142602,"macs_heads":1792000,"params_heads":465836}'
+	assert_output --partial '"macs_backbone":3935184,"params":2142602,"macs_heads":1792000,"params_heads":465836,"sram_bytes_f32":65536,"sram_exit_bytes_f32":[65536,65536,65536,65536,65536],"flash_bytes_f32":10412984,"sram_bytes_int8":16384,"sram_exit_bytes_int8":[16384,16384,16384,16384,16384],"flash_bytes_int8":2723128}'
 }
 
 @test "-l adds the layers, whose MACs sum to the total" {
@@ -79,7 +79,9 @@ macs() {
 	assert_success
 	assert_line --regexp '^exits.0.pool +24x8x8 +24x2x2 +0 +0$'
 	assert_line --regexp '^total exit heads \(macs_heads, params_heads\) +1792000 +465836$'
-	assert_line --regexp '^5 +5 +1 +1395200 +3935184 +5727184$'
+	assert_line --regexp '^5 +5 +1 +1395200 +3935184 +5727184 +65536 +16384$'
+	assert_line --regexp '^flash: constant data \(flash_bytes_D\) +10412984 +2723128$'
+	assert_line --regexp '^SRAM: activation arena \(sram_bytes_D\) +65536 +16384$'
 }
 
 @test "a record given by its genome alone counts the same" {

@@ -35,7 +35,8 @@ ids() {
 	assert_success
 	assert_line --index 0 "usage: pareto [-ahq] [-f table|rec] [--split val|test] [--acc-key key] [--macs-key key]"
 	assert_line --index 2 "              [--ref err,macs] [--cols key,...] [--plot file.png|file.svg]"
-	assert_line --index 3 "              [--heatmap-plot file.png|file.svg] [--exit n] [file ...]"
+	assert_line --index 3 "              [--heatmap-plot file.png|file.svg] [--exit n] [--flash-max bytes]"
+	assert_line --index 4 "              [--sram-max bytes] [--target name] [--mem-dtype int8|f32] [file ...]"
 }
 
 @test "bad options exit 64 with nothing on stdout" {

@@ -54,6 +54,10 @@ setup_file() {
 	thresh-tune r.rec > t.rec
 	eenn-infer --weights w1.ckpt --split test t.rec 2> /dev/null | rec2json > out.json
 	jq -e '.infer_n == 30 and (.infer_exit_count | add) == 30 and .infer_mismatch == 0' out.json
+	# exported at 64: the float build decides as the engine, the int8 one runs
+	eenn-export -o x --eval 30 t.rec 2> /dev/null | rec2json > x.json
+	jq -e --slurpfile i out.json '.export_f32_exit_count == $i[0].infer_exit_count and
+	    .export_f32_top1 == $i[0].infer_top1 and (.export_int8_exit_count | add) == 30' x.json
 }
 
 @test "pipelines: --resolution reaches the supernet and every candidate" {

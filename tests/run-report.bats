@@ -61,7 +61,8 @@ is_png() {
 	run run-report -h
 	assert_success
 	assert_line --index 0 "usage: run-report [-h] [-o file] [--plots dir] [--acc-min acc] [--macs-max macs]"
-	assert_line --index 2 "                  [--seed-key key] [--bins n] [method=rundir ...]"
+	assert_line --index 2 "                  [--seed-key key] [--bins n] [--flash-max bytes] [--sram-max bytes]"
+	assert_line --index 3 "                  [--target name] [--mem-dtype int8|f32] [method=rundir ...]"
 }
 
 @test "bad options and operands exit 64 with nothing on stdout" {
@@ -82,9 +83,9 @@ is_png() {
 @test "two methods x three seeds: the runs, Table II, thresholds, by hand" {
 	runs
 	run-report $ARGS > out.md
-	has "| A | 1 | A1 | 3 | 1 | acc ≥ 85.00%, MACs ≤ 2.700M | r2 | 1 | yes | 90.00 | 2.500 | 88.00 | 2.400 | 3 | 0.5, 0.6 |"
-	has "| A | 3 | A3 | 3 | 1 | acc ≥ 85.00%, MACs ≤ 2.700M | r2 | 1 | yes | 90.00 | 2.500 | 90.00 | 2.600 | 4 | 0.2, 0.4, 0.9 |"
-	has "| B | 2 | B2 | 3 | 1 | acc ≥ 85.00%, MACs ≤ 2.700M | r2 | 1 | yes | 88.00 | 2.600 | 81.00 | 2.900 | 3 | 0.5, 0.5 |"
+	has "| A | 1 | A1 | 3 | 1 | acc ≥ 85.00%, MACs ≤ 2.700M | r2 | 1 | yes | 90.00 | 2.500 | 88.00 | 2.400 | 3 | 0.5, 0.6 | – | – |"
+	has "| A | 3 | A3 | 3 | 1 | acc ≥ 85.00%, MACs ≤ 2.700M | r2 | 1 | yes | 90.00 | 2.500 | 90.00 | 2.600 | 4 | 0.2, 0.4, 0.9 | – | – |"
+	has "| B | 2 | B2 | 3 | 1 | acc ≥ 85.00%, MACs ≤ 2.700M | r2 | 1 | yes | 88.00 | 2.600 | 81.00 | 2.900 | 3 | 0.5, 0.5 | – | – |"
 	# A: B 3,3,4 -> 3.33, sample std sqrt(((1/3)^2 * 2 + (2/3)^2) / 2) =
 	# 0.577; avg MACs 2.4,2.5,2.6 -> 2.500 ± 0.100; backbone MACs (the
 	# final exit_cost) 2.5,2.5,3.5 -> 2.833 ± 0.577; accuracy 88,89,90 ->
@@ -147,7 +148,7 @@ is_png() {
 	runs
 	run_dir C1 1 '{"thresholds":[],"exit_spent":[3e6],"exit_cost":[2.5e6],"utilization":[1],"ece":[0.03]}'
 	run-report $ARGS C=C1 > out.md
-	has "| C | 1 | C1 | 3 | 1 | acc ≥ 85.00%, MACs ≤ 2.700M | r2 | 1 | yes | 90.00 | 2.500 | 90.00 | 2.500 | 1 | – |"
+	has "| C | 1 | C1 | 3 | 1 | acc ≥ 85.00%, MACs ≤ 2.700M | r2 | 1 | yes | 90.00 | 2.500 | 90.00 | 2.500 | 1 | – | – | – |"
 	has "| C | 1 | 1.00 | 2.500 | 2.500 | 90.00 | 90.00 | 1/1 | 1/1 | 0/1 | 33.3 |"
 	has "| C | – | – | – |"
 	has "| C | final | 1 | 3.000 | 2.500 | 100.00 |"
@@ -229,7 +230,7 @@ is_png() {
 	# at acc >= .95 nothing is admissible; violations r2 .05/.95, r1
 	# .09/.95, r0 .15/.95 + .3/2.7: r2 is the closest
 	run-report --acc-min 0.95 $ARGS > out.md
-	has "| A | 1 | A1 | 3 | 1 | acc ≥ 95.00%, MACs ≤ 2.700M | r2 | 1 | **no** (closest) | 90.00 | 2.500 | 88.00 | 2.400 | 3 | 0.5, 0.6 |"
+	has "| A | 1 | A1 | 3 | 1 | acc ≥ 95.00%, MACs ≤ 2.700M | r2 | 1 | **no** (closest) | 90.00 | 2.500 | 88.00 | 2.400 | 3 | 0.5, 0.6 | – | – |"
 	grep -q '^| A | 3 | .* | 0/3 | 0/3 | 0/3 | 33.3 ± 0.0 |$' out.md
 	# a record's acc_min beats the config's; an option beats both
 	rec2json A1/archive.rec | sed 's/^{/{"acc_min":0.95,"macs_max":1e6,/' | json2rec > a.rec
@@ -263,7 +264,7 @@ is_png() {
 	done | json2rec > all.rec
 	run-report --method-key run --seed-key sd < all.rec > out.md
 	# without configs the constraints come from the records or options
-	has "| A | 1 | stdin | 3 | 1 | none | r2 | 1 | yes | 90.00 | 2.500 | 88.00 | 2.400 | 3 | 0.5, 0.6 |"
+	has "| A | 1 | stdin | 3 | 1 | none | r2 | 1 | yes | 90.00 | 2.500 | 88.00 | 2.400 | 3 | 0.5, 0.6 | – | – |"
 	sed 's/acc ≥ 85.00%, MACs ≤ 2.700M/X/' dirs.md | grep -v '^| [AB] | [123] |' > a
 	run-report --method-key run --seed-key sd --acc-min 0.85 --macs-max 2.7e6 < all.rec |
 	    sed 's/acc ≥ 85.00%, MACs ≤ 2.700M/X/' | grep -v '^| [AB] | [123] |' > b

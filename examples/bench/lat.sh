@@ -1,0 +1,67 @@
+#!/bin/sh
+# Latency table accuracy (issue 14): a lat-table table for Fashion-MNIST's
+# input (32x32x1, K = 10) at width W (default 1.0), then NETS random EENNs
+# of the space (default 30) at random initialisation; for each exit i of
+# each, the latency predicted by mac-count --latency against eenn-infer's
+# measured p50 per-sample latency at batch 1, one thread, with thresholds
+# that send every sample out at exit i, over N test images (default 200).
+# The (network, exit) runs go round PASSES times (default 3) and each
+# point is the median of its passes, so load from other processes falls on
+# every point alike. Prints the CPU model, Spearman's rho and the mean
+# absolute percentage error; lat-table --check gives the same comparison
+# inside the engine.
+set -e
+cd "$(dirname "$0")/../.."
+w=${W:-1.0} nets=${NETS:-30} n=${N:-200} passes=${PASSES:-3}
+data=${DATA:-/usr/share/datasets/fashion-mnist}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)
+bin/lat-table --width "$w" --in-ch 1 > "$tmp/lat.rec" 2> /dev/null
+bin/ofa-sample -n "$nets" --seed 5 --width "$w" --in-ch 1 | bin/eec-place |
+    bin/mac-count -f rec --latency "$tmp/lat.rec" | bin/rec2json > "$tmp/nets.json"
+: > "$tmp/meas"
+p=0
+while [ "$p" -lt "$passes" ]; do
+	i=0
+	while [ "$i" -lt "$nets" ]; do
+		sed -n "$((i + 1))p" "$tmp/nets.json" | bin/json2rec > "$tmp/net.rec"
+		b=$(sed -n "$((i + 1))p" "$tmp/nets.json" | jq '.exit_stages | length')
+		x=0
+		while [ "$x" -lt "$b" ]; do
+			# 1 before exit x, 0 at it: every sample leaves there
+			thr=$(jq -rn --argjson b "$b" --argjson x "$x" \
+			    '[range($b - 1) | if . < $x then 1 elif . == $x then 0 else 1 end] | join(",")')
+			bin/eenn-infer --init-seed 1 --data "$data" --limit "$n" --threads 1 \
+			    --thresholds "$thr" "$tmp/net.rec" 2> /dev/null | bin/rec2json |
+			    jq -r --argjson i "$i" --argjson x "$x" '"\($i) \($x) \(.infer_latency_p50_ms)"' \
+			    >> "$tmp/meas"
+			x=$((x + 1))
+		done
+		i=$((i + 1))
+	done
+	p=$((p + 1))
+done
+jq -rc '[.exit_latency]' "$tmp/nets.json" | awk '{ print NR - 1, $0 }' > "$tmp/pred"
+perl -e '
+	my ($predf, $measf) = @ARGV;
+	my (%pred, %meas);
+	open(my $p, "<", $predf) or die; while (<$p>) { my ($i, $j) = /^(\d+) \[\[(.*)\]\]/; my @v = split /,/, $j; $pred{"$i $_"} = $v[$_] for 0 .. $#v; }
+	open(my $m, "<", $measf) or die; while (<$m>) { my ($i, $x, $v) = split; push @{$meas{"$i $x"}}, $v; }
+	my (@a, @b);
+	for my $k (sort keys %meas) { my @s = sort { $a <=> $b } @{$meas{$k}}; push @a, $pred{$k}; push @b, $s[int($#s / 2)]; }
+	sub ranks { my @x = @_; my @o = sort { $x[$a] <=> $x[$b] } 0 .. $#x; my @r; my $i = 0;
+		while ($i <= $#o) { my $j = $i; $j++ while $j < $#o && $x[$o[$j + 1]] == $x[$o[$i]];
+			$r[$o[$_]] = ($i + $j) / 2 + 1 for $i .. $j; $i = $j + 1; } return @r; }
+	my @ra = ranks(@a); my @rb = ranks(@b); my $n = @a;
+	my ($ma, $mb) = (0, 0); $ma += $_ / $n for @ra; $mb += $_ / $n for @rb;
+	my ($sab, $saa, $sbb, $ape) = (0, 0, 0, 0);
+	for (0 .. $n - 1) { $sab += ($ra[$_] - $ma) * ($rb[$_] - $mb); $saa += ($ra[$_] - $ma) ** 2;
+		$sbb += ($rb[$_] - $mb) ** 2; $ape += abs($a[$_] - $b[$_]) / $b[$_]; }
+	printf "lat: %d points, Spearman rho %.3f, MAPE %.1f%% (predicted by the table / measured by eenn-infer p50)\n",
+	    $n, $sab / sqrt($saa * $sbb), 100 * $ape / $n;
+' "$tmp/pred" "$tmp/meas" > "$tmp/res"
+echo "lat: $cpu; width $w, 32x32x1, $nets random EENNs, batch 1, 1 thread, $n images, $passes passes"
+cat "$tmp/res"
+bin/lat-table --check "$nets" "$tmp/lat.rec" | bin/rec2json |
+    jq -r '"lat: lat-table --check (inside the engine): rho \(.spearman * 1000 | round / 1000), MAPE \(.mape * 1000 | round / 10)%; fastest: rho \(.spearman_fastest * 1000 | round / 1000), MAPE \(.mape_fastest * 1000 | round / 10)%"'

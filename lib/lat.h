@@ -1,0 +1,89 @@
+/*
+ * lat.h - latency tables: the batch-1 latency, on this machine, of every
+ * layer configuration the search space and its exit heads produce
+ * (lat-table writes one), and an EENN's per-exit latency predicted from
+ * one (mac-count --latency).
+ *
+ * A network is cut into parts: the first conv, each backbone block, each
+ * exit head. A part's key names its configuration by its shapes (a block:
+ * input, output, expanded width, kernel, stride, SE, activation, residual;
+ * a head: its kind, the map it reads, its pool and outputs), so two parts
+ * with one key run the same ops on the same sizes. The latency of leaving
+ * at exit i is the first conv, the blocks up to exit i's features and the
+ * heads of exits 1..i (a sample runs every head it passes).
+ *
+ * Measuring: the engine (model.h, eval mode, batch 1, the threads of
+ * nn_threads) steps through every exit of carrier networks with its
+ * profile on (model.prof); each part's time is one sample for its key.
+ * Carriers: the nine uniform networks (every slot at one kernel and expand
+ * ratio, depth 4 everywhere), which hold every block configuration, then,
+ * from LAT_DRAWS networks drawn uniformly from the space, the first to hold
+ * a key not yet seen (the exit heads' pools follow Algorithm 1, so their
+ * configurations are found by drawing). Repeats are the outer loop, so a
+ * disturbance of the machine falls on every key alike; an entry is the
+ * median of its samples.
+ */
+#ifndef LAT_H
+#define LAT_H
+
+#include <stdint.h>
+
+#include "arch.h"
+#include "rec.h"
+
+#define LAT_KEY 96
+#define LAT_PARTS (1 + ARCH_MAX_BLOCKS + ARCH_EXITS + 1)
+#define LAT_DRAWS 4000
+
+struct lat_entry {
+	char key[LAT_KEY];
+	double ms;              /* median, milliseconds */
+	double min_ms;          /* fastest sample: the quiet machine's time */
+	int n;                  /* samples */
+};
+
+struct lat_table {
+	char machine[128], cpu[128], date[32];
+	struct arch base;       /* space, width, resolution, in_ch, classes */
+	int threads, repeats;
+	int n;
+	struct lat_entry *e;    /* (n), sorted by key */
+};
+
+/* The keys of net's parts: [0] first conv, [1 + b] block b, [1 + nblk + i]
+ * exit i's head. Returns 1 + nblk + nexit. */
+int lat_keys(char (*key)[LAT_KEY], const struct arch_net *net);
+
+/* This machine's CPU model (/proc/cpuinfo "model name"), or "unknown". */
+void lat_cpu_model(char *buf, size_t n);
+
+/* Measure a table for base's space and input on this machine, repeats
+ * samples per part and carrier (>= 1). Progress on stderr. */
+void lat_measure(struct lat_table *t, const struct arch *base, int repeats, uint64_t seed);
+void lat_free(struct lat_table *t);
+
+/* The table as a "lat" record (formats/lat.md), and back (bad keys fail
+ * via rec_fail). */
+void lat_put(struct rec_out *o, const struct lat_table *t);
+void lat_read(struct lat_table *t, const struct rec_in *r, const msgpack_object *m);
+/* Load the first record of path; exits EX_DATAERR (naming path and key)
+ * when it was measured on another CPU model than this one's. */
+void lat_load(struct lat_table *t, const char *path);
+
+/* Predicted latency (ms) of leaving at each exit of net (nexit values),
+ * from the entries' medians, or their fastest samples when fastest is set.
+ * Returns 0, or -1 with what (n bytes) naming the first part the table
+ * does not hold or the input key that differs from the table's. */
+int lat_predict(double *exit_ms /* (nexit) */, const struct lat_table *t,
+    const struct arch_net *net, int fastest, char *what, size_t n);
+
+/* Measured latency (ms) of leaving at each exit of each of the n networks:
+ * the engine steps through the exits at batch 1, timing from the input to
+ * each exit's logits; the median of repeats (repeats the outer loop), and
+ * in exit_min (may be NULL) the fastest. A pass is longer than a part, so
+ * on a loaded machine a preemption falls into more of them: the fastest
+ * shows what the median would be on a quiet one. */
+void lat_run(double *exit_ms /* (n, ARCH_EXITS + 1) */, double *exit_min /* (n, ARCH_EXITS + 1) */,
+    const struct arch_net *nets, int n, int repeats, uint64_t seed);
+
+#endif
