@@ -18,6 +18,19 @@ NACHOS_CFLAGS := -std=gnu11 -fopenmp -Wall -Wextra -Ilib -MMD -MP
 NACHOS_LIBS   := -lopenblas -llapacke -lmsgpackc -ljansson -lpng -ljpeg -lmatio -lz -lm
 COMPILE = $(CC) $(NACHOS_CFLAGS) $(CPPFLAGS) $(CFLAGS)
 LINK    = $(CC) -fopenmp $(CFLAGS) $(LDFLAGS)
+# SAN=1: AddressSanitizer and UBSan on everything (make asan builds so in a
+# copy of the tree, .san/, and runs make check there).
+ifeq ($(SAN),1)
+CFLAGS  = -O1 -g
+NACHOS_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+# Reports go to files (SAN_LOG), so that a report from a tool a test expects
+# to fail is not lost: san-report fails make check when there is any.
+SAN_LOG ?= $(CURDIR)/san-log
+export ASAN_OPTIONS  = detect_leaks=1:leak_check_at_exit=0:log_path=$(SAN_LOG)/asan:suppressions=$(CURDIR)/tests/asan.supp
+export LSAN_OPTIONS  = suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
+export UBSAN_OPTIONS = print_stacktrace=1:log_path=$(SAN_LOG)/ubsan
+endif
 
 LIB_SRC  := $(wildcard lib/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -35,6 +48,8 @@ PKG_CHECK := bats bats-assert bats-support mandoc parallel dataset-fashion-mnist
              gnuplot-nox openssh-server openssh-client rsync jq \
              gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 PKG_BENCH := python3-torch python3-numpy hyperfine
+# the sanitizer and fuzzing builds (make asan, make fuzz, and make check's smoke)
+PKG_FUZZ  := clang libclang-rt-14-dev libomp-14-dev rsync
 
 # ONNX export (lib/onnx_export.c): C for the onnx.proto of Debian's
 # python3-onnx, generated at build time by protoc-c.
@@ -66,7 +81,8 @@ $(KERN_SRC): lib/export_kern.inc
 $(BUILD)/gen/export_kern_src.o: $(KERN_SRC)
 	$(COMPILE) -c -o $@ $<
 
-.PHONY: all deps deps-bench check unit bats lint demo bench install clean
+.PHONY: all deps deps-bench check unit bats lint demo bench install clean \
+        asan fuzz fuzz-build check-hostile san-tree san-fast san-report
 .SECONDARY:
 
 all: $(TOOLS)
@@ -94,7 +110,7 @@ tests/unit/bin/%: $(BUILD)/tests/unit/%.o $(UNIT_OBJ) $(LIBA)
 	$(LINK) -o $@ $< $(UNIT_OBJ) $(LIBA) $(LDLIBS) $(NACHOS_LIBS)
 
 deps:
-	@sh tests/deps.sh $(PKG_BUILD) $(PKG_CHECK)
+	@sh tests/deps.sh $(PKG_BUILD) $(PKG_CHECK) $(PKG_FUZZ)
 	@sh tests/npm-deps.sh
 
 deps-bench:
@@ -104,6 +120,74 @@ deps-bench:
 check: deps
 	$(MAKE) all $(UNIT)
 	$(MAKE) unit bats lint
+ifneq ($(SAN),1)
+	$(MAKE) check-hostile
+else
+	$(MAKE) san-report
+endif
+
+# --- hostile input (issue 16) ---------------------------------------------------
+# make asan: the whole make check under ASan+UBSan, leak-checked, in .san/.
+# make fuzz: every libFuzzer harness of tests/fuzz/ for FUZZ_SECONDS each,
+# from its committed seed corpus (new finds go to .fuzz/corpus-NAME/).
+# check-hostile (part of make check): the fast tools' tests under the
+# sanitizers and a fuzz smoke of FUZZ_SMOKE seconds per harness.
+SAN_TREE     := .san
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE   ?= 4
+FUZZERS      := $(patsubst tests/fuzz/fuzz_%.c,.fuzz/fuzz_%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CC      ?= clang
+FUZZ_CFLAGS  := -g -O1 -std=gnu11 -fopenmp -Ilib -fsanitize=fuzzer-no-link,address,undefined \
+                -fno-sanitize-recover=all -Wno-unknown-pragmas -Wno-pass-failed
+FUZZ_WRAP    := -Wl,--wrap=exit,--wrap=err,--wrap=errx,--wrap=verr,--wrap=verrx,--wrap=gzopen,--wrap=gzclose
+SAN_FAST     := tests/rec2json.bats tests/formats.bats tests/ofa-sample.bats tests/eec-place.bats \
+                tests/mac-count.bats tests/thresh-tune.bats
+
+san-tree:
+	@rsync -a --delete --exclude=/$(SAN_TREE) --exclude=/.fuzz --exclude=/.git \
+	    --exclude='*.o' --exclude='*.d' --exclude='*.a' --exclude=/bin \
+	    --exclude=/tests/unit/bin --exclude=/san-log --exclude=/runs --exclude=/$(BUILD) \
+	    --exclude=node_modules ./ $(SAN_TREE)/
+
+asan: deps san-tree
+	$(MAKE) -C $(SAN_TREE) SAN=1 check
+
+san-report:
+	@if [ -n "$$(ls $(SAN_LOG) 2> /dev/null)" ]; then \
+	    cat $(SAN_LOG)/* >&2; echo "sanitizer reports in $(SAN_LOG)" >&2; exit 1; fi
+	@echo "sanitizers: no reports"
+
+fuzz-build: $(FUZZERS)
+
+.fuzz/lib/%.o: lib/%.c
+	@mkdir -p .fuzz/lib
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+# The engine's kernels (nn_conv.c: GCC vector code) and the ONNX writer
+# (generated protobuf code) are no reader's: the archive lets each harness
+# link only the modules it uses.
+FUZZ_LIB_SRC := $(filter-out lib/nn_conv.c lib/onnx_export.c,$(LIB_SRC))
+
+.fuzz/libnachos.a: $(patsubst lib/%.c,.fuzz/lib/%.o,$(FUZZ_LIB_SRC))
+	$(AR) rcs $@ $^
+
+.fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.c tests/fuzz/fuzz.h .fuzz/libnachos.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< tests/fuzz/fuzz.c \
+	    .fuzz/libnachos.a $(FUZZ_WRAP) $(LDLIBS) $(NACHOS_LIBS)
+
+# Each harness from its seeds for SECONDS; a crash, a sanitizer report or an
+# exit 70 on an input stops it with the input saved in .fuzz/.
+fuzz: deps fuzz-build
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZERS)
+
+check-hostile: san-tree fuzz-build
+	$(MAKE) -C $(SAN_TREE) SAN=1 san-fast
+	@sh tests/fuzz/run.sh $(FUZZ_SMOKE) $(FUZZERS)
+
+san-fast: all tests/unit/bin/test_exo
+	rm -rf $(SAN_LOG)
+	bash tests/run-bats.sh $(SAN_FAST)
+	$(MAKE) SAN=1 san-report
 
 unit: $(UNIT)
 	@sh tests/run-unit.sh $(UNIT)
@@ -141,6 +225,6 @@ install: all
 	    $(DESTDIR)$(PREFIX)/share/man/man$${m##*.}; done
 
 clean:
-	rm -rf bin/[!.]* tests/unit/bin $(BUILD)
+	rm -rf bin/[!.]* tests/unit/bin $(BUILD) .fuzz $(SAN_TREE) san-log
 
 -include $(wildcard $(BUILD)/lib/*.d $(BUILD)/src/*.d $(BUILD)/tests/unit/*.d)

@@ -163,9 +163,26 @@ cli_write_whole(FILE *fp, const void *p, size_t n)
 		err(EX_IOERR, "stdout");
 }
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/lsan_interface.h>
+static void leak_check(void) { __lsan_do_leak_check(); }
+#endif
+
+void
+cli_leak_check_at_exit(void)
+{
+#ifdef __SANITIZE_ADDRESS__
+	static int once;
+
+	if (!once++)
+		atexit(leak_check);
+#endif
+}
+
 void
 cli_finish(void)
 {
+	cli_leak_check_at_exit();
 	ob_flush();
 	if (fflush(stdout) != 0 || ferror(stdout))
 		err(EX_IOERR, "stdout");

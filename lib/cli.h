@@ -20,8 +20,13 @@ int cli_choice(const char *opt, const char *s, const char *const *names);
  * optind, the index of the first file argument. */
 int cli_help_only(int argc, char **argv, const char *usage);
 
-/* Flush and check stdout; exits EX_IOERR on a write error. Call before exit 0. */
+/* Flush and check stdout; exits EX_IOERR on a write error. Call before exit 0.
+ * In a sanitizer build (make asan) it also arms the leak check at exit. */
 void cli_finish(void);
+/* ASan builds: check for leaks when the process exits, after main's frees.
+ * Only a successful run is checked (ASAN_OPTIONS=leak_check_at_exit=0): a
+ * tool stopped by err() leaves its memory to the exit, by design. */
+void cli_leak_check_at_exit(void);
 
 /*
  * Whole units (records, JSON lines) to a stream. To stdout each unit goes

@@ -49,7 +49,7 @@ check_size(gzFile g, const char *path, size_t need, const char *what)
 static uint8_t *
 gz_read_all(gzFile g, size_t n, const char *path)
 {
-	size_t cap = n < ((size_t)1 << 24) ? n : (size_t)1 << 24, got = 0;
+	size_t cap = n < ((size_t)1 << 16) ? n : (size_t)1 << 16, got = 0;
 	uint8_t *p = xmalloc(cap);
 
 	while (got < n) {

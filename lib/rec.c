@@ -303,8 +303,8 @@ rec_next(struct rec_in *r)
 
 		if (r->size >= 0)
 			follow = at < r->size ? (uint64_t)(r->size - at) : 0;
-		s = rec_scan(&r->sc, (const unsigned char *)r->buf + r->start,
-		    r->len - r->start, follow, msg, sizeof(msg));
+		s = r->buf == NULL ? 0 : rec_scan(&r->sc, (const unsigned char *)r->buf +
+		    r->start, r->len - r->start, follow, msg, sizeof(msg));
 		if (s < 0 && r->size >= 0) {
 			struct stat st;
 

@@ -369,7 +369,8 @@ sur_free(struct sur_model *m)
 	free(m->w);
 	free(m->beta);
 	free(m->theta);
-	for (i = 0; i < m->ntree; i++) {
+	/* m->tree may be NULL with ntree set: a read stopped half-way */
+	for (i = 0; m->tree && i < m->ntree; i++) {
 		free(m->tree[i].feat);
 		free(m->tree[i].thr);
 		free(m->tree[i].val);

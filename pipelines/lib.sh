@@ -8,6 +8,7 @@
 #   job.sh             the train-and-tune job of one candidate: sh job.sh ID
 #   supernet.ckpt      the supernet (or a symlink to --supernet FILE)
 #   archive.rec        result records of every completed candidate, appended
+#                      whole (rewrite and rename: a kill loses nothing in it)
 #   failed.rec         the eenn records of failed candidates, with the reason
 #   hv.rec             hypervolume per iteration (pareto --hv), rewritten
 #   iter/N/            one search iteration: eenn.rec (its candidates), ids,
@@ -310,6 +311,7 @@ nl_open_rundir() {
 		if ls "$DATA"/*idx3-ubyte* > /dev/null 2>&1; then IN_CH=1; else IN_CH=3; fi
 	fi
 	nl_save_config
+	nl_repair archive.rec failed.rec hv.rec
 	nl_log "run directory $PWD (${resume:+resumed, }preset ${PRESET:-none})"
 	NL_ELAPSED0=$(cat elapsed 2> /dev/null || echo 0)
 }
@@ -321,6 +323,35 @@ nl_ids() { [ -s "$1" ] && rec2json "$1" | jq -r .id; return 0; }
 
 # nl_count FILE: records in FILE.
 nl_count() { if [ -s "$1" ]; then rec2json "$1" | wc -l; else echo 0; fi; }
+
+# nl_commit TMP DEST: TMP's bytes on disk, then TMP renamed over DEST and the
+# directory synced: a kill or a crash leaves DEST old or new, never torn.
+nl_commit() {
+	sync -- "$1" && mv -f -- "$1" "$2" && sync -- "$(dirname -- "$2")"
+}
+
+# nl_repair FILE...: a record file with a torn tail (a crash of the machine,
+# or of a version that appended in place) is cut back to its whole records;
+# the torn file is kept aside as FILE.torn-TIME and the repair logged. Any
+# other damage stops the run (65) with the file untouched.
+nl_repair() {
+	local f err keep aside
+	for f; do
+		[ -s "$f" ] || continue
+		err=$(rec2json "$f" 2>&1 > /dev/null) && continue
+		[[ $err == *": truncated"* ]] || nl_die 65 "$f is damaged: $err"
+		rec2json "$f" 2> /dev/null | json2rec > "$f.repaired"
+		keep=$(wc -c < "$f.repaired")
+		# The JSON round trip gives back the bytes of what nachos writes:
+		# the whole records are kept exactly or not at all.
+		cmp -s -n "$keep" "$f.repaired" "$f" ||
+		    nl_die 65 "$f: $err; its whole records do not read back exactly, repair it by hand"
+		aside=$f.torn-$(date -u +%Y%m%dT%H%M%S)
+		ln -f -- "$f" "$aside" && nl_commit "$f.repaired" "$f" ||
+		    nl_die 74 "$f: cannot replace it with its whole records"
+		nl_log "${err#rec2json: }; kept its $(nl_count "$f") whole record(s) ($keep of $(wc -c < "$aside") bytes), the torn file is $aside"
+	done
+}
 
 # nl_addkeys JQ-EXPR < records > records: set keys through jq.
 nl_addkeys() { rec2json | jq -c "$1" | json2rec; }
@@ -395,7 +426,7 @@ nl_split() {
 	done < "iter/$n/eenn.json"
 	json2rec < "iter/$n/eenn.json" > "iter/$n/eenn.rec"
 	rm -f "iter/$n/eenn.json"
-	mv "iter/$n/ids.tmp" "iter/$n/ids"
+	nl_commit "iter/$n/ids.tmp" "iter/$n/ids"
 }
 
 # nl_done ID: the candidate is settled (in the archive or in failed.rec).
@@ -437,8 +468,10 @@ nl_train() {
 	nl_collect "$n"
 }
 
-# nl_collect ITER: append the iteration's new results to the archive in one
-# write, and record the candidates whose job failed.
+# nl_collect ITER: append the iteration's new results to the archive, and
+# record the candidates whose job failed. Each file grows by rewrite and
+# rename (nl_commit), so a kill leaves it as it was or with every new record;
+# a resumed run collects again what a kill kept out.
 nl_collect() {
 	local n=$1 id st new=0 bad=0
 	nl_settled_refresh
@@ -455,13 +488,20 @@ nl_collect() {
 			bad=$((bad + 1))
 		fi
 	done < "iter/$n/ids"
-	cat .append >> archive.rec
-	cat .failed >> failed.rec
-	rm -f .append .failed
+	nl_append archive.rec .append
+	nl_append failed.rec .failed
 	nl_elapsed > /dev/null
 	nl_log "iteration $n: $new candidate(s) added to the archive ($(nl_count archive.rec) in all), $bad failed"
 	[ "$bad" -gt 0 ] && nl_log "iteration $n: failures recorded in failed.rec: $(nl_ids failed.rec | tail -n "$bad" | tr '\n' ' ')"
 	return 0
+}
+
+# nl_append FILE NEW: FILE with NEW's records after its own, committed whole.
+nl_append() {
+	[ -s "$2" ] || { rm -f -- "$2"; return 0; }
+	{ [ ! -e "$1" ] || cat -- "$1"; cat -- "$2"; } > "$1.new" &&
+	    nl_commit "$1.new" "$1" || nl_die 74 "cannot add to $1"
+	rm -f -- "$2"
 }
 
 # nl_fail_rec ID ITER STATUS: the candidate's eenn record with why it failed:
@@ -499,10 +539,11 @@ nl_hv() {
 	if [ ! -s hvref ]; then
 		rec2json archive.rec | jq -rs '[.[] | select((.iter // 0) == 0)] |
 		    "\([([.[] | 1 - .top1_ee_val] | max) * 1.01, 0.01] | max),\((map(.avg_macs_val) | max) * 1.01)"' \
-		    > hvref.tmp && mv hvref.tmp hvref || return 70
+		    > hvref.tmp && nl_commit hvref.tmp hvref || return 70
 	fi
 	pareto -q -f rec --hv --ref "$(cat hvref)" "${NL_CONS[@]}" archive.rec 2>> "logs/$NL_PROG.log" |
-	    rec2json | jq -c 'select(.type == "hv")' > hv.json && json2rec < hv.json > hv.rec || {
+	    rec2json | jq -c 'select(.type == "hv")' > hv.json && json2rec < hv.json > hv.rec.tmp &&
+	    nl_commit hv.rec.tmp hv.rec || {
 		nl_log "pareto --hv failed, see logs/$NL_PROG.log"
 		return 70
 	}

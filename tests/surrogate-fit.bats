@@ -248,11 +248,12 @@ key() {
 @test "-o onto a device or fifo writes it in place and never replaces the node" {
 	archive 30 | json2rec > a.rec
 	mkfifo out.fifo
-	cat out.fifo > got.rec &
+	# (a bounded reader: were the fifo replaced, it would wait forever)
+	timeout 60 cat out.fifo > got.rec &
 	run surrogate-fit -t avg_macs -m cart --folds 0 -o out.fifo a.rec
 	assert_success
-	wait
 	[ -p out.fifo ]
+	wait
 	[ "$(rec2json got.rec | jq -r .type)" = model ]
 	# a full device of our own (never /dev/full itself): 74, node kept
 	mknod full c 1 7 2>/dev/null || skip "mknod not permitted"

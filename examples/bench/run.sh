@@ -8,4 +8,5 @@ sh ./train.sh
 sh ./parity.sh
 sh ./infer.sh
 sh ./onnx.sh
+sh ./export.sh
 sh ./data.sh

@@ -124,6 +124,7 @@ load_into(const char *path, enum arch_space s, double w, int flags)
 	net(&n, s, w);
 	model_build(&m, &n, flags, 1);
 	ckpt_load_model(&m, path);
+	model_free(&m);
 }
 
 static void load_wide(const char *p) { load_into(p, ARCH_NACHOS, 0.5, 0); }

@@ -1,6 +1,7 @@
 /* test_model.c - the model: MACs counted while running equal arch_net's,
  * parameter counts, tensor table, finite-difference gradient of the whole
  * network (NACHOS, AEBNAS, backbone-only), split forward / heads backward. */
+#include <float.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -187,7 +188,12 @@ gradcheck(enum arch_space s, int max, int flags)
 		memcpy(m.param + t->off, keep + t->off, sizeof(float) * t->n);
 		fd = (lp - lm) / (2 * eps);
 		checked++;
-		if (!(fabs(fd - nrm) <= 0.05 + 0.03 * nrm) && bad++ < 10)
+		/* The float32 loss carries some 2^6 ulps of rounding (measured:
+		 * 40 at -O1, where a BN bias with no effect on the loss showed a
+		 * numeric gradient of 0.055): the central difference inherits that
+		 * error over 2 eps, on top of 3 % of the gradient and 0.02. */
+		if (!(fabs(fd - nrm) <= 0.02 + 64 * FLT_EPSILON / 2 * fabs(lp) / (2 * eps) +
+		    0.03 * nrm) && bad++ < 10)
 			fprintf(stderr, "    %s: |g| %.6g, numeric %.6g\n", t->name, nrm, fd);
 	}
 	CHECK_EQ_L(bad, 0);
@@ -289,9 +295,14 @@ test_split(void)
 		free(want);
 	}
 	/* A NULL exit gradient contributes nothing. */
-	dl[0] = NULL;
-	model_zero_grad(&m);
-	model_backward_heads(&m, (const float *const *)dl);
+	{
+		float *dl0 = dl[0];
+
+		dl[0] = NULL;
+		model_zero_grad(&m);
+		model_backward_heads(&m, (const float *const *)dl);
+		dl[0] = dl0;
+	}
 	{
 		struct model_tensor *t = model_tensor(&m, "exits.0.linear.weight");
 		float s = 0;

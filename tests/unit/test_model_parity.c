@@ -215,6 +215,15 @@ test_mbconv(void)
 		if (!is_stat(i))
 			unit_close(GR(i), AT(&T, g[i]), T.t[p[i]].n, G_ATOL, G_RTOL, __FILE__,
 			    __LINE__, T.t[g[i]].name);
+	{
+		float *bufs[] = { x, r, out, gx, nchw, c1, b1, a1, c2, b2, a2, a2s, c3, sp, sr,
+		    srr, se, ss, mean[0], rstd[0], mean[1], rstd[1], mean[2], rstd[2], grad,
+		    d1, d2, dx, ds, de, drr, dr, dp };
+
+		for (i = 0; i < (int)(sizeof(bufs) / sizeof(bufs[0])); i++)
+			free(bufs[i]);
+	}
+	free(T.base);
 }
 
 /* ---- (b) the whole subnet through lib/model and lib/ckpt ---- */
@@ -334,6 +343,7 @@ test_subnet(const char *path, int nexit)
 		free(want);
 	}
 	model_free(&m);
+	free(T.base);
 }
 
 int

@@ -179,6 +179,10 @@ test_ops(void)
 		}
 	}
 	nn_threads(1);
+	for (t = 0; t < 3; t++)
+		free(o[t]), free(dw[t]), free(di[t]), free(bo[t]), free(dg[t]), free(db[t]);
+	free(in), free(w), free(g), free(col), free(x), free(wd), free(mean), free(rstd);
+	free(rm), free(rv), free(ga), free(be);
 }
 
 int

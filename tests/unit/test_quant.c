@@ -125,12 +125,13 @@ fill(float *v, long n, struct nn_rng *r, float lo, float hi)
 static void
 test_conv_q(void)
 {
-	enum { CI = 5, H = 7, W = 6, CO = 4, K = 3 };
+	/* CM: the output channels of either form (depthwise has CI) */
+	enum { CI = 5, H = 7, W = 6, CO = 4, K = 3, CM = CI > CO ? CI : CO };
 	struct nn_rng r;
-	float x[CI * H * W], w[CO * CI * K * K], b[CO], xd[CI * H * W], wd[CO * CI * K * K];
-	float y[CO * H * W], sw[CO];
-	int8_t qx[CI * H * W], qw[CO * CI * K * K], qy[CO * H * W];
-	int32_t qb[CO], mul[CO], sh[CO];
+	float x[CI * H * W], w[CO * CI * K * K], b[CM], xd[CI * H * W], wd[CO * CI * K * K];
+	float y[CM * H * W], sw[CM];
+	int8_t qx[CI * H * W], qw[CO * CI * K * K], qy[CM * H * W];
+	int32_t qb[CM], mul[CM], sh[CM];
 	struct qparam qi, qo;
 	int dw, relu, i, bad = 0, c;
 	double lo, hi;

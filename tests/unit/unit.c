@@ -1,6 +1,8 @@
 /* unit.c - see unit.h. */
 #include "unit.h"
 
+#include "cli.h"
+
 int unit_pass, unit_fail;
 
 void
@@ -39,5 +41,6 @@ int
 unit_done(const char *name)
 {
 	printf("%s: %d passed, %d failed\n", name, unit_pass, unit_fail);
+	cli_leak_check_at_exit();
 	return unit_fail != 0;
 }
