@@ -31,6 +31,27 @@ stats_std(const double *x, int n, int ddof)
 	return sqrt(s / (n - ddof));
 }
 
+int
+stats_finite_mean_std(double *mean, double *std, const double *v, int n, double scale)
+{
+	double s = 0, s2 = 0;
+	int m = 0, i;
+
+	/* the sums of stats_mean and stats_std, in their order, over the
+	 * finite values: the same numbers to the last bit */
+	for (i = 0; i < n; i++)
+		if (isfinite(v[i])) {
+			s += v[i] * scale;
+			m++;
+		}
+	*mean = m > 0 ? s / m : NAN;
+	for (i = 0; i < n; i++)
+		if (isfinite(v[i]))
+			s2 += (v[i] * scale - *mean) * (v[i] * scale - *mean);
+	*std = m > 1 ? sqrt(s2 / (m - 1)) : NAN;
+	return m;
+}
+
 struct vi { double v; int i; };
 
 static int

@@ -14,6 +14,10 @@ double stats_mean(const double *x /* (n) */, int n);
 /* Standard deviation with ddof degrees of freedom removed: 0 for the
  * population std (numpy's default), 1 for the sample std. NaN if n <= ddof. */
 double stats_std(const double *x /* (n) */, int n, int ddof);
+/* Mean and sample std (ddof 1) of the finite values of v times scale;
+ * returns how many there are. NaN mean for none, NaN std for fewer than 2. */
+int stats_finite_mean_std(double *mean, double *std, const double *v /* (n) */, int n,
+    double scale);
 
 /* Stable ascending argsort: idx receives 0..n-1 ordered by x, equal values
  * in index order. */

@@ -5,6 +5,8 @@
  * hypervolume per iteration with one reference for all, the Friedman test
  * over methods per objective (Table VII), as Markdown; gnuplot figures of
  * the fronts, the hypervolume and the confidence histograms (Fig. 5).
+ * The numbers come from lib/ (pareto, report, stats); this file reads the
+ * runs and formats the tables and figures.
  */
 #include <err.h>
 #include <errno.h>
@@ -23,6 +25,7 @@
 #include "pareto.h"
 #include "plot.h"
 #include "rec.h"
+#include "report.h"
 #include "stats.h"
 #include "thr.h"
 
@@ -429,20 +432,15 @@ metric(const struct ee *e, enum metric w, int k)
 static const char *
 mean_std(char *buf, size_t len, const double *v /* (n) */, int n, double scale, int prec)
 {
-	double *f = cli_calloc(n, sizeof *f);
-	int m = 0, i;
+	double mean, std;
+	int m = stats_finite_mean_std(&mean, &std, v, n, scale);
 
-	for (i = 0; i < n; i++)
-		if (isfinite(v[i]))
-			f[m++] = v[i] * scale;
 	if (m == 0)
 		snprintf(buf, len, "–");
 	else if (m == 1)
-		snprintf(buf, len, "%.*f", prec, f[0]);
+		snprintf(buf, len, "%.*f", prec, mean);
 	else
-		snprintf(buf, len, "%.*f ± %.*f", prec, stats_mean(f, m), prec,
-		    stats_std(f, m, 1));
-	free(f);
+		snprintf(buf, len, "%.*f ± %.*f", prec, mean, prec, std);
 	return buf;
 }
 
@@ -718,28 +716,16 @@ table_hv(FILE *fp, const double *ref /* (2) */, int have_ref)
 static int
 common_seeds(long *out /* (nruns) */)
 {
-	int n = 0, i, j, m;
+	int *method = cli_calloc(nruns, sizeof *method), n, i;
+	long *seed = cli_calloc(nruns, sizeof *seed);
 
 	for (i = 0; i < nruns; i++) {
-		long s = runs[i].seed;
-		int all = 1, dup = 0;
-
-		for (j = 0; j < n; j++)
-			dup |= out[j] == s;
-		for (m = 0; m < nmethods && all; m++) {
-			int have = 0;
-
-			for (j = 0; j < nruns; j++)
-				have |= runs[j].method == m && runs[j].seed == s;
-			all = have;
-		}
-		if (all && !dup) {
-			for (j = n; j > 0 && out[j - 1] > s; j--)
-				out[j] = out[j - 1];
-			out[j] = s;
-			n++;
-		}
+		method[i] = runs[i].method;
+		seed[i] = runs[i].seed;
 	}
+	n = report_common_seeds(out, method, seed, nruns, nmethods);
+	free(method);
+	free(seed);
 	return n;
 }
 
@@ -754,6 +740,18 @@ run_of(int meth, long seed)
 	return NULL;
 }
 
+/* Record e of run u as the paired comparison reads it. */
+static void
+side(struct report_side *s, const struct ee *e, const struct run *u)
+{
+	s->acc = e->acc_val;
+	s->macs = e->macs_val;
+	s->exp_macs = e->exp_macs;
+	s->mem_cv = e->mem_cv;
+	s->acc_min = u->acc_min;
+	s->macs_max = u->macs_max;
+}
+
 /* Records of method m's run and the first method's run of the same seed
  * with the same id and genome: an ablation's shared initial archive,
  * trained both ways from one seed, so their difference is the method's
@@ -761,16 +759,17 @@ run_of(int meth, long seed)
 static void
 table_paired(FILE *fp)
 {
-	int m, k, i, j, q, any = 0;
+	int m, k, i, j, any = 0;
 
 	if (nmethods < 2)
 		return;
 	fprintf(fp, "## Paired records: one architecture trained by two methods\n\n");
 	for (m = 1; m < nmethods; m++) {
-		double *d[3] = { NULL, NULL, NULL };  /* Δ MACs, Δ expected MACs, Δ accuracy */
-		int n = 0, cap = 0, adm0 = 0, adm = 0, seeds = 0;
+		struct report_paired p;
+		int seeds = 0;
 		char b[3][64];
 
+		report_paired_init(&p);
 		for (k = 0; k < nruns; k++) {
 			const struct run *u = &runs[k], *r = run_of(0, u->seed);
 			int paired = 0;
@@ -780,29 +779,20 @@ table_paired(FILE *fp)
 			for (i = 0; i < u->n; i++)
 				for (j = 0; j < r->n; j++) {
 					const struct ee *e = &u->e[i], *f = &r->e[j];
+					struct report_side se, sf;
 
-					if (!e->ngenome || e->ngenome != f->ngenome || strcmp(e->id, f->id) ||
-					    memcmp(e->genome, f->genome, e->ngenome * sizeof *e->genome))
+					if (!report_same_arch(e->id, e->genome, e->ngenome, f->id,
+					    f->genome, f->ngenome))
 						continue;
-					if (n == cap) {
-						cap = cap ? 2 * cap : 64;
-						for (q = 0; q < 3; q++)
-							if (!(d[q] = realloc(d[q], cap * sizeof *d[q])))
-								err(EX_SOFTWARE, "realloc");
-					}
-					d[0][n] = e->macs_val / f->macs_val - 1;
-					d[1][n] = e->exp_macs / f->exp_macs - 1;
-					d[2][n] = e->acc_val - f->acc_val;
-					adm0 += pareto_violation(f->acc_val, f->macs_val, r->acc_min,
-					    r->macs_max) + f->mem_cv <= 0;
-					adm += pareto_violation(e->acc_val, e->macs_val, u->acc_min,
-					    u->macs_max) + e->mem_cv <= 0;
-					n++;
+					side(&se, e, u);
+					side(&sf, f, r);
+					if (report_paired_add(&p, &se, &sf) < 0)
+						err(EX_SOFTWARE, "realloc");
 					paired = 1;
 				}
 			seeds += paired;
 		}
-		if (n && !any++)
+		if (p.n && !any++)
 			fprintf(fp, "Records of a run and of %s's run with the same seed that have the "
 			    "same id and genome (an ablation's shared initial archive, trained both "
 			    "ways from one seed): the difference is the method's alone. Validation "
@@ -811,13 +801,12 @@ table_paired(FILE *fp)
 			    "pairs | Δ avg MACs (%%) | Δ expected MACs (%%) | Δ EE acc (points) | "
 			    "admissible, %s | admissible, method |\n|---|---:|---:|---:|---:|---:|---:|"
 			    "---:|\n", methods[0], methods[0], methods[0]);
-		if (n)
-			fprintf(fp, "| %s | %d | %d | %s | %s | %s | %d | %d |\n", methods[m], seeds, n,
-			    mean_std(b[0], sizeof(b[0]), d[0], n, 100, 2),
-			    mean_std(b[1], sizeof(b[1]), d[1], n, 100, 2),
-			    mean_std(b[2], sizeof(b[2]), d[2], n, 100, 2), adm0, adm);
-		for (q = 0; q < 3; q++)
-			free(d[q]);
+		if (p.n)
+			fprintf(fp, "| %s | %d | %d | %s | %s | %s | %d | %d |\n", methods[m], seeds,
+			    p.n, mean_std(b[0], sizeof(b[0]), p.d_macs, p.n, 100, 2),
+			    mean_std(b[1], sizeof(b[1]), p.d_exp_macs, p.n, 100, 2),
+			    mean_std(b[2], sizeof(b[2]), p.d_acc, p.n, 100, 2), p.adm_ref, p.adm);
+		report_paired_free(&p);
 	}
 	if (any)
 		fprintf(fp, "\n");

@@ -17,6 +17,27 @@ test_mean_std(void)
 	CHECK(isnan(stats_mean(x, 0)));
 }
 
+/* The finite values only, scaled: {0.02, 0.04, NaN, 0.06, inf} x 100 is
+ * {2, 4, 6}, mean 4, sample std 2; equal to stats_mean and stats_std of
+ * the same values to the last bit. */
+static void
+test_finite_mean_std(void)
+{
+	double v[] = { 0.02, 0.04, NAN, 0.06, INFINITY }, f[] = { 0.02 * 100, 0.04 * 100,
+		0.06 * 100 }, mean, std;
+
+	CHECK_EQ_L(stats_finite_mean_std(&mean, &std, v, 5, 100), 3);
+	CHECK_NEAR(mean, 4, 1e-12);
+	CHECK_NEAR(std, 2, 1e-12);
+	CHECK(mean == stats_mean(f, 3));
+	CHECK(std == stats_std(f, 3, 1));
+	CHECK_EQ_L(stats_finite_mean_std(&mean, &std, v + 1, 2, 1), 1);
+	CHECK(mean == 0.04);
+	CHECK(isnan(std));
+	CHECK_EQ_L(stats_finite_mean_std(&mean, &std, v + 2, 1, 1), 0);
+	CHECK(isnan(mean) && isnan(std));
+}
+
 static void
 test_rank(void)
 {
@@ -137,6 +158,7 @@ int
 main(void)
 {
 	test_mean_std();
+	test_finite_mean_std();
 	test_rank();
 	test_argsort();
 	test_correlations();
