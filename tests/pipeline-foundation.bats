@@ -25,7 +25,7 @@ bats_require_minimum_version 1.5.0
 @test "every record of the pipeline keeps the keys of every stage" {
 	ofa-sample -n 50 --seed 6 --space aebnas | eec-place | mac-count | rec2json > out.json
 	[ "$(wc -l < out.json)" -eq 50 ]
-	[ "$(grep -c '^{"type":"eenn","v":1,"id":"s6-[0-9]*","seed":6,"space":"aebnas",.*"genome":\[.*"heads":\[.*"exit_cost":\[.*"placement":"[^"]*","macs_backbone":[0-9]*,"params":[0-9]*,"macs_heads":[0-9]*,"params_heads":[0-9]*}$' out.json)" -eq 50 ]
+	[ "$(grep -c '^{"type":"eenn","v":1,"id":"s6-[0-9]*","seed":6,"space":"aebnas",.*"genome":\[.*"heads":\[.*"exit_cost":\[.*"placement":"[^"]*","macs_backbone":[0-9]*,"params":[0-9]*,"macs_heads":[0-9]*,"params_heads":[0-9]*,"sram_bytes_f32":[0-9]*,"sram_exit_bytes_f32":\[[0-9,]*\],"flash_bytes_f32":[0-9]*,"sram_bytes_int8":[0-9]*,"sram_exit_bytes_int8":\[[0-9,]*\],"flash_bytes_int8":[0-9]*}$' out.json)" -eq 50 ]
 }
 
 @test "a stream cut inside a record: whole records out, then 65 naming it" {
