@@ -397,17 +397,3 @@ cli_out_commit(struct cli_out *o)
 	free(o->path);
 	o->tmp = o->path = NULL;
 }
-
-void
-cli_out_abort(struct cli_out *o)
-{
-	if (o->fp)
-		fclose(o->fp);
-	if (o->tmp)
-		unlink(o->tmp);
-	unpend(o);
-	free(o->tmp);
-	free(o->path);
-	o->fp = NULL;
-	o->tmp = o->path = NULL;
-}

@@ -64,14 +64,13 @@ FILE *cli_open_in(const char *path);
 
 /* Write-then-rename output: cli_out_open gives a temporary file next to
  * path; cli_out_commit flushes, fsyncs and renames it over path, then
- * fsyncs the directory (exit EX_IOERR on failure); cli_out_abort removes
- * it, and so does any exit before the commit (an atexit handler). Nothing
+ * fsyncs the directory (exit EX_IOERR on failure); any exit before the
+ * commit removes the temporary file (an atexit handler). Nothing
  * half-written ever stands at path. A path that exists and is not a
  * regular file (a device, a fifo) is written in place, never renamed over;
  * a directory is refused (EX_CANTCREAT). */
 struct cli_out { FILE *fp; char *path; char *tmp; };
 void cli_out_open(struct cli_out *o, const char *path);
 void cli_out_commit(struct cli_out *o);
-void cli_out_abort(struct cli_out *o);
 
 #endif

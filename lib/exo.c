@@ -131,7 +131,8 @@ put_bin(struct rec_out *o, const void *v /* (n) 4-byte words */, long n)
 	free(b);
 }
 
-void
+/* Pack e as one exo record onto fp; exits EX_IOERR on a write error. */
+static void
 exo_put(FILE *fp, const struct exo *e)
 {
 	struct rec_out o;

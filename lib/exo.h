@@ -69,8 +69,6 @@ void exo_fill_exit(struct exo *e, long j, int i, const float *logits /* (K) */,
 void exo_fill(struct exo *e, long j, int label, const float *logits /* (B, K) */,
     const float *conf_logits /* (B-1), or NULL */);
 
-/* Pack e as one exo record onto fp; exits EX_IOERR on a write error. */
-void exo_put(FILE *fp, const struct exo *e);
 /* Write both splits to path through cli_out_open/cli_out_commit. */
 void exo_write(const char *path, const struct exo *val, const struct exo *test);
 
