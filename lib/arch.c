@@ -51,6 +51,17 @@ index_of(const int *set, int v)
 }
 
 void
+arch_defaults(struct arch *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->space = ARCH_NACHOS;
+	a->width = 1.0;
+	a->resolution = 32;
+	a->in_ch = 3;
+	a->classes = 10;
+}
+
+void
 arch_extreme(struct arch *a, enum arch_space s, int max)
 {
 	int i, j;

@@ -39,6 +39,9 @@ struct arch {
 	int resolution, in_ch, classes;
 };
 
+/* The tools' defaults before options: the NACHOS space, width 1.0, 32x32x3
+ * input, 10 classes; genes and exits zero. */
+void arch_defaults(struct arch *a);
 /* The all-min (k3 e3 d2) or all-max (k7 e6 d4) arch of a space, all exits on. */
 void arch_extreme(struct arch *a, enum arch_space s, int max);
 /* Set unused genes (slots past d, branches of disabled exits, absent

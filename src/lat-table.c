@@ -132,12 +132,7 @@ main(int argc, char **argv)
 	long seed = 1;
 	int c, repeats = 21, ncheck = 0, shape = 0;
 
-	memset(&a, 0, sizeof(a));
-	a.space = ARCH_NACHOS;
-	a.width = 1.0;
-	a.resolution = 32;
-	a.in_ch = 3;
-	a.classes = 10;
+	arch_defaults(&a);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':

@@ -80,12 +80,7 @@ main(int argc, char **argv)
 	char id[64];
 
 	hw_limits_init(&lim);
-	memset(&a, 0, sizeof(a));
-	a.space = ARCH_NACHOS;
-	a.width = 1.0;
-	a.resolution = 32;
-	a.in_ch = 3;
-	a.classes = 10;
+	arch_defaults(&a);
 	while ((c = getopt_long(argc, argv, "hn:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':

@@ -32,6 +32,23 @@ macs(struct arch *a, double w, int in_ch, int classes)
 	return n.macs_backbone;
 }
 
+/* The tools' starting arch: the space, width and input of nachos-method(7)
+ * §1, no genes set. */
+static void
+test_defaults(void)
+{
+	struct arch a;
+	int i, zero = 1;
+
+	memset(&a, 0x5a, sizeof(a));
+	arch_defaults(&a);
+	CHECK(a.space == ARCH_NACHOS && a.width == 1.0 && a.resolution == 32);
+	CHECK(a.in_ch == 3 && a.classes == 10);
+	for (i = 0; i < ARCH_SLOTS; i++)
+		zero &= a.ks[i] == 0 && a.e[i] == 0;
+	CHECK(zero);
+}
+
 static void
 test_mac_pins(void)
 {
@@ -201,6 +218,7 @@ test_placement(void)
 int
 main(void)
 {
+	test_defaults();
 	test_mac_pins();
 	test_layers_sum();
 	test_width();
