@@ -597,7 +597,7 @@ nl_export() {
 	[ -n "$best" ] && jq -e '.admissible' <<< "$best" > /dev/null || return 0
 	id=$(jq -r '.id' <<< "$best")
 	nl_log "exporting the best admissible EENN $id: eenn-export (log: logs/eenn-export.log)"
-	pareto -q -f rec "${NL_CONS[@]}" archive.rec | rec2json | jq -c 'select(.knee)' | json2rec |
+	json2rec <<< "$best" |
 	    eenn-export -o export --onnx --eval 1000000 > export.rec.tmp 2>> logs/eenn-export.log &&
 	    mv export.rec.tmp export.rec ||
 	    { rm -f export.rec.tmp; nl_log "eenn-export failed, see logs/eenn-export.log"; }
