@@ -103,6 +103,7 @@ eel_loss(struct eel_terms *out, float *const *dlogits, float *const *logits,
 				out->macs += s.w[i] * sp[i];
 		}
 		for (i = 0; i < E; i++) {
+			out->ce -= log(s.p[(long)i * K + y[n]] + EEL_EPS) / E;
 			zc[(long)i * N + n] = logits[i][(long)n * (K + 1) + K];
 			tc[(long)i * N + n] = s.pred[i] == y[n];
 			if (S) {
@@ -113,6 +114,7 @@ eel_loss(struct eel_terms *out, float *const *dlogits, float *const *logits,
 	}
 	if (N > 0) {
 		out->acc /= N;
+		out->ce /= N;
 		out->macs /= N;
 		out->peak /= (double)N * E;
 	}
@@ -133,7 +135,7 @@ eel_loss(struct eel_terms *out, float *const *dlogits, float *const *logits,
 		out->conf += nn_bce_fwd(zc + (long)i * N, t, wt, N) / E;
 	}
 	out->total = o->w_acc * out->acc + o->w_cost * out->cost +
-	    o->w_conf * out->conf + o->w_peak * out->peak;
+	    o->w_conf * out->conf + o->w_peak * out->peak + o->w_ce * out->ce;
 
 	if (dlogits == NULL || N == 0)
 		goto done;
@@ -174,9 +176,12 @@ eel_loss(struct eel_terms *out, float *const *dlogits, float *const *logits,
 			G[i] += g * p[yn];
 			if (dlogits[i]) {
 				float *dz = dlogits[i] + (long)n * (K + 1);
+				/* L_ce: as the final exit's CE, 1/E of it */
+				double rc = o->w_ce / ((double)N * E) * p[yn] / (p[yn] + EEL_EPS);
 
 				for (k = 0; k < K; k++)
-					dz[k] += (float)(r * ((k == yn) - p[k]));
+					dz[k] += (float)(r * ((k == yn) - p[k]) +
+					    rc * (p[k] - (k == yn)));
 			}
 		}
 		/* Through the weights without dividing by 1 - c_i: with

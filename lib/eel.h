@@ -18,7 +18,11 @@
  *            1/(2 n_neg) for a negative, so each side weighs 1/2; when one
  *            side is empty the other gets 1/n (a plain mean).
  *   L_peak = mean over n and i < B-1 of (c_in - S[y_n][i])^2.
+ *   L_ce   = mean over n of (1/(B-1)) sum_{i<B-1} CE(p_i, y): each
+ *            intermediate exit's own cross-entropy (the supernet's heads,
+ *            ofa_train.h; NACHOS's phases weigh it 0).
  *   total  = w_acc L_acc + w_cost L_cost + w_conf L_conf + w_peak L_peak
+ *            + w_ce L_ce
  * (NACHOS: w_acc, w_cost, w_peak = omega 1..3 and w_conf = 1.)
  * Everything inside is double; probabilities and sigmoids are computed
  * stably (1 - c is sigmoid(-s), not a subtraction).
@@ -38,10 +42,11 @@ struct eel_opts {
 	double mbar;                  /* MACs constraint Mbar */
 	const double *spent;          /* (B) spent MACs per exit (nachos-method(7) §2); NULL: no L_cost */
 	const float *support;         /* (K, B-1) support matrix S; NULL: no L_peak */
+	double w_ce;                  /* weight of L_ce (0: none) */
 };
 
 struct eel_terms {
-	double acc, cost, conf, peak; /* unweighted terms */
+	double acc, cost, conf, peak, ce; /* unweighted terms */
 	double total;                 /* weighted sum, as in the header comment */
 	double macs;                  /* mean over the batch of C^ (0 without spent) */
 	long correct[EEL_MAX_EXITS];  /* samples whose argmax at exit i is right */

@@ -28,7 +28,7 @@ eel_opts_of(const struct eenn_trainer *t, int k)
 {
 	const struct eenn_cfg *c = t->cfg;
 	struct eel_opts o = { c->w[0], c->nocost ? 0 : c->w[1], 1, 0,
-	    isnan(c->macs_max) ? 0 : c->macs_max, t->spent, NULL };
+	    isnan(c->macs_max) ? 0 : c->macs_max, t->spent, NULL, 0 };
 
 	if (k == EENN_PH_PEAK && !c->nopeak) {
 		o.w_peak = c->w[2];

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "eel.h"
 #include "nachos.h"
 #include "nn.h"
 #include "ofa_train.h"
@@ -20,7 +21,7 @@ ofa_subnet(struct model *m, const struct super *s, const struct arch *a, int B,
 	struct arch_net net;
 
 	arch_net_build(&net, a);
-	model_build(m, &net, MODEL_BACKBONE_ONLY, B);
+	model_build(m, &net, s->nh && a->space != ARCH_AEBNAS ? 0 : MODEL_BACKBONE_ONLY, B);
 	m->seed = s->m.seed;
 	super_extract(m, s);
 	super_bn_calib(m, &ds->tr, cidx, nc, &ds->nm);
@@ -39,6 +40,14 @@ ofa_sample(struct arch *a, const struct super *s, int lv, struct nn_rng *r)
 	for (i = 0; i < ARCH_SLOTS; i++) {
 		a->ks[i] = lv < OFA_LV_KERNEL ? 7 : arch_ks_set[r ? rng_below(r, 3) : 0];
 		a->e[i] = lv < OFA_LV_ALL ? 6 : arch_e_set[r ? rng_below(r, 3) : 0];
+	}
+	if (r && s->nh) {
+		int any = 0;
+
+		for (i = 0; i < ARCH_EXITS; i++)
+			any |= a->exits[i] = rng_below(r, 2);
+		if (!any)
+			a->exits[rng_below(r, ARCH_EXITS)] = 1;
 	}
 	arch_canonical(a);
 }
@@ -75,7 +84,8 @@ ofa_probe_arch(struct arch *a, const struct super *s, int which)
 }
 
 /* Loss of a forward of m on the batch: CE against the labels, plus kd x CE
- * against soft (NULL for none); gradient into t->dlog. */
+ * against soft (NULL for none), gradient into t->dlog; with exits, plus
+ * their L_ce + L_conf, gradients into t->dlx. */
 static double
 loss_of(struct ofa_trainer *t, struct model *m, int N, const float *soft, double kd)
 {
@@ -95,6 +105,18 @@ loss_of(struct ofa_trainer *t, struct model *m, int N, const float *soft, double
 		}
 		loss += kd * l / N;
 	}
+	if (m->nexit > 1) {
+		struct eel_opts o = { .w_conf = 1, .w_ce = 1 };
+		float *dl[MODEL_MAX_EXITS] = { NULL };
+		struct eel_terms et;
+		int i;
+
+		for (i = 0; i < m->nexit - 1; i++) {
+			dl[i] = t->dlx[i];
+			memset(dl[i], 0, (size_t)N * m->nout[i] * sizeof(float));
+		}
+		loss += eel_loss(&et, dl, m->logits, t->y, &o, N, t->K, m->nexit);
+	}
 	return loss;
 }
 
@@ -108,6 +130,7 @@ train_sub(struct ofa_trainer *t, struct model *m, int N, const float *soft)
 	super_extract(m, &t->s);
 	model_forward(m, t->x, N, 1);
 	loss = loss_of(t, m, N, soft, t->c->kd);
+	memcpy(dl, t->dlx, sizeof(dl));
 	dl[m->nexit - 1] = t->dlog;
 	model_zero_grad(m);
 	model_backward(m, dl);
@@ -125,7 +148,7 @@ train_arch(struct ofa_trainer *t, const struct arch *a, int N, const float *soft
 	double l;
 
 	arch_net_build(&net, a);
-	model_build(&m, &net, MODEL_BACKBONE_ONLY, t->c->train.batch);
+	model_build(&m, &net, t->s.nh ? 0 : MODEL_BACKBONE_ONLY, t->c->train.batch);
 	l = train_sub(t, &m, N, soft);
 	model_free(&m);
 	return l;
@@ -136,7 +159,7 @@ ofa_trainer_init(struct ofa_trainer *t, const struct ofa_cfg *c, struct train_ds
 {
 	struct arch a;
 	struct arch_net net;
-	int B = c->train.batch;
+	int B = c->train.batch, i, fl = t->s.nh ? 0 : MODEL_BACKBONE_ONLY;
 
 	t->c = c;
 	t->ds = ds;
@@ -147,12 +170,23 @@ ofa_trainer_init(struct ofa_trainer *t, const struct ofa_cfg *c, struct train_ds
 	t->kseg.off = 0, t->kseg.n = t->s.nkt, t->kseg.decay = 0;
 	opt_sgd_init(&t->om, t->seg, t->nseg, t->s.m.nparam, c->train.momentum, c->train.wd, 1);
 	opt_sgd_init(&t->ok, &t->kseg, 1, t->s.nkt, c->train.momentum, 0, 1);
+	if (t->s.nh) {
+		t->hseg = cli_calloc(t->s.nh, sizeof(*t->hseg));
+		for (i = 0; i < t->s.nh; i++)
+			t->hseg[i] = (struct opt_seg){ t->s.ht[i].off, t->s.ht[i].n,
+			    !!(t->s.ht[i].flags & MT_DECAY) };
+		t->nhseg = t->s.nh;
+		opt_sgd_init(&t->oh, t->hseg, t->nhseg, t->s.nhp, c->train.momentum,
+		    c->train.wd, 1);
+	}
+	for (i = 0; i < ARCH_EXITS && t->s.nh; i++)
+		t->dlx[i] = cli_calloc((size_t)B * (t->K + 1), sizeof(float));
 	ofa_sample(&a, &t->s, OFA_LV_FULL, NULL);
 	arch_net_build(&net, &a);
-	model_build(&t->mmax, &net, MODEL_BACKBONE_ONLY, B);
+	model_build(&t->mmax, &net, fl, B);
 	ofa_sample(&a, &t->s, OFA_LV_ALL, NULL);
 	arch_net_build(&net, &a);
-	model_build(&t->mmin, &net, MODEL_BACKBONE_ONLY, B);
+	model_build(&t->mmin, &net, fl, B);
 	t->x = cli_calloc((size_t)t->C * B * t->R * t->R, sizeof(float));
 	t->y = cli_calloc(B, sizeof(int));
 	t->soft = cli_calloc((size_t)B * t->K, sizeof(float));
@@ -165,8 +199,15 @@ ofa_trainer_init(struct ofa_trainer *t, const struct ofa_cfg *c, struct train_ds
 void
 ofa_trainer_free(struct ofa_trainer *t)
 {
+	int i;
+
 	opt_sgd_free(&t->om);
 	opt_sgd_free(&t->ok);
+	if (t->s.nh)
+		opt_sgd_free(&t->oh);
+	for (i = 0; i < MODEL_MAX_EXITS; i++)
+		free(t->dlx[i]);
+	free(t->hseg);
 	model_free(&t->mmax);
 	model_free(&t->mmin);
 	super_free(&t->s);
@@ -220,9 +261,10 @@ put_state(struct rec_out *o, const struct ofa_trainer *t)
 void
 ofa_save(struct ofa_trainer *t)
 {
-	struct ckpt_table mom[2];
+	struct ckpt_table mom[3];
 	struct rec_out o;
 	msgpack_unpacked u;
+	int nt;
 
 	rec_out_init(&o);
 	rec_out_begin(&o, NULL, "ckpt", 1);
@@ -231,8 +273,8 @@ ofa_save(struct ofa_trainer *t)
 	msgpack_unpacked_init(&u);
 	if (msgpack_unpack_next(&u, o.whole.data, o.whole.size, NULL) != MSGPACK_UNPACK_SUCCESS)
 		errx(EX_SOFTWARE, "cannot re-read the training state");
-	super_tables(mom, &t->s, "momentum.", t->om.buf, t->ok.buf);
-	super_save(t->c->out, &t->s, mom, 2, t->epoch, &u.data);
+	nt = super_tables(mom, &t->s, "momentum.", t->om.buf, t->ok.buf, t->oh.buf);
+	super_save(t->c->out, &t->s, mom, nt, t->epoch, &u.data);
 	msgpack_unpacked_destroy(&u);
 	rec_out_free(&o);
 }
@@ -285,8 +327,9 @@ void
 ofa_resume_state(struct ofa_trainer *t, struct ckpt *ck)
 {
 	const msgpack_object *st = rec_get(ck->rec, "train"), *cl, *cv;
-	struct ckpt_table mom[2];
+	struct ckpt_table mom[3];
 	uint32_t i;
+	int j, nt;
 
 	t->epoch = rec_int(&ck->r, st, "epoch", 0, t->c->epochs);
 	t->wall = rec_dbl(&ck->r, st, "wall", 0, 1e12);
@@ -298,9 +341,9 @@ ofa_resume_state(struct ofa_trainer *t, struct ckpt *ck)
 		t->c_vacc[i] = rec_isnum(&cv->via.array.ptr[i]) ?
 		    rec_num(&cv->via.array.ptr[i]) : NAN;
 	}
-	super_tables(mom, &t->s, "momentum.", t->om.buf, t->ok.buf);
-	ckpt_read_table(ck, &mom[0], CKPT_ALLOW_EXTRA);
-	ckpt_read_table(ck, &mom[1], CKPT_ALLOW_EXTRA);
+	nt = super_tables(mom, &t->s, "momentum.", t->om.buf, t->ok.buf, t->oh.buf);
+	for (j = 0; j < nt; j++)
+		ckpt_read_table(ck, &mom[j], CKPT_ALLOW_EXTRA);
 }
 
 void
@@ -354,18 +397,25 @@ ofa_run_epoch(struct ofa_trainer *t, struct cli_progress *p, const struct opt_sc
 		 * weights, and a rare spike can throw the run back to chance. */
 		{
 			double gm = opt_grad_norm(t->s.m.grad, t->seg, t->nseg);
-			double gk = opt_grad_norm(t->s.ktg, &t->kseg, 1), g = sqrt(gm * gm + gk * gk);
+			double gk = opt_grad_norm(t->s.ktg, &t->kseg, 1);
+			double gh = t->s.nh ? opt_grad_norm(t->s.hg, t->hseg, t->nhseg) : 0;
+			double g = sqrt(gm * gm + gk * gk + gh * gh);
 
 			gsum += g, gmax = fmax(gmax, g);
 			if (c->train.clip > 0 && g > c->train.clip) {
 				opt_scale(t->s.m.grad, t->seg, t->nseg,
 				    c->train.clip / (g + 1e-6));
 				opt_scale(t->s.ktg, &t->kseg, 1, c->train.clip / (g + 1e-6));
+				if (t->s.nh)
+					opt_scale(t->s.hg, t->hseg, t->nhseg,
+					    c->train.clip / (g + 1e-6));
 				nclip++;
 			}
 		}
 		opt_sgd_step(&t->om, t->s.m.param, t->s.m.grad, lr);
 		opt_sgd_step(&t->ok, t->s.ktp, t->s.ktg, lr);
+		if (t->s.nh)
+			opt_sgd_step(&t->oh, t->s.hp, t->s.hg, lr);
 		lsum += l * N;
 		snprintf(extra, sizeof(extra), "epoch %d/%d loss %.4f", t->epoch + 1, c->epochs,
 		    lsum / (done + N));

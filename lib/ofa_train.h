@@ -14,6 +14,14 @@
  * validation accuracy measured, and the supernet written with the
  * optimiser state, so a resumed run continues at the next epoch.
  *
+ * With exit heads (super.h; not under --no-exits), every subnet trained
+ * also has exits, all four for the largest and the smallest, a uniformly
+ * drawn nonempty set for the random ones, placed by Algorithm 1, and its
+ * loss adds eel.h's L_ce + L_conf of the intermediate exits (each head's
+ * cross-entropy and its confidence's class-balanced BCE) to the final
+ * exit's; the gradients reach the heads of the windows placed and the
+ * backbone alike.
+ *
  * ps (f, k, d epochs) puts progressive shrinking's phases first: the full
  * network alone, then elastic kernel, then kernel and depth, each elastic
  * phase by the same sandwich over its own choices; the middle channels are
@@ -37,7 +45,7 @@
 struct ofa_cfg {
 	struct train_opts train;     /* the options both trainers take */
 	const char *out, *extract;
-	int preset, epochs, random, res, in_ch, resume, eval;
+	int preset, epochs, random, res, in_ch, resume, eval, noexits;
 	int ps[3];                   /* progressive shrinking: full, kernel, depth epochs */
 	double kd, width;
 };
@@ -50,8 +58,9 @@ enum ofa_level { OFA_LV_FULL, OFA_LV_KERNEL, OFA_LV_DEPTH, OFA_LV_ALL };
 int ofa_level(const struct ofa_cfg *c, int e);
 
 /* A uniformly drawn subnet of s among the dimensions elastic at level lv
- * (OFA's sampler: each gene independently, rng_below), or with r NULL the
- * smallest at that level. */
+ * (OFA's sampler: each gene independently, rng_below; with s's exit heads
+ * also each exit bit, at least one on), or with r NULL the smallest at that
+ * level (every exit on). */
 void ofa_sample(struct arch *a, const struct super *s, int lv, struct nn_rng *r);
 
 /* The three subnets the result reports: 0 all-min, 1 mid (k5 e4 d3), 2
@@ -60,7 +69,8 @@ extern const char *const ofa_probe_names[];
 void ofa_probe_arch(struct arch *a, const struct super *s, int which);
 
 /* A model of arch a for batch B extracted from s, BN recalibrated on the nc
- * training samples cidx of ds. */
+ * training samples cidx of ds: with its exits when s has heads and a is not
+ * an AEBNAS arch, else the backbone alone. */
 void ofa_subnet(struct model *m, const struct super *s, const struct arch *a, int B,
     const struct train_ds *ds, const int32_t *cidx /* (nc) */, long nc);
 
@@ -68,12 +78,13 @@ struct ofa_trainer {
 	const struct ofa_cfg *c;
 	struct train_ds *ds;
 	struct super s;
-	struct opt_sgd om, ok;       /* the weights' and the matrices' optimisers */
-	struct opt_seg *seg, kseg;
-	int nseg;
+	struct opt_sgd om, ok, oh;   /* the weights', the matrices' and the heads' optimisers */
+	struct opt_seg *seg, kseg, *hseg;
+	int nseg, nhseg;
 	struct model mmax, mmin;     /* built once; random subnets per step */
 	float *x;                    /* (C, batch, R, R) */
 	float *soft, *probs, *dlog;  /* (batch, K) each */
+	float *dlx[MODEL_MAX_EXITS]; /* (batch, K + 1): intermediate exits' gradients */
 	int *y;                      /* (batch) */
 	int C, R, K, epoch;          /* epochs done */
 	double wall;                 /* training seconds over every run */

@@ -7,12 +7,78 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "nachos.h"
 
 #define KMAX 7
+#define MAX_WIN 8                /* pool windows 1, 2, ..., 128 */
+
+/* The exit heads: per window P, a model of the all-max net whose
+ * intermediate exits that fit P all pool by P, built for its head tensors'
+ * shapes and (init) their model_init values from seed. Without init the
+ * tensors are registered as exits.E.poolP.*; with init the values go to
+ * the offsets registered, in the same order. */
+static void
+heads_walk(struct super *s, int init, uint64_t seed)
+{
+	struct arch_net net;
+	int j, i, h = 0;
+
+	arch_net_build(&net, &s->a);
+	for (j = 0; j < MAX_WIN; j++) {
+		struct arch_net n = net;
+		struct model m;
+		int P = 1 << j;
+
+		n.nexit = 0;
+		for (i = 0; i < net.nexit - 1; i++) {
+			struct arch_exit x = net.ex[i];
+
+			if (P > x.h || P > x.w)
+				continue;
+			x.pool = P, x.hp = x.h / P, x.wp = x.w / P;
+			n.ex[n.nexit++] = x;
+		}
+		if (n.nexit == 0)
+			break;
+		n.ex[n.nexit++] = net.ex[net.nexit - 1];
+		model_build(&m, &n, 0, 1);
+		if (init)
+			model_init(&m, seed + 7919u * (uint64_t)(j + 1));
+		for (i = 0; i < m.ntensor; i++) {
+			const struct model_tensor *t = &m.t[i];
+			struct model_tensor *T;
+			char rest[48];
+			int E;
+
+			if (sscanf(t->name, "exits.%d.%47s", &E, rest) != 2)
+				continue;
+			if (init) {
+				memcpy(s->hp + s->ht[h++].off, m.param + t->off, t->n * sizeof(float));
+				continue;
+			}
+			if (s->nh == SUPER_MAX_HT)
+				errx(EX_SOFTWARE, "super: more than %d head tensors", SUPER_MAX_HT);
+			T = &s->ht[s->nh++];
+			*T = *t;
+			snprintf(T->name, sizeof(T->name), "exits.%d.pool%d.%s", E, P, rest);
+			T->off = s->nhp;
+			s->nhp += t->n;
+		}
+		model_free(&m);
+	}
+}
+
+static void
+heads_free(struct super *s)
+{
+	free(s->ht), free(s->hp), free(s->hg);
+	s->ht = NULL, s->hp = s->hg = NULL;
+	s->nh = 0, s->nhp = 0;
+}
 
 void
-super_build(struct super *s, double width, int res, int in_ch, int classes)
+super_build(struct super *s, double width, int res, int in_ch, int classes, int heads)
 {
 	struct arch_net net;
 	int i;
@@ -43,6 +109,12 @@ super_build(struct super *s, double width, int res, int in_ch, int classes)
 	s->ktg = calloc(s->nkt, sizeof(float));
 	if (s->ktp == NULL || s->ktg == NULL)
 		err(EX_SOFTWARE, "super");
+	if (heads) {
+		s->ht = cli_calloc(SUPER_MAX_HT, sizeof(*s->ht));
+		heads_walk(s, 0, 0);
+		s->hp = cli_calloc(s->nhp, sizeof(float));
+		s->hg = cli_calloc(s->nhp, sizeof(float));
+	}
 }
 
 void
@@ -51,6 +123,7 @@ super_free(struct super *s)
 	model_free(&s->m);
 	free(s->ktp);
 	free(s->ktg);
+	heads_free(s);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -64,6 +137,8 @@ super_init(struct super *s, uint64_t seed)
 	for (i = 0; i < SUPER_NKT; i++)
 		for (j = 0; j < s->kt[i].shape[0]; j++)
 			s->ktp[s->kt[i].off + (long)j * s->kt[i].shape[0] + j] = 1;
+	if (s->nh)
+		heads_walk(s, 1, seed);
 }
 
 void
@@ -71,6 +146,8 @@ super_zero_grad(struct super *s)
 {
 	model_zero_grad(&s->m);
 	memset(s->ktg, 0, s->nkt * sizeof(float));
+	if (s->nh)
+		memset(s->hg, 0, s->nhp * sizeof(float));
 }
 
 const char *
@@ -101,17 +178,43 @@ ends_with(const char *s, const char *suf)
 	return a >= b && strcmp(s + a - b, suf) == 0;
 }
 
-/* The supernet tensor of sub tensor t, or NULL for an exit head's. */
+/* The supernet tensor of sub tensor t with its weights' and gradients'
+ * arenas, or NULL for an exit head the supernet does not give (header). */
 static const struct model_tensor *
-peer(const struct super *s, const struct model_tensor *t)
+peer(const struct super *s, const struct model *sub, const struct model_tensor *t,
+    float **p, float **g)
 {
 	const struct model_tensor *T;
+	char rest[48], nm[96];
+	int E, i, P = 0;
 
-	if (strncmp(t->name, "exits.", 6) == 0)
+	*p = s->m.param, *g = s->m.grad;
+	if (strncmp(t->name, "exits.", 6) != 0) {
+		if ((T = model_tensor(&s->m, t->name)) == NULL)
+			errx(EX_SOFTWARE, "super: the supernet has no tensor %s", t->name);
+		return T;
+	}
+	if (s->nh == 0 || sub->net.a.space == ARCH_AEBNAS)
 		return NULL;
-	if ((T = model_tensor(&s->m, t->name)) == NULL)
-		errx(EX_SOFTWARE, "super: the supernet has no tensor %s", t->name);
-	return T;
+	if (sscanf(t->name, "exits.%d.%47s", &E, rest) != 2)
+		errx(EX_SOFTWARE, "super: %s is not an exit tensor", t->name);
+	for (i = 0; i < sub->net.nexit - 1; i++)
+		if (sub->net.ex[i].stage == E + 1)
+			P = sub->net.ex[i].pool;
+	snprintf(nm, sizeof(nm), "exits.%d.pool%d.%s", E, P, rest);
+	for (i = 0; i < s->nh; i++) {
+		T = &s->ht[i];
+		if (strcmp(T->name, nm) != 0)
+			continue;
+		/* the same head, or an EDANAS head's first K outputs */
+		if (T->ndim != t->ndim || T->shape[0] < t->shape[0] ||
+		    memcmp(T->shape + 1, t->shape + 1, (t->ndim - 1) * sizeof(int)) != 0)
+			break;
+		*p = s->hp, *g = s->hg;
+		return T;
+	}
+	errx(EX_SOFTWARE, "super: the supernet has no head %s of the subnet's shape (its "
+	    "heads are for resolution %d)", nm, s->a.resolution);
 }
 
 /* A depthwise kernel smaller than the supernet's: built by the matrices. */
@@ -223,12 +326,12 @@ super_extract(struct model *sub, const struct super *s)
 	int i, d[4], D[4];
 
 	for (i = 0; i < sub->ntensor; i++) {
-		const struct model_tensor *t = &sub->t[i], *T = peer(s, t);
-		float *big;
+		const struct model_tensor *t = &sub->t[i], *T;
+		float *big, *g;
 
-		if (T == NULL)
+		if ((T = peer(s, sub, t, &big, &g)) == NULL)
 			continue;
-		big = s->m.param + T->off;
+		big += T->off;
 		dims(d, t), dims(D, T);
 		if (transformed(t, T))
 			kernel_fwd(sub->param + t->off, s, big, slot_of(t->name), d[0], d[2]);
@@ -243,16 +346,17 @@ super_backprop(struct super *s, const struct model *sub)
 	int i, d[4], D[4];
 
 	for (i = 0; i < sub->ntensor; i++) {
-		const struct model_tensor *t = &sub->t[i], *T = peer(s, t);
+		const struct model_tensor *t = &sub->t[i], *T;
+		float *p, *g;
 
-		if (T == NULL || !(t->flags & MT_TRAIN))
+		if ((T = peer(s, sub, t, &p, &g)) == NULL || !(t->flags & MT_TRAIN))
 			continue;
 		dims(d, t), dims(D, T);
 		if (transformed(t, T))
-			kernel_bwd(s, s->m.grad + T->off, sub->grad + t->off,
-			    s->m.param + T->off, slot_of(t->name), d[0], d[2]);
+			kernel_bwd(s, g + T->off, sub->grad + t->off, p + T->off,
+			    slot_of(t->name), d[0], d[2]);
 		else
-			slice(sub->grad + t->off, s->m.grad + T->off, d, D, 1);
+			slice(sub->grad + t->off, g + T->off, d, D, 1);
 	}
 }
 
@@ -262,10 +366,12 @@ super_store_stats(struct super *s, const struct model *sub)
 	int i;
 
 	for (i = 0; i < sub->ntensor; i++) {
-		const struct model_tensor *t = &sub->t[i], *T = peer(s, t);
+		const struct model_tensor *t = &sub->t[i], *T;
+		float *p, *g;
 
-		if (T != NULL && (t->flags & MT_BUFFER))
-			memcpy(s->m.param + T->off, sub->param + t->off, t->n * sizeof(float));
+		if (!(t->flags & MT_BUFFER) || (T = peer(s, sub, t, &p, &g)) == NULL)
+			continue;
+		memcpy(p + T->off, sub->param + t->off, t->n * sizeof(float));
 	}
 }
 
@@ -392,9 +498,9 @@ super_bn_calib(struct model *m, const struct data_set *d, const int32_t *idx, lo
 	free(y);
 }
 
-void
+int
 super_tables(struct ckpt_table *tab, const struct super *s, const char *prefix,
-    float *mbase, float *kbase)
+    float *mbase, float *kbase, float *hbase)
 {
 	tab[0].prefix = prefix;
 	tab[0].t = s->m.t;
@@ -404,6 +510,13 @@ super_tables(struct ckpt_table *tab, const struct super *s, const char *prefix,
 	tab[1].t = s->kt;
 	tab[1].n = SUPER_NKT;
 	tab[1].base = kbase;
+	if (s->nh == 0)
+		return 2;
+	tab[2].prefix = prefix;
+	tab[2].t = s->ht;
+	tab[2].n = s->nh;
+	tab[2].base = hbase;
+	return 3;
 }
 
 void
@@ -411,31 +524,38 @@ super_save(const char *path, const struct super *s, const struct ckpt_table *mor
     int nmore, long step, const msgpack_object *extra)
 {
 	struct ckpt_table tab[8];
-	int i;
+	int i, nt;
 
-	if (nmore > 6)
+	if (nmore > 5)
 		errx(EX_SOFTWARE, "super_save: %d extra tables", nmore);
-	super_tables(tab, s, "", s->m.param, s->ktp);
+	nt = super_tables(tab, s, "", s->m.param, s->ktp, s->hp);
 	for (i = 0; i < nmore; i++)
-		tab[2 + i] = more[i];
-	ckpt_write(path, NULL, &s->a, tab, 2 + nmore, (long)s->m.seed, step, extra);
+		tab[nt + i] = more[i];
+	ckpt_write(path, NULL, &s->a, tab, nt + nmore, (long)s->m.seed, step, extra);
 }
 
 void
 super_open(struct super *s, const struct ckpt *c)
 {
-	struct ckpt_table tab[2];
+	struct ckpt_table tab[3];
 	struct arch a, mx;
+	int got;
 
 	ckpt_arch(c, &a);
 	arch_extreme(&mx, a.space, 1);
 	if (memcmp(a.ks, mx.ks, sizeof(a.ks)) || memcmp(a.e, mx.e, sizeof(a.e)) ||
 	    memcmp(a.d, mx.d, sizeof(a.d)))
 		rec_fail(&c->r, "arch", "not the all-max network (k7 e6 d4): not a supernet");
-	super_build(s, a.width, a.resolution, a.in_ch, a.classes);
-	super_tables(tab, s, "", s->m.param, s->ktp);
+	super_build(s, a.width, a.resolution, a.in_ch, a.classes, 1);
+	super_tables(tab, s, "", s->m.param, s->ktp, s->hp);
 	ckpt_read_table(c, &tab[0], CKPT_ALLOW_EXTRA);
 	ckpt_read_table(c, &tab[1], CKPT_ALLOW_EXTRA);
+	got = ckpt_read_table(c, &tab[2], CKPT_ALLOW_EXTRA | CKPT_ALLOW_MISSING);
+	if (got == 0)
+		heads_free(s);          /* a supernet without exit heads */
+	else if (got != s->nh)
+		rec_fail(&c->r, "tensors", "%d of the supernet's %d exit-head tensors "
+		    "(exits.E.poolP.*): a damaged checkpoint", got, s->nh);
 	s->m.seed = (uint64_t)c->seed;
 }
 

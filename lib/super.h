@@ -11,7 +11,14 @@
  *   - blocks: the first d of each stage (names are per slot, so a subnet
  *     tensor has the supernet tensor of the same name);
  *   - everything else (first conv, first block, final head) whole.
- * Exit heads are not part of the supernet; extraction leaves them alone.
+ * Exit heads (issue 18): a supernet built with heads holds, at every exit
+ * point E (after stages 1-4) and every max-pool window P the placement rule
+ * can give there (1, 2, 4, ... up to the feature map at the supernet's
+ * resolution), one NACHOS head exits.E.poolP.{conv1,conv2,conv3,linear}.*
+ * (K+1 outputs). A subnet's exit E with window P gets that head: whole for
+ * a NACHOS head, its first K linear outputs for an EDANAS head (no
+ * confidence); AEBNAS branches and a supernet without heads (older
+ * checkpoints, ofa-train --no-exits) leave exit heads alone.
  *
  * Training runs on extracted subnet models: extract, forward and backward
  * on the subnet, then super_backprop (the adjoint of extraction) adds the
@@ -45,13 +52,24 @@ struct super {
 	struct model_tensor kt[SUPER_NKT];
 	float *ktp, *ktg;
 	long nkt;                    /* floats in ktp and ktg */
+	/* Exit heads, a third arena (nh = 0: none): ht[] named
+	 * exits.E.poolP.*, off into hp / hg. */
+	int nh;
+	struct model_tensor *ht;
+	float *hp, *hg;
+	long nhp;                    /* floats in hp and hg */
 };
 
-/* The supernet for width, resolution, input channels and classes. Its
- * parameters are zero until super_init or super_load. */
-void super_build(struct super *s, double width, int res, int in_ch, int classes);
+/* Most head tensors a supernet holds: 8 per head, up to 8 windows per exit. */
+#define SUPER_MAX_HT (ARCH_EXITS * 8 * 8)
+
+/* The supernet for width, resolution, input channels and classes, with
+ * exit heads when heads is 1. Its parameters are zero until super_init or
+ * super_load. */
+void super_build(struct super *s, double width, int res, int in_ch, int classes, int heads);
 void super_free(struct super *s);
-/* He-fout initialisation of the weights (model_init), identity matrices. */
+/* He-fout initialisation of the weights and heads (model_init), identity
+ * matrices. */
 void super_init(struct super *s, uint64_t seed);
 void super_zero_grad(struct super *s);
 
@@ -60,8 +78,10 @@ void super_zero_grad(struct super *s);
  * exits and resolution are free. */
 const char *super_check(const struct super *s, const struct arch *a, char *why,
     size_t n);
-/* Fill sub's backbone and final head (parameters and BN statistics) from s.
- * sub is a model of a checked arch; exit-head tensors are left alone. */
+/* Fill sub's backbone and final head (parameters and BN statistics) from s,
+ * and its exit heads from s's heads of the same windows (see above). sub is
+ * a model of a checked arch. Exits EX_SOFTWARE naming the head when s has
+ * none of the window or shape sub needs (a subnet at another resolution). */
 void super_extract(struct model *sub, const struct super *s);
 /* The adjoint of super_extract on the trainable tensors: add sub's
  * gradients into s's gradients (matrices included). */
@@ -87,20 +107,22 @@ void super_sort_channels(struct super *s, float *buf /* (s->m.nparam) */);
 void super_bn_calib(struct model *m, const struct data_set *d,
     const int32_t *idx /* (n) */, long n, const struct data_norm *nm);
 
-/* Checkpoints. super_tables gives the two tensor tables of s under prefix:
- * [0] the model's tensors with data at mbase, [1] the matrices at kbase
- * (s->m.param and s->ktp for the weights; an optimiser's buffers for its
- * state). super_save writes the weights plus the nmore tables of more;
+/* Checkpoints. super_tables gives the tensor tables of s under prefix:
+ * [0] the model's tensors with data at mbase, [1] the matrices at kbase,
+ * [2] the heads at hbase when s has heads (s->m.param, s->ktp and s->hp for
+ * the weights; an optimiser's buffers for its state); returns their count,
+ * 2 or 3. super_save writes the weights plus the nmore tables of more;
  * extra (NULL for none) adds keys to the record. */
-void super_tables(struct ckpt_table *tab /* (2) */, const struct super *s,
-    const char *prefix, float *mbase, float *kbase);
+int super_tables(struct ckpt_table *tab /* (3) */, const struct super *s,
+    const char *prefix, float *mbase, float *kbase, float *hbase);
 void super_save(const char *path, const struct super *s,
     const struct ckpt_table *more /* (nmore) */, int nmore, long step,
     const msgpack_object *extra);
 /* Build s from an open checkpoint and load its weights (other tensors of
  * the file, e.g. optimiser state, are left for the caller); fails naming
- * the file and key when it is not a supernet. super_load: open, this,
- * close. */
+ * the file and key when it is not a supernet. A checkpoint without exit
+ * heads (written before issue 18, or by --no-exits) gives s without heads;
+ * one with only some of them fails. super_load: open, this, close. */
 void super_open(struct super *s, const struct ckpt *c);
 void super_load(struct super *s, const char *path);
 

@@ -37,7 +37,8 @@ static const char usage_str[] =
     "                 [--warmup epochs]\n"
     "                 [--kd x] [--clip norm] [--random n] [--subset n] [--val-frac x]\n"
     "                 [--split-seed n] [--calib n] [--width w] [--resolution r]\n"
-    "                 [--in-ch c] [--seed n] [--threads n] [--resume] -o supernet\n"
+    "                 [--in-ch c] [--seed n] [--threads n] [--no-exits] [--resume]\n"
+    "                 -o supernet\n"
     "       ofa-train [-hv] --extract supernet [--data dir] [--skip-bad] [--eval] [--calib n]\n"
     "                 [--batch n] [--threads n] [-o weights] [file ...]\n";
 
@@ -79,7 +80,7 @@ train(struct ofa_cfg *c)
 			rec_fail(&ck.r, "arch", "%d classes, but the dataset in %s has %d",
 			    t.s.a.classes, c->train.data, ds.tr.classes);
 	} else {
-		super_build(&t.s, c->width, c->res, c->in_ch, ds.tr.classes);
+		super_build(&t.s, c->width, c->res, c->in_ch, ds.tr.classes, !c->noexits);
 		super_init(&t.s, (uint64_t)c->train.seed);
 	}
 	if (t.s.a.in_ch != ds.tr.c && !(ds.tr.c == 1 && t.s.a.in_ch == 3))
@@ -177,6 +178,9 @@ extract(struct ofa_cfg *c, int argc, char **argv)
 	ofa_split_cfg(c, &ck);
 	super_open(&s, &ck);
 	ckpt_close(&ck);
+	if (s.nh == 0)
+		fprintf(stderr, "ofa-train: %s has no exit heads (older than them, or "
+		    "--no-exits): the subnets' weights are their backbones alone\n", c->extract);
 	memset(&ds, 0, sizeof(ds));
 	train_load_data_opts(&ds, c->train.data, &(struct data_opts){ .res = c->res,
 	    .in_ch = c->in_ch, .skip_bad = c->train.skip_bad }, c->train.subset,
@@ -255,7 +259,7 @@ int
 main(int argc, char **argv)
 {
 	enum { O_PRESET = 256, O_EPOCHS, O_PS, O_KD, O_RANDOM, O_WIDTH, O_RES, O_INCH, O_RESUME,
-	    O_EXTRACT, O_EVAL };
+	    O_EXTRACT, O_EVAL, O_NOEXITS };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -271,6 +275,7 @@ main(int argc, char **argv)
 		{ "resume", no_argument, NULL, O_RESUME },
 		{ "extract", required_argument, NULL, O_EXTRACT },
 		{ "eval", no_argument, NULL, O_EVAL },
+		{ "no-exits", no_argument, NULL, O_NOEXITS },
 		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -321,6 +326,7 @@ main(int argc, char **argv)
 		case O_RESUME: c.resume = 1; break;
 		case O_EXTRACT: c.extract = optarg; break;
 		case O_EVAL: c.eval = 1; break;
+		case O_NOEXITS: c.noexits = 1; break;
 		case 'o': c.out = optarg; break;
 		default:
 			if (!train_opt(&c.train, ch, optarg))
@@ -363,6 +369,8 @@ main(int argc, char **argv)
 	} else {
 		if (c.resume)
 			errx(EX_USAGE, "--resume goes with training, not --extract");
+		if (c.noexits)
+			errx(EX_USAGE, "--no-exits goes with training, not --extract");
 		if (access(c.extract, R_OK) != 0)
 			err(EX_NOINPUT, "%s", c.extract);
 	}

@@ -62,7 +62,13 @@ setup() {
 	[ "$(jq -c '.tensors["blocks.20.conv.depth_conv.conv.7to5_matrix"].shape' s.json)" = "[25,25]" ]
 	[ "$(jq -c '.tensors["blocks.1.conv.depth_conv.conv.5to3_matrix"].shape' s.json)" = "[9,9]" ]
 	[ "$(jq -c '.tensors["momentum.blocks.1.conv.depth_conv.conv.5to3_matrix"].shape' s.json)" = "[9,9]" ]
-	[ "$(jq '[.tensors | keys[] | select(startswith("exits."))] | length' s.json)" -eq 0 ]
+	# exit heads: at each of the 4 exit points one head per pool window
+	# (16x16 input: maps 4x4, 2x2, 1x1, 1x1: windows 1,2,4 / 1,2 / 1 / 1),
+	# 8 tensors each, K+1 outputs, with their momentum
+	[ "$(jq '[.tensors | keys[] | select(startswith("exits."))] | length' s.json)" -eq 56 ]
+	[ "$(jq '[.tensors | keys[] | select(startswith("momentum.exits."))] | length' s.json)" -eq 56 ]
+	[ "$(jq -c '.tensors["exits.0.pool4.linear.weight"].shape' s.json)" = "[3,128]" ]
+	[ "$(jq -c '.tensors["exits.0.pool1.linear.weight"].shape' s.json)" = "[3,2048]" ]
 	[ "$(jq .train.epoch s.json)" -eq 5 ]
 	[ "$(jq .step s.json)" -eq 5 ]
 }
@@ -138,6 +144,25 @@ setup() {
 	    rec2json > one.json
 	! grep -q acc_test one.json
 	[ "$(rec2json sub.ckpt | jq -c '.tensors["blocks.1.conv.depth_conv.conv.weight"].shape[2:]')" = "[3,3]" ]
+	# a whole EENN: the heads of its exits' windows, from the supernet's
+	rec2json sub.ckpt > sub.json
+	rec2json s.ckpt > s.json
+	[ "$(jq '[.tensors | keys[] | select(startswith("exits."))] | length' sub.json)" -eq 32 ]
+	pool=$(eec-place < a1.rec | rec2json | jq '.heads[0].pool')
+	[ "$(jq -c '.tensors["exits.0.conv1.weight"].data' sub.json)" = \
+	    "$(jq -c ".tensors[\"exits.0.pool$pool.conv1.weight\"].data" s.json)" ]
+}
+
+@test "--no-exits: a supernet without heads (as before them) extracts backbones, with a note" {
+	ofa-train "${TINY[@]}" --epochs 1 --no-exits -o n.ckpt > /dev/null 2>&1
+	[ "$(rec2json n.ckpt | jq '[.tensors | keys[] | select(startswith("exits."))] | length')" -eq 0 ]
+	tiny_archs > a.rec
+	ofa-train --extract n.ckpt --data d2 --threads 1 --calib 64 -o 'sub%d.ckpt' a.rec \
+	    2> err.txt > /dev/null
+	grep -q 'has no exit heads' err.txt
+	[ "$(rec2json sub1.ckpt | jq '[.tensors | keys[] | select(startswith("exits."))] | length')" -eq 0 ]
+	run --separate-stderr ofa-train --extract n.ckpt --no-exits a.rec
+	assert_failure 64
 }
 
 @test "--extract: bad records exit 65 naming the record and the key" {

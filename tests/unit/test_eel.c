@@ -65,7 +65,7 @@ hand_loss(struct eel_terms *t, float **g, double wa, double wc, double wf,
     double wp, double mbar)
 {
 	float *lg[2] = { hand_e0, hand_fin };
-	struct eel_opts o = { wa, wc, wf, wp, mbar, hand_spent, hand_S };
+	struct eel_opts o = { wa, wc, wf, wp, mbar, hand_spent, hand_S, 0 };
 
 	grads_alloc(g, 2, 2, 2);
 	eel_loss(t, g, lg, hand_y, &o, 2, 2, 2);
@@ -119,7 +119,7 @@ test_hand(void)
 	/* Forward only gives the same values. */
 	{
 		float *lg[2] = { hand_e0, hand_fin };
-		struct eel_opts o = { 1, 1, 1, 1, 15, hand_spent, hand_S };
+		struct eel_opts o = { 1, 1, 1, 1, 15, hand_spent, hand_S, 0 };
 		struct eel_terms f;
 
 		CHECK_NEAR(eel_loss(&f, NULL, lg, hand_y, &o, 2, 2, 2),
@@ -176,7 +176,7 @@ test_conf_balance(void)
 	float fin[8] = { 0 };
 	float *lg[2] = { e0, fin }, *g[2];
 	int y[] = { 0, 1, 0, 1 };
-	struct eel_opts o = { 0, 0, 1, 0, 0, NULL, NULL };
+	struct eel_opts o = { 0, 0, 1, 0, 0, NULL, NULL, 0 };
 	struct eel_terms t;
 
 	grads_alloc(g, 4, 2, 2);
@@ -313,7 +313,7 @@ test_fd(void)
 	for (ci = 0; ci < sizeof(cs) / sizeof(cs[0]); ci++) {
 		struct rcase c;
 		struct eel_terms t;
-		struct eel_opts o = { 0, 0, 0, 0, cs[ci].mbar, NULL, NULL };
+		struct eel_opts o = { 0, 0, 0, 0, cs[ci].mbar, NULL, NULL, 0 };
 
 		rcase_make(&c, cs[ci].N, cs[ci].K, cs[ci].B, 2, 100 + ci);
 		o.spent = c.spent;
@@ -330,7 +330,9 @@ test_fd(void)
 		fd_check(&c, &o, "L_conf");
 		o.w_conf = 0, o.w_peak = 1;
 		fd_check(&c, &o, "L_peak");
-		o.w_acc = 0.7, o.w_cost = 2, o.w_conf = 1, o.w_peak = 0.5;
+		o.w_peak = 0, o.w_ce = 1;
+		fd_check(&c, &o, "L_ce");
+		o.w_acc = 0.7, o.w_cost = 2, o.w_conf = 1, o.w_peak = 0.5, o.w_ce = 0.3;
 		fd_check(&c, &o, "total");
 		rcase_free(&c);
 	}
@@ -342,7 +344,7 @@ static void
 test_stable(void)
 {
 	struct rcase c;
-	struct eel_opts o = { 1, 1, 1, 1, 15, NULL, NULL };
+	struct eel_opts o = { 1, 1, 1, 1, 15, NULL, NULL, 0 };
 	struct eel_terms t;
 	float *g[EEL_MAX_EXITS];
 	int i, k, ok = 1;

@@ -39,7 +39,7 @@ test_sample(void)
 	struct nn_rng r;
 	int lv, n, i, ok, kvar = 0, evar = 0, dvar = 0;
 
-	super_build(&s, 0.25, 16, 1, 3);
+	super_build(&s, 0.25, 16, 1, 3, 1);
 	nn_rng_seed(&r, 4);
 	for (lv = OFA_LV_FULL; lv <= OFA_LV_ALL; lv++)
 		for (n = 0; n < 20; n++) {
@@ -92,7 +92,7 @@ train(const char *out, int resume, double *loss)
 		if (e == 0 || resume) {
 			memset(&t, 0, sizeof(t));
 			if (e == 0) {
-				super_build(&t.s, 0.25, 16, 1, 3);
+				super_build(&t.s, 0.25, 16, 1, 3, 1);
 				super_init(&t.s, (uint64_t)c.train.seed);
 				ofa_trainer_init(&t, &c, &ds);
 			} else {

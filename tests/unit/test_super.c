@@ -46,7 +46,7 @@ mixed(struct arch *a, const struct super *s)
 static void
 tiny(struct super *s)
 {
-	super_build(s, W, RES, 1, 3);
+	super_build(s, W, RES, 1, 3, 1);
 	super_init(s, 5);
 	/* Matrices away from identity, so the transform really is tested. */
 	fill(s->ktp, s->nkt, 0.3f);
@@ -110,9 +110,33 @@ test_extract(void)
 	model_build(&m, &n, 0, 2);           /* with exit heads */
 	ex = model_tensor(&m, "exits.0.conv1.weight");
 	CHECK(ex != NULL);
-	m.param[ex->off] = 42;
+	fill(s.hp, s.nhp, 1);
 	super_extract(&m, &s);
-	CHECK(m.param[ex->off] == 42);       /* exit heads are left alone */
+	/* Every head comes from the supernet's head of its window. */
+	for (b = 0; b < n.nexit - 1; b++) {
+		static const char *const part[] = { "conv1.weight", "conv1.bias", "conv3.weight",
+		    "linear.weight", "linear.bias" };
+		unsigned j;
+
+		for (j = 0; j < sizeof(part) / sizeof(part[0]); j++) {
+			const struct model_tensor *t, *T = NULL;
+			int h;
+
+			snprintf(nm, sizeof(nm), "exits.%d.%s", n.ex[b].stage - 1, part[j]);
+			t = model_tensor(&m, nm);
+			snprintf(nm, sizeof(nm), "exits.%d.pool%d.%s", n.ex[b].stage - 1,
+			    n.ex[b].pool, part[j]);
+			for (h = 0; h < s.nh; h++)
+				if (strcmp(s.ht[h].name, nm) == 0)
+					T = &s.ht[h];
+			CHECK(t != NULL && T != NULL && t->n == T->n);
+			if (t && T)
+				bad += memcmp(m.param + t->off, s.hp + T->off,
+				    t->n * sizeof(float)) != 0;
+		}
+	}
+	CHECK_EQ_L(bad, 0);
+	CHECK(n.ex[0].pool > 1);             /* a window other than 1 is tested */
 
 	/* Whole tensors. */
 	CHECK(memcmp(P(&m, "first_conv.conv.weight"), P(&s.m, "first_conv.conv.weight"),
@@ -186,6 +210,64 @@ test_extract(void)
 	super_free(&s);
 }
 
+/* An EDANAS head gets the first K outputs of the NACHOS head of its
+ * window; AEBNAS branches and a supernet without heads leave heads alone. */
+static void
+test_extract_spaces(void)
+{
+	struct super s, s0;
+	struct arch a;
+	struct arch_net n;
+	struct model m;
+	const struct model_tensor *t;
+	char nm[96];
+	int h, found = 0;
+
+	tiny(&s);
+	fill(s.hp, s.nhp, 1);
+	mixed(&a, &s);
+	a.space = ARCH_EDANAS;
+	arch_canonical(&a);
+	arch_net_build(&n, &a);
+	model_build(&m, &n, 0, 1);
+	super_extract(&m, &s);
+	t = model_tensor(&m, "exits.1.linear.weight");
+	snprintf(nm, sizeof(nm), "exits.1.pool%d.linear.weight", n.ex[1].pool);
+	for (h = 0; h < s.nh; h++)
+		if (strcmp(s.ht[h].name, nm) == 0) {
+			found = 1;
+			CHECK_EQ_L(s.ht[h].shape[0], t->shape[0] + 1);
+			CHECK(memcmp(m.param + t->off, s.hp + s.ht[h].off,
+			    t->n * sizeof(float)) == 0);
+		}
+	CHECK(found);
+	model_free(&m);
+
+	a.space = ARCH_AEBNAS;
+	arch_canonical(&a);
+	arch_net_build(&n, &a);
+	model_build(&m, &n, 0, 1);
+	t = model_tensor(&m, "exits.0.linear.weight");
+	m.param[t->off] = 42;
+	super_extract(&m, &s);
+	CHECK(m.param[t->off] == 42);
+	model_free(&m);
+
+	super_build(&s0, W, RES, 1, 3, 0);
+	super_init(&s0, 5);
+	CHECK_EQ_L(s0.nh, 0);
+	mixed(&a, &s0);
+	arch_net_build(&n, &a);
+	model_build(&m, &n, 0, 1);
+	t = model_tensor(&m, "exits.0.conv1.weight");
+	m.param[t->off] = 42;
+	super_extract(&m, &s0);
+	CHECK(m.param[t->off] == 42);
+	model_free(&m);
+	super_free(&s0);
+	super_free(&s);
+}
+
 static double
 dot_sub(const struct model *m, const float *a, const float *b)
 {
@@ -194,7 +276,7 @@ dot_sub(const struct model *m, const float *a, const float *b)
 	int i;
 
 	for (i = 0; i < m->ntensor; i++)
-		if ((m->t[i].flags & MT_TRAIN) && strncmp(m->t[i].name, "exits.", 6))
+		if (m->t[i].flags & MT_TRAIN)
 			for (j = 0; j < m->t[i].n; j++)
 				d += (double)a[m->t[i].off + j] * b[m->t[i].off + j];
 	return d;
@@ -228,8 +310,9 @@ test_adjoint(void)
 	tiny(&s);
 	mixed(&a, &s);
 	arch_net_build(&n, &a);
-	model_build(&m, &n, MODEL_BACKBONE_ONLY, 1);
+	model_build(&m, &n, 0, 1);          /* heads included */
 	fill(s.m.param, s.m.nparam, 1);
+	fill(s.hp, s.nhp, 1);
 	super_extract(&m, &s);
 	fill(m.grad, m.nparam, 1);           /* y */
 	lhs = dot_sub(&m, m.param, m.grad);
@@ -240,6 +323,7 @@ test_adjoint(void)
 	for (i = 0; i < s.m.ntensor; i++)
 		if (s.m.t[i].flags & MT_TRAIN)
 			rhs += dot(s.m.param + s.m.t[i].off, s.m.grad + s.m.t[i].off, s.m.t[i].n);
+	rhs += dot(s.hp, s.hg, s.nhp);
 	CHECK_NEAR(lhs, rhs, 1e-4 * fabs(rhs));
 	CHECK(fabs(rhs) > 1);
 
@@ -367,6 +451,7 @@ test_ckpt(void)
 	CHECK_EQ_L(bad, 0);
 	CHECK(t.m.param[s.m.t[s.m.ntensor - 1].off] == 0.25f);
 	CHECK(memcmp(t.ktp, s.ktp, s.nkt * sizeof(float)) == 0);
+	CHECK(t.nh == s.nh && t.nh > 0 && memcmp(t.hp, s.hp, s.nhp * sizeof(float)) == 0);
 	CHECK_EQ_L(t.a.classes, 3);
 	CHECK_NEAR(t.a.width, W, 0);
 	CHECK_EQ_L((long)t.m.seed, 5);
@@ -377,6 +462,15 @@ test_ckpt(void)
 	    strcmp(super_check(&s, &a, why, sizeof(why)), "classes") == 0);
 	a.classes = 3, a.width = 1.0;
 	CHECK(strcmp(super_check(&s, &a, why, sizeof(why)), "width") == 0);
+	super_free(&t);
+	/* A supernet without heads (as written before them) loads without. */
+	super_free(&s);
+	super_build(&s, W, RES, 1, 3, 0);
+	super_init(&s, 5);
+	super_save(path, &s, NULL, 0, 7, NULL);
+	super_load(&t, path);
+	CHECK_EQ_L(t.nh, 0);
+	CHECK(t.hp == NULL);
 	unlink(path);
 	super_free(&s);
 	super_free(&t);
@@ -443,6 +537,7 @@ main(void)
 {
 	nn_rng_seed(&rng, 11);
 	test_extract();
+	test_extract_spaces();
 	test_adjoint();
 	test_calib();
 	test_ckpt();
