@@ -142,6 +142,18 @@ eenn_evaluate(struct eenn_trainer *t, int k, const struct data_set *d, const int
 int
 eenn_plan(struct eenn_phase *ph, const struct eenn_cfg *c)
 {
+	if (c->shared)
+		switch (c->method) {
+		case EENN_NACHOS:
+			ph[0] = (struct eenn_phase){ EENN_PH_EENN, c->mu[1], 1 };
+			ph[1] = (struct eenn_phase){ EENN_PH_PEAK, c->mu[2], 1 };
+			return 2;
+		case EENN_JOINT:
+			ph[0] = (struct eenn_phase){ EENN_PH_JOINT, c->mu[1] + c->mu[2], 1 };
+			return 1;
+		default:
+			return 0;
+		}
 	ph[0] = (struct eenn_phase){ EENN_PH_BACKBONE, c->mu[0], 0 };
 	switch (c->method) {
 	case EENN_NACHOS:
@@ -505,3 +517,169 @@ eenn_bench(struct eenn_bench *b, const struct eenn_cfg *c, const struct arch_net
 	eenn_trainer_free(&t);
 }
 
+
+/* Features of the cached samples idx (N) into the model's head inputs:
+ * cache[e] (n, C*H*W) per sample, the model's (C, N, H, W). */
+static void
+gather(struct model *m, float *const *cache, const int32_t *idx, int N)
+{
+	int e, n, c;
+
+	m->N = N;
+	for (e = 0; e < m->nexit; e++) {
+		long hw = (long)m->feat_h[e] * m->feat_w[e], chw = m->feat_c[e] * hw;
+		float *f = model_feature(m, e);
+
+		for (n = 0; n < N; n++)
+			for (c = 0; c < m->feat_c[e]; c++)
+				memcpy(f + ((long)c * N + n) * hw, cache[e] + idx[n] * chw + c * hw,
+				    hw * sizeof(float));
+	}
+}
+
+/* Phase 3's support matrix over the n cached samples through the heads
+ * (eval mode). */
+static void
+cached_support(struct eenn_trainer *t, float *const *cache, const int32_t *lab, long n)
+{
+	int bs = t->cfg->train.batch, E = t->B - 1, i;
+	int *pred = cli_calloc((size_t)E * (n ? n : 1), sizeof(int));
+	int *yall = cli_calloc(n ? n : 1, sizeof(int));
+	int32_t *idx = cli_calloc(bs, sizeof(int32_t));
+	long done, j;
+
+	for (done = 0; done < n; done += bs) {
+		int N = n - done < bs ? (int)(n - done) : bs;
+
+		for (j = 0; j < N; j++)
+			idx[j] = (int32_t)(done + j);
+		gather(&t->m, cache, idx, N);
+		model_forward_heads(&t->m, 0);
+		for (i = 0; i < E; i++)
+			for (j = 0; j < N; j++)
+				pred[(long)i * n + done + j] = train_argmax(t->m.logits[i] +
+				    j * t->m.nout[i], t->K);
+		for (j = 0; j < N; j++)
+			yall[done + j] = lab[done + j];
+	}
+	eel_support_matrix(t->S, pred, yall, n, t->K, t->B);
+	free(pred), free(yall), free(idx);
+}
+
+long
+eenn_train_cached(struct eenn_trainer *t, const struct eenn_phase *ph,
+    struct eenn_phase_stats *st, int np, long recno)
+{
+	const struct eenn_cfg *c = t->cfg;
+	struct model *m = &t->m;
+	int bs = c->train.batch, e, p, fin = m->nexit - 1;
+	long n = c->cache < t->ds->ntr ? c->cache : t->ds->ntr, done, total = 0;
+	float *cache[MODEL_MAX_EXITS] = { NULL };
+	int32_t *pick, *lab, *order;
+	struct cli_progress pr;
+	char what[64], extra[160];
+
+	for (p = 0; p < np; p++)
+		total += ph[p].epochs;
+	if (total == 0 || n == 0) {
+		for (p = 0; p < np; p++)
+			st[p] = (struct eenn_phase_stats){ NAN, NAN, NAN, 0 };
+		return 0;
+	}
+	/* The samples: the first n of a shuffle of the training split. */
+	pick = cli_calloc(t->ds->ntr, sizeof(int32_t));
+	memcpy(pick, t->ds->itr, t->ds->ntr * sizeof(int32_t));
+	rng_shuffle(pick, t->ds->ntr, &t->rng);
+	lab = cli_calloc(n, sizeof(int32_t));
+	order = cli_calloc(n, sizeof(int32_t));
+	for (e = 0; e < m->nexit; e++)
+		cache[e] = cli_calloc((size_t)n * m->feat_c[e] * m->feat_h[e] * m->feat_w[e],
+		    sizeof(float));
+	snprintf(what, sizeof(what), "record %ld features", recno);
+	cli_progress_start(&pr, what, n);
+	for (done = 0; done < n; done += bs) {
+		int N = n - done < bs ? (int)(n - done) : bs, k, ch;
+
+		data_batch(t->x, t->y, &t->ds->tr, pick + done, N, t->C, t->R, &t->ds->nm,
+		    NULL, NULL);
+		model_forward_backbone(m, t->x, N, 0);
+		for (e = 0; e < m->nexit; e++) {
+			long hw = (long)m->feat_h[e] * m->feat_w[e], chw = m->feat_c[e] * hw;
+			const float *f = model_feature(m, e);
+
+			for (k = 0; k < N; k++)
+				for (ch = 0; ch < m->feat_c[e]; ch++)
+					memcpy(cache[e] + (done + k) * chw + ch * hw,
+					    f + ((long)ch * N + k) * hw, hw * sizeof(float));
+		}
+		for (k = 0; k < N; k++)
+			lab[done + k] = t->y[k];
+		cli_progress(&pr, done + N, "");
+	}
+	cli_progress_end(&pr, "cached");
+	for (p = 0; p < np; p++) {
+		struct opt_seg *seg = cli_calloc(m->ntensor, sizeof(*seg));
+		int nseg = train_segments(seg, m, TRAIN_HEADS);
+		long spe = (n + bs - 1) / bs, step = 0;
+		struct opt_sched sc = { c->sched, c->train.lr, spe * ph[p].epochs,
+		    lround(c->train.warmup * spe), lround(c->step_every * spe), c->gamma };
+		struct opt_sgd o;
+
+		if (sc.step_every <= 0)
+			sc.step_every = spe;
+		opt_sgd_init(&o, seg, nseg, m->nparam, c->train.momentum, c->train.wd,
+		    c->nesterov);
+		st[p] = (struct eenn_phase_stats){ NAN, NAN, NAN, 0 };
+		snprintf(what, sizeof(what), "record %ld %s (cached)", recno,
+		    eenn_phase_names[ph[p].kind]);
+		cli_progress_start(&pr, what, sc.total);
+		for (e = 0; e < ph[p].epochs; e++) {
+			long correct[MODEL_MAX_EXITS] = { 0 }, i;
+			double lsum = 0;
+
+			if (ph[p].kind == EENN_PH_PEAK && !c->nopeak)
+				cached_support(t, cache, lab, n);
+			for (i = 0; i < n; i++)
+				order[i] = (int32_t)i;
+			rng_shuffle(order, n, &t->rng);
+			for (done = 0; done < n; done += bs, step++) {
+				int N = n - done < bs ? (int)(n - done) : bs, k;
+				float *dl[MODEL_MAX_EXITS];
+
+				gather(m, cache, order + done, N);
+				for (k = 0; k < N; k++)
+					t->y[k] = lab[order[done + k]];
+				model_forward_heads(m, 1);
+				for (k = 0; k < m->nexit; k++) {
+					memset(t->dlog[k], 0, (size_t)N * m->nout[k] * sizeof(float));
+					dl[k] = t->dlog[k];
+				}
+				lsum += eenn_phase_loss(t, ph[p].kind, N, correct, dl, NULL) * N;
+				model_zero_grad(m);
+				model_backward_heads(m, (const float *const *)dl);
+				if (c->train.clip > 0)
+					opt_clip(m->grad, seg, nseg, c->train.clip);
+				opt_sgd_step(&o, m->param, m->grad, opt_lr(&sc, step));
+				t->steps++;
+				cli_progress(&pr, step + 1, "");
+			}
+			if (!isfinite(lsum))
+				errx(EX_SOFTWARE, "record %ld: the head training loss diverged in "
+				    "epoch %d of phase %s (lower --lr or set --clip)", recno, e + 1,
+				    eenn_phase_names[ph[p].kind]);
+			t->c_loss[t->nep] = st[p].loss = lsum / n;
+			t->c_acc[t->nep] = st[p].acc = (double)correct[fin] / n;
+			t->c_vloss[t->nep] = t->c_vacc[t->nep] = NAN;
+			t->nep++;
+			snprintf(extra, sizeof(extra), "epoch %d/%d loss %.4f acc %.4f", e + 1,
+			    ph[p].epochs, st[p].loss, st[p].acc);
+		}
+		cli_progress_end(&pr, ph[p].epochs ? extra : "no epochs");
+		opt_sgd_free(&o);
+		free(seg);
+	}
+	for (e = 0; e < m->nexit; e++)
+		free(cache[e]);
+	free(pick), free(lab), free(order);
+	return n;
+}

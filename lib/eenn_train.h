@@ -42,6 +42,8 @@ struct eenn_cfg {
 	const char *out, *init, *supernet, *exo;
 	/* crop -1: DATA_CROP_DEFAULT of the record's resolution */
 	int mu[3], nesterov, sched, crop, flip, method, bench, freeze;
+	int shared;                  /* --eval shared: heads over cached features */
+	long cache;                  /* training samples cached for them */
 	int nocost, nopeak;
 	double step_every, gamma;
 	double w[3], macs_max, acc_min, support_frac; /* macs_max, acc_min: NAN if not given */
@@ -79,7 +81,8 @@ struct eenn_trainer {
 };
 
 /* The phases of c->method (section "Phases" of eenn-train(1)) into ph
- * (room for 4); returns their count. */
+ * (room for 4); returns their count. Under --eval shared there is no
+ * backbone phase: NACHOS's phases 2 and 3, or joint's, on the heads. */
 int eenn_plan(struct eenn_phase *ph, const struct eenn_cfg *c);
 
 /* A trainer for net (model_build flags) on ds with room for epochs_total
@@ -108,6 +111,18 @@ double eenn_evaluate(struct eenn_trainer *t, int k, const struct data_set *d,
 /* The np phases in turn, model selection per group; st (np) gets each
  * phase's figures. recno labels progress and errors. */
 void eenn_train_phases(struct eenn_trainer *t, const struct eenn_phase *ph,
+    struct eenn_phase_stats *st, int np, long recno);
+
+/* --eval shared's training (the weights come from the supernet): the
+ * backbone's features at every exit of c->cache training samples (drawn
+ * from t->rng, no augmentation), computed once in eval mode, then the np
+ * phases on the heads alone (eenn_plan's shared phases, TRAIN_HEADS) over
+ * those cached features, each batch's gathered from the cache; phase 3's
+ * support matrix from the cached samples through the heads. No model
+ * selection (the validation split is not run per epoch): the last epoch's
+ * weights stay. Returns the samples cached (0 when there was nothing to
+ * train). */
+long eenn_train_cached(struct eenn_trainer *t, const struct eenn_phase *ph,
     struct eenn_phase_stats *st, int np, long recno);
 
 /* The EENN keys an EENN method needs: exit_spent from eec-place, equal to

@@ -38,7 +38,7 @@ static const char usage_str[] =
     "                  [--mu1 n] [--mu2 n] [--mu3 n] [--epochs n] [--w1 x] [--w2 x] [--w3 x]\n"
     "                  [--no-cost] [--no-peak] [--macs-max macs] [--acc-min acc]\n"
     "                  [--support-frac x] [--freeze-backbone] [--supernet file]\n"
-    "                  [--calib n] [--init ckpt] [--batch n] [--lr x] [--wd x]\n"
+    "                  [--eval finetune|shared] [--cache n] [--calib n] [--init ckpt] [--batch n] [--lr x] [--wd x]\n"
     "                  [--momentum x] [--nesterov] [--schedule const|cosine|step]\n"
     "                  [--warmup epochs] [--step-every epochs] [--gamma x] [--clip norm]\n"
     "                  [--crop pixels] [--no-flip] [--mean list] [--std list]\n"
@@ -75,6 +75,9 @@ check_record(const struct eenn_cfg *c, const struct train_ds *ds, const struct s
 		rec_fail(r, key, "%s", why);
 	if (sn && (key = super_check(sn, &net->a, why, sizeof(why))))
 		rec_fail(r, key, "%s", why);
+	if (c->shared && net->a.space == ARCH_AEBNAS && c->mu[1] + c->mu[2] == 0)
+		rec_fail(r, "space", "--eval shared: the supernet has no AEBNAS branches; "
+		    "train them with --mu2/--mu3 epochs");
 	if (c->method != EENN_BACKBONE)
 		eenn_check_record(r, m, net, c->method);
 }
@@ -82,7 +85,7 @@ check_record(const struct eenn_cfg *c, const struct train_ds *ds, const struct s
 /* The result record's settings: what was trained how. */
 static void
 put_settings(struct rec_out *o, const struct eenn_cfg *c, const struct train_ds *ds,
-    int total, int calib)
+    int total, int calib, long cached)
 {
 	double w[3];
 
@@ -107,6 +110,10 @@ put_settings(struct rec_out *o, const struct eenn_cfg *c, const struct train_ds 
 	if (!isnan(c->acc_min))
 		rec_put_dbl(o, "acc_min", c->acc_min);
 	rec_put_bool(o, "freeze_backbone", c->freeze);
+	if (c->shared) {
+		rec_put_str(o, "eval", "shared");
+		rec_put_int(o, "cached", cached);
+	}
 	if (c->supernet) {
 		rec_put_str(o, "supernet", c->supernet);
 		rec_put_int(o, "calib", calib);
@@ -136,6 +143,7 @@ train_record(const struct eenn_cfg *c, struct train_ds *ds, const struct super *
 	double tacc[MODEL_MAX_EXITS], emacs = NAN;
 	int np = eenn_plan(ph, c), i, total = 0, calib;
 	char *wpath = NULL, *epath = NULL;
+	long cached = 0;
 
 	check_record(c, ds, sn, r, m, net);
 	for (i = 0; i < np; i++)
@@ -151,7 +159,10 @@ train_record(const struct eenn_cfg *c, struct train_ds *ds, const struct super *
 	eenn_trainer_init(&t, c, ds, net, c->method == EENN_BACKBONE ? MODEL_BACKBONE_ONLY : 0,
 	    total);
 	calib = eenn_init_weights(&t, sn);
-	eenn_train_phases(&t, ph, st, np, recno);
+	if (c->shared)
+		cached = eenn_train_cached(&t, ph, st, np, recno);
+	else
+		eenn_train_phases(&t, ph, st, np, recno);
 	/* Figures of the weights kept: final-exit loss and every exit's
 	 * accuracy on the test split; on the validation split every exit's
 	 * accuracy and the expected MACs (its loss is not reported). */
@@ -165,7 +176,7 @@ train_record(const struct eenn_cfg *c, struct train_ds *ds, const struct super *
 		eenn_write_exo(&t, epath, r, m, wpath);
 
 	rec_out_begin(o, m, "result", 1);
-	put_settings(o, c, ds, total, calib);
+	put_settings(o, c, ds, total, calib, cached);
 	if (total) {
 		rec_put_dbl(o, "acc_train", t.c_acc[total - 1]);
 		rec_put_dbl(o, "loss_train", t.c_loss[total - 1]);
@@ -248,7 +259,8 @@ parse_opts(struct eenn_cfg *c, int argc, char **argv)
 {
 	enum { O_EPOCHS = 256, O_NEST, O_SCHED, O_STEP, O_GAMMA, O_CROP, O_NOFLIP, O_MEAN,
 	    O_STD, O_METHOD, O_INIT, O_BENCH, O_MU1, O_MU2, O_MU3, O_W1, O_W2, O_W3, O_NOCOST,
-	    O_NOPEAK, O_MACS, O_ACC, O_SUPFRAC, O_FREEZE, O_SUPERNET, O_EXO };
+	    O_NOPEAK, O_MACS, O_ACC, O_SUPFRAC, O_FREEZE, O_SUPERNET, O_EXO, O_EVAL, O_CACHE };
+	static const char *const eval_names[] = { "finetune", "shared", NULL };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -271,6 +283,8 @@ parse_opts(struct eenn_cfg *c, int argc, char **argv)
 		{ "support-frac", required_argument, NULL, O_SUPFRAC },
 		{ "freeze-backbone", no_argument, NULL, O_FREEZE },
 		{ "supernet", required_argument, NULL, O_SUPERNET },
+		{ "eval", required_argument, NULL, O_EVAL },
+		{ "cache", required_argument, NULL, O_CACHE },
 		{ "init", required_argument, NULL, O_INIT },
 		{ "nesterov", no_argument, NULL, O_NEST },
 		{ "schedule", required_argument, NULL, O_SCHED },
@@ -312,6 +326,8 @@ parse_opts(struct eenn_cfg *c, int argc, char **argv)
 			break;
 		case O_FREEZE: c->freeze = 1; break;
 		case O_SUPERNET: c->supernet = optarg; break;
+		case O_EVAL: c->shared = cli_choice("--eval", optarg, eval_names); break;
+		case O_CACHE: c->cache = cli_long("--cache", optarg, 1, 1L << 30); break;
 		case O_INIT: c->init = optarg; break;
 		case O_NEST: c->nesterov = 1; break;
 		case O_SCHED: c->sched = cli_choice("--schedule", optarg, opt_sched_names); break;
@@ -342,6 +358,8 @@ parse_opts(struct eenn_cfg *c, int argc, char **argv)
 			    c->train.warmup, c->mu[k], k + 1);
 	if (c->init && c->supernet)
 		errx(EX_USAGE, "--init and --supernet: give one");
+	if (c->shared && c->supernet == NULL)
+		errx(EX_USAGE, "--eval shared: evaluates the EENN of a --supernet (none given)");
 	if (c->exo && c->method == EENN_BACKBONE)
 		errx(EX_USAGE, "--exo: --method backbone trains a single exit");
 	if (c->init && access(c->init, R_OK) != 0)
@@ -360,7 +378,7 @@ main(int argc, char **argv)
 		    .calib = 1000 },
 		.mu = { 10, 5, 5 }, .sched = OPT_COSINE, .crop = -1, .flip = 1,
 		.method = EENN_AUTO, .gamma = 0.1, .w = { 1, 1, 1 }, .macs_max = NAN,
-		.acc_min = NAN, .support_frac = 0.1,
+		.acc_min = NAN, .support_frac = 0.1, .cache = 5000,
 	};
 	struct train_ds ds;
 	struct super sn;
@@ -374,8 +392,13 @@ main(int argc, char **argv)
 	argv += n;
 	nn_threads(c.train.threads);
 	memset(&ds, 0, sizeof(ds));
-	if (c.supernet && !c.bench)
+	if (c.supernet && !c.bench) {
 		super_load(&sn, c.supernet);
+		if (c.shared && sn.nh == 0)
+			errx(EX_DATAERR, "--eval shared: %s has no exit heads (a supernet older "
+			    "than them, or trained with --no-exits): train one with exits or use "
+			    "--eval finetune", c.supernet);
+	}
 	rec_out_init(&o);
 	rec_files_init(&in, argc, argv);
 	while ((m = rec_files_next(&in)) != NULL) {

@@ -255,6 +255,51 @@ setup() {
 	assert_failure 65
 }
 
+@test "--eval shared: the EENN of the supernet, heads trained on cached features, exit outputs" {
+	mkidx d4 4 1000 100
+	ofa-train --data d4 --batch 32 --width 0.25 --resolution 16 --in-ch 1 --threads 1 \
+	    --calib 64 --epochs 3 -o s.ckpt > /dev/null 2>&1
+	eenns 4 > e.rec
+	# no epochs: the supernet's backbone and heads as extracted, recalibrated
+	eenn --supernet s.ckpt --eval shared --calib 64 --mu2 0 --mu3 0 -o 'z%d.ckpt' e.rec \
+	    2> /dev/null | rec2json > z.json
+	jq -s -e 'map(.eval == "shared" and .cached == 0 and ([.phases[].epochs] == [0,0]) and
+	    (.acc_test_exits | length) == 5 and .acc_test > 0.4) | all' z.json
+	# the supernet's heads (trained in the sandwich) are above chance
+	jq -s -e '[.[].acc_test_exits[0:4] | add / length] | min > 0.35' z.json
+	pool=$(rec2json e.rec | head -1 | json2rec | eec-place | rec2json | jq '.heads[1].pool')
+	[ "$(rec2json z1.ckpt | jq -c '.tensors["exits.1.linear.weight"].data')" = \
+	    "$(rec2json s.ckpt | jq -c ".tensors[\"exits.1.pool$pool.linear.weight\"].data")" ]
+	# phases 2 and 3 on the heads over 500 cached samples: the backbone stays
+	eenn --supernet s.ckpt --eval shared --calib 64 --mu2 1 --mu3 1 --cache 500 \
+	    -o 'h%d.ckpt' e.rec 2> err.txt | rec2json > h.json
+	grep -q 'record 1 features' err.txt
+	grep -q 'record 2 peak (cached)' err.txt
+	jq -s -e 'map(.cached == 500 and ([.phases[].kind] == ["eenn","peak"])) | all' h.json
+	backbone() {
+		rec2json "$1" | jq -c '.tensors | with_entries(select(.key | test("^(first_conv|blocks)")))'
+	}
+	heads() { rec2json "$1" | jq -c '.tensors | with_entries(select(.key | test("^exits")))'; }
+	[ "$(backbone h1.ckpt | md5sum)" = "$(backbone z1.ckpt | md5sum)" ]
+	[ "$(heads h1.ckpt | md5sum)" != "$(heads z1.ckpt | md5sum)" ]
+	# thresh-tune reads its exit outputs as it reads fine-tuning's
+	json2rec < h.json | thresh-tune 2> /dev/null | rec2json | jq -s -e 'length == 2 and (map(.top1_ee_test > 0.4) | all)'
+	# a supernet without heads, or none at all, is refused
+	ofa-train --data d4 --batch 32 --width 0.25 --resolution 16 --in-ch 1 --threads 1 \
+	    --calib 64 --epochs 0 --no-exits -o n.ckpt > /dev/null 2>&1
+	run --separate-stderr eenn --supernet n.ckpt --eval shared e.rec
+	assert_failure 65
+	[[ $stderr == *'n.ckpt has no exit heads'* ]]
+	run --separate-stderr eenn --eval shared e.rec
+	assert_failure 64
+	# --eval finetune is the default trainer: fine-tuning starts from the
+	# supernet's heads too
+	eenn --supernet s.ckpt --eval finetune --calib 64 --mu1 0 --mu2 0 --mu3 0 e.rec \
+	    2> /dev/null | rec2json > f.json
+	jq -s -e 'map(has("eval") | not) | all' f.json
+	[ "$(jq -s -c 'map(.acc_test_exits)' f.json)" = "$(jq -s -c 'map(.acc_test_exits)' z.json)" ]
+}
+
 @test "the same seed gives the same weights and exit outputs, bit for bit, at any threads" {
 	mkidx d4 4 1000 100
 	eenn1 4 > e.rec
