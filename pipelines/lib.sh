@@ -116,6 +116,18 @@ WIDTH=1.0 FLASH_MAX= SRAM_MAX= HW_TARGET= MEM_DTYPE=int8
 NL_HW_USAGE="[--width w] [--flash-max bytes] [--sram-max bytes] [--target board]
               [--mem-dtype int8|f32]"
 
+# --- evaluation: fine-tuning or weight sharing --------------------------------
+# Settings NL_EVAL_KEYS (a pipeline appends them to NL_KEYS): EVAL, finetune
+# (every candidate trained by the pipeline's trainer, today's way) or shared
+# (eenn-train --eval shared: the supernet's EENN with its heads, SHARED_MU
+# epochs of the head phases on cached features; seconds a candidate);
+# FINAL K: after a shared search, the admissible front's top K (validation
+# accuracy first) fine-tuned by the pipeline's trainer into final/ID/, both
+# figures in the report (nl_final).
+NL_EVAL_KEYS="EVAL SHARED_MU FINAL"
+EVAL=finetune SHARED_MU=1,1 FINAL=0
+NL_EVAL_USAGE="[--eval finetune|shared] [--shared-mu m2,m3] [--final k]"
+
 # nl_hw_set OPTION VALUE: the setting of one of the options above; 1 if
 # OPTION is not one of them.
 nl_hw_set() {
@@ -230,6 +242,9 @@ nl_opt() {
 	--sshloginfile) nl_need "$@"; nl_set SSHLOGINFILE "$(realpath -m -- "$2")" ;;
 	--remote-bin) nl_need "$@"; nl_set REMOTE_BIN "$2" ;;
 	--width | --flash-max | --sram-max | --target | --mem-dtype) nl_need "$@"; nl_hw_set "$1" "$2" ;;
+	--eval) nl_need "$@"; nl_set EVAL "$2" ;;
+	--shared-mu) nl_need "$@"; nl_set SHARED_MU "$2" ;;
+	--final) nl_need "$@"; nl_set FINAL "$2" ;;
 	-*) echo "$NL_PROG: unknown option $1" >&2; echo "$usage" >&2; exit 64 ;;
 	*) [ -z "$rundir" ] || { echo "$NL_PROG: one run directory only" >&2; exit 64; }
 	   rundir=$1 NL_SHIFT=1 ;;
@@ -276,6 +291,14 @@ nl_check_common() {
 	[ "$K" -ge 1 ] || nl_die 64 "-k: at least 1"
 	[ "$JOBS" -ge 1 ] || nl_die 64 "-j: at least 1"
 	[ -z "$SSHLOGINFILE" ] || [ -r "$SSHLOGINFILE" ] || nl_die 66 "--sshloginfile: cannot read $SSHLOGINFILE"
+	case $EVAL in finetune | shared) ;; *) nl_die 64 "--eval: \"$EVAL\" is not finetune or shared" ;; esac
+	nl_num --shared-mu "$SHARED_MU" list
+	[ "$(echo "$SHARED_MU" | tr , '\n' | wc -l)" -eq 2 ] || nl_die 64 "--shared-mu: two epoch counts, μ2,μ3"
+	nl_num --final "$FINAL" int
+	[ "$EVAL" = finetune ] || [ "$SUPERNET" != none ] ||
+	    nl_die 64 "--eval shared: evaluates the supernet's EENNs (not --supernet none)"
+	[ "$FINAL" -eq 0 ] || [ "$EVAL" = shared ] ||
+	    nl_die 64 "--final: fine-tunes a shared search's front (--eval shared); these candidates are fine-tuned already"
 	nl_hw
 }
 
@@ -388,25 +411,78 @@ nl_supernet() {
 
 # nl_write_job: job.sh, which trains and tunes one candidate from the run
 # directory (or a remote workdir holding the same relative paths): the
-# command of NL_TRAIN (and TRAIN_ARGS) with --exo, -o and the candidate's
-# record, then NL_TUNE (and TUNE_ARGS). It leaves cand/ID/result.rec only
-# when both succeeded; cand/ID/status says which step ended with what.
+# command of NL_TRAIN (and TRAIN_ARGS; with --eval shared, its options) with
+# --exo, -o and the candidate's record, then NL_TUNE (and TUNE_ARGS). It
+# leaves cand/ID/result.rec only when both succeeded; cand/ID/status says
+# which step ended with what. A shared search also gets final.sh, the same
+# job with the pipeline's trainer (no --eval shared) in final/ID/.
 nl_write_job() {
+	local ev=() m2 m3
+	if [ "$EVAL" = shared ]; then
+		IFS=, read -r m2 m3 <<< "$SHARED_MU"
+		ev=(--eval shared --mu2 "$m2" --mu3 "$m3")
+	fi
+	nl_job_script job.sh cand "${NL_TRAIN[@]}" "${ev[@]}"
+	[ "$EVAL" = shared ] && nl_job_script final.sh final "${NL_TRAIN[@]}"
+	return 0
+}
+
+# nl_job_script FILE DIR TRAINER...: the job script FILE for DIR/ID.
+nl_job_script() {
+	local f=$1 dir=$2
+	shift 2
 	{
 		echo '#!/bin/sh'
-		echo "# $NL_PROG: train and tune one candidate; generated from config. sh job.sh ID"
+		echo "# $NL_PROG: train and tune one candidate; generated from config. sh $f ID"
 		[ -n "${REMOTE_BIN-}" ] && printf 'PATH=%q:$PATH\n' "$REMOTE_BIN"
-		echo 'd=cand/$1'
+		echo "d=$dir/\$1"
 		echo 'rm -f "$d/result.rec" "$d/status"'
-		printf '%q ' "${NL_TRAIN[@]}"; printf '%s ' ${TRAIN_ARGS-}
+		printf '%q ' "$@"; printf '%s ' ${TRAIN_ARGS-}
 		echo '--exo "$d/exo.rec" -o "$d/weights.ckpt" "$d/eenn.rec" > "$d/train.rec" 2> "$d/train.log"'
 		echo 'rc=$?; [ $rc -eq 0 ] && [ ! -s "$d/train.rec" ] && rc=70'
-		echo "[ \$rc -eq 0 ] || { echo \"${NL_TRAIN[0]} \$rc\" > \"\$d/status\"; exit \$rc; }"
+		echo "[ \$rc -eq 0 ] || { echo \"$1 \$rc\" > \"\$d/status\"; exit \$rc; }"
 		printf '%q ' "${NL_TUNE[@]}"; printf '%s ' ${TUNE_ARGS-}
 		echo '"$d/train.rec" > "$d/tuned.rec" 2>> "$d/train.log"'
 		echo "rc=\$?; [ \$rc -eq 0 ] || { echo \"${NL_TUNE[0]} \$rc\" > \"\$d/status\"; exit \$rc; }"
 		echo 'mv "$d/tuned.rec" "$d/result.rec" && echo "ok 0" > "$d/status"'
-	} > job.sh.tmp && mv job.sh.tmp job.sh
+	} > "$f.tmp" && mv "$f.tmp" "$f"
+}
+
+# nl_final: --final K after a shared search: the admissible front's top K
+# by validation accuracy fine-tuned by final.sh, JOBS at a time on this
+# machine, each in final/ID/ (a resumed run skips those with a result);
+# final.rec their tuned records in that order (final/ids). A failed one is
+# logged and left out.
+nl_final() {
+	local id n=0
+	[ "$FINAL" -gt 0 ] && [ "$EVAL" = shared ] || return 0
+	nl_cons
+	mkdir -p final
+	pareto -q -f rec "${NL_CONS[@]}" archive.rec 2>> "logs/$NL_PROG.log" | rec2json |
+	    jq -r 'select(.admissible) | "\(.top1_ee_val) \(.id)"' | sort -s -k1,1gr |
+	    head -n "$FINAL" | cut -d' ' -f2 > final/ids.tmp && nl_commit final/ids.tmp final/ids
+	: > final/queue
+	while IFS= read -r id; do
+		[ -s "final/$id/result.rec" ] && continue
+		mkdir -p "final/$id"
+		cp "cand/$id/eenn.rec" "final/$id/eenn.rec"
+		echo "$id" >> final/queue
+	done < final/ids
+	if [ -s final/queue ]; then
+		nl_log "final: fine-tuning the admissible front's top $(wc -l < final/queue) with the full trainer (final.sh)"
+		parallel --will-cite -j "$JOBS" --joblog logs/joblog-final sh final.sh '{}' < final/queue >&2
+	fi
+	: > final.rec.tmp
+	while IFS= read -r id; do
+		if [ -s "final/$id/result.rec" ]; then
+			cat "final/$id/result.rec" >> final.rec.tmp
+			n=$((n + 1))
+		else
+			nl_log "final: $id failed ($(cat "final/$id/status" 2> /dev/null)), see final/$id/train.log"
+		fi
+	done < final/ids
+	nl_commit final.rec.tmp final.rec
+	nl_log "final: $n of $(wc -l < final/ids) fine-tuned into final.rec"
 }
 
 # --- candidates and the job runner ----------------------------------------
@@ -610,6 +686,7 @@ nl_report() {
 	local title=$1 best wall hvtab
 	nl_cons
 	local s
+	nl_final
 	s=$(nl_elapsed)
 	wall=$(printf '%dh%02dm%02ds' $((s / 3600)) $((s % 3600 / 60)) $((s % 60)))
 	nl_hv || nl_die 70 "hypervolume failed"
@@ -679,6 +756,22 @@ nl_report() {
 			echo "## Supernet"
 			echo
 			rec2json supernet.rec | jq -r '"Trained by ofa-train in \(.wall // 0 | round) s (\(.epochs) epochs on \(.n_train) images); subnets extracted with BN recalibration, validation accuracy: \(.probes // [] | map("\(.name) \(.acc_val * 10000 | round / 100)% at \(.macs) MACs") | join(", "))."'
+			echo
+		fi
+		if [ -s final.rec ]; then
+			echo "## Final fine-tuning"
+			echo
+			echo "Candidates evaluated with the supernet's weights (--eval shared, head epochs $SHARED_MU);"
+			echo "the admissible front's top $FINAL fine-tuned afterwards by the full trainer (final/ID/):"
+			echo
+			echo "| id | shared: val acc | test acc | avg MACs (test) | fine-tuned: val acc | test acc | avg MACs (test) | admissible |"
+			echo "|---|---|---|---|---|---|---|---|"
+			rec2json final.rec | jq -c . | while IFS= read -r f; do
+				id=$(jq -r .id <<< "$f")
+				rec2json archive.rec | jq -r --argjson f "$f" --argjson a "${ACC_MIN:-0}" --argjson m "${MACS_MAX:-1e300}" \
+				    'def p: . * 10000 | round / 100 | tostring + "%";
+				    select(.id == $f.id) | "| \(.id) | \(.top1_ee_val | p) | \(.top1_ee_test | p) | \(.avg_macs | round) | \($f.top1_ee_val | p) | \($f.top1_ee_test | p) | \($f.avg_macs | round) | \(if $f.top1_ee_val >= $a and $f.avg_macs_val <= $m then "yes" else "no" end) |"'
+			done
 			echo
 		fi
 		echo "## Front (validation split; test figures in the columns)"

@@ -225,3 +225,37 @@ setup() {
 	[[ $stderr == *"continuing the supernet: ofa-train --resume"* ]]
 	[ -s run/supernet.rec ]
 }
+
+@test "--eval shared: candidates evaluated with the supernet's weights; --final fine-tunes the front's top" {
+	ofa=(--ofa-args "--epochs 1 --subset 100 --calib 50 --batch 25 --threads 1")
+	run --separate-stderr nachos "${tiny[@]}" --supernet "" "${ofa[@]}" --eval shared \
+	    --shared-mu 1,0 --final 2 --acc-min 0.01 run
+	assert_success
+	cd run
+	# the jobs: the shared evaluation for the search, the full trainer for the final ones
+	grep -q -- '--mu1 1 --mu2 1 --mu3 1 .* --eval shared --mu2 1 --mu3 0 ' job.sh
+	grep -q -- '--mu1 1 --mu2 1 --mu3 1 ' final.sh
+	! grep -q -- '--eval' final.sh
+	grep -q 'd=final/$1' final.sh
+	( . ./config && [ "$EVAL" = shared ] && [ "$SHARED_MU" = 1,0 ] && [ "$FINAL" = 2 ] )
+	rec2json archive.rec | jq -s -e 'length == 5 and (map(.eval == "shared" and .cached > 0) | all)'
+	# final: the admissible front's two best on validation, fine-tuned (three phases)
+	[ "$(wc -l < final/ids)" -eq 2 ]
+	rec2json final.rec | jq -s -e 'length == 2 and (map((.eval | not) and (.phases | length) == 3 and .top1_ee_val != null) | all)'
+	[ "$(rec2json final.rec | jq -r .id)" = "$(cat final/ids)" ]
+	top=$(pareto -q -f rec --acc-min 0.01 --macs-max 4e6 archive.rec | rec2json |
+	    jq -s -r 'map(select(.admissible)) | max_by(.top1_ee_val) | .top1_ee_val')
+	[ "$(rec2json archive.rec | jq -r "select(.id == \"$(head -1 final/ids)\") | .top1_ee_val")" = "$top" ]
+	grep -q "^## Final fine-tuning" report.md
+	[ "$(grep -c "^| [a-z][0-9]*-[0-9]* | [0-9.]*% | [0-9.]*% | [0-9]* | [0-9.]*% | [0-9.]*% | [0-9]* | \(yes\|no\) |$" report.md)" -eq 2 ]
+	# resumed: the final ones are not trained again
+	cd ..
+	run --separate-stderr nachos --resume run
+	assert_success
+	[[ $stderr != *"final: fine-tuning"* ]]
+	# bad settings
+	for args in "--eval nosuch" "--eval shared --supernet none" "--final 2" "--shared-mu 1"; do
+		run --separate-stderr nachos "${tiny[@]}" $args r2
+		[ "$status" -eq 64 ] || { echo "$args: status $status"; return 1; }
+	done
+}
