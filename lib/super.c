@@ -209,12 +209,11 @@ peer(const struct super *s, const struct model *sub, const struct model_tensor *
 		/* the same head, or an EDANAS head's first K outputs */
 		if (T->ndim != t->ndim || T->shape[0] < t->shape[0] ||
 		    memcmp(T->shape + 1, t->shape + 1, (t->ndim - 1) * sizeof(int)) != 0)
-			break;
+			return NULL;
 		*p = s->hp, *g = s->hg;
 		return T;
 	}
-	errx(EX_SOFTWARE, "super: the supernet has no head %s of the subnet's shape (its "
-	    "heads are for resolution %d)", nm, s->a.resolution);
+	return NULL;                 /* a window the supernet's resolution has not */
 }
 
 /* A depthwise kernel smaller than the supernet's: built by the matrices. */
@@ -338,6 +337,21 @@ super_extract(struct model *sub, const struct super *s)
 		else
 			slice(sub->param + t->off, big, d, D, 0);
 	}
+}
+
+int
+super_heads_fit(const struct super *s, const struct model *sub)
+{
+	float *p, *g;
+	int i;
+
+	if (s->nh == 0 || sub->net.a.space == ARCH_AEBNAS)
+		return 0;
+	for (i = 0; i < sub->ntensor; i++)
+		if (strncmp(sub->t[i].name, "exits.", 6) == 0 &&
+		    peer(s, sub, &sub->t[i], &p, &g) == NULL)
+			return 0;
+	return 1;
 }
 
 void

@@ -80,9 +80,13 @@ const char *super_check(const struct super *s, const struct arch *a, char *why,
     size_t n);
 /* Fill sub's backbone and final head (parameters and BN statistics) from s,
  * and its exit heads from s's heads of the same windows (see above). sub is
- * a model of a checked arch. Exits EX_SOFTWARE naming the head when s has
- * none of the window or shape sub needs (a subnet at another resolution). */
+ * a model of a checked arch. An exit whose head s does not hold in that
+ * window and shape (a subnet at another resolution than s's) is left
+ * alone; super_heads_fit tells. */
 void super_extract(struct model *sub, const struct super *s);
+/* Does s hold the head of every intermediate exit of sub (NACHOS or
+ * EDANAS heads at s's resolution)? */
+int super_heads_fit(const struct super *s, const struct model *sub);
 /* The adjoint of super_extract on the trainable tensors: add sub's
  * gradients into s's gradients (matrices included). */
 void super_backprop(struct super *s, const struct model *sub);

@@ -158,6 +158,9 @@ train_record(const struct eenn_cfg *c, struct train_ds *ds, const struct super *
 	}
 	eenn_trainer_init(&t, c, ds, net, c->method == EENN_BACKBONE ? MODEL_BACKBONE_ONLY : 0,
 	    total);
+	if (c->shared && net->a.space != ARCH_AEBNAS && !super_heads_fit(sn, &t.m))
+		rec_fail(r, "resolution", "%d: --eval shared needs the supernet's exit heads, "
+		    "trained at resolution %d", net->res, sn->a.resolution);
 	calib = eenn_init_weights(&t, sn);
 	if (c->shared)
 		cached = eenn_train_cached(&t, ph, st, np, recno);

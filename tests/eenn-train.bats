@@ -297,6 +297,14 @@ setup() {
 	[[ $stderr == *'n.ckpt has no exit heads'* ]]
 	run --separate-stderr eenn --eval shared e.rec
 	assert_failure 64
+	# heads trained at 16 pixels do not serve a 32-pixel EENN (fine-tuning
+	# still starts from the backbone)
+	rec2json e.rec | head -1 | sed 's/"resolution":16/"resolution":32/' | json2rec |
+	    eec-place > r32.rec
+	run --separate-stderr eenn --supernet s.ckpt --eval shared r32.rec
+	assert_failure 65
+	[[ $stderr == *'key "resolution": 32: --eval shared needs the supernet'*'resolution 16'* ]]
+	eenn --supernet s.ckpt --calib 64 --mu1 0 --mu2 0 --mu3 0 r32.rec > /dev/null 2>&1
 	# --eval finetune is the default trainer: fine-tuning starts from the
 	# supernet's heads too
 	eenn --supernet s.ckpt --eval finetune --calib 64 --mu1 0 --mu2 0 --mu3 0 e.rec \

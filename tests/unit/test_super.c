@@ -230,6 +230,7 @@ test_extract_spaces(void)
 	arch_canonical(&a);
 	arch_net_build(&n, &a);
 	model_build(&m, &n, 0, 1);
+	CHECK(super_heads_fit(&s, &m));
 	super_extract(&m, &s);
 	t = model_tensor(&m, "exits.1.linear.weight");
 	snprintf(nm, sizeof(nm), "exits.1.pool%d.linear.weight", n.ex[1].pool);
@@ -249,6 +250,19 @@ test_extract_spaces(void)
 	model_build(&m, &n, 0, 1);
 	t = model_tensor(&m, "exits.0.linear.weight");
 	m.param[t->off] = 42;
+	CHECK(!super_heads_fit(&s, &m));
+	super_extract(&m, &s);
+	CHECK(m.param[t->off] == 42);
+	model_free(&m);
+
+	/* At twice the supernet's resolution the heads do not fit: left alone. */
+	mixed(&a, &s);
+	a.resolution = 2 * RES;
+	arch_net_build(&n, &a);
+	model_build(&m, &n, 0, 1);
+	t = model_tensor(&m, "exits.0.linear.weight");
+	m.param[t->off] = 42;
+	CHECK(!super_heads_fit(&s, &m));
 	super_extract(&m, &s);
 	CHECK(m.param[t->off] == 42);
 	model_free(&m);
