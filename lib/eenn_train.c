@@ -438,9 +438,23 @@ exo_split(struct eenn_trainer *t, struct exo *e, const char *split, const struct
 	infer_all_exits(e, &t->m, &sp, t->cfg->method == EENN_NACHOS, NULL);
 }
 
+/* Each exit's accuracy over the samples of e. */
+static void
+exo_acc(double *acc /* (nexit) */, const struct exo *e)
+{
+	long j, ok;
+	int i;
+
+	for (i = 0; i < e->nexit; i++) {
+		for (ok = 0, j = 0; j < e->n; j++)
+			ok += e->pred[(long)i * e->n + j] == e->label[j];
+		acc[i] = e->n ? (double)ok / e->n : NAN;
+	}
+}
+
 void
 eenn_write_exo(struct eenn_trainer *t, const char *path, const struct rec_in *r,
-    const msgpack_object *m, const char *wpath)
+    const msgpack_object *m, const char *wpath, struct eenn_exo_figs *fig)
 {
 	const struct train_ds *ds = t->ds;
 	struct exo ev, et;
@@ -451,6 +465,25 @@ eenn_write_exo(struct eenn_trainer *t, const char *path, const struct rec_in *r,
 	exo_split(t, &ev, "val", &ds->tr, ds->iva, ds->nva, r, m, wpath);
 	exo_split(t, &et, "test", &ds->te, ds->ite, ds->nte, r, m, wpath);
 	exo_write(path, &ev, &et);
+	if (fig) {
+		long j;
+		int i;
+
+		exo_acc(fig->vacc, &ev);
+		exo_acc(fig->tacc, &et);
+		/* w_i = W_i - W_{i-1}: the cumulative weights the outputs keep */
+		fig->emacs = NAN;
+		if (t->cfg->method == EENN_NACHOS && ev.n) {
+			double sum = 0;
+
+			for (j = 0; j < ev.n; j++)
+				for (i = 0; i < ev.nexit; i++)
+					sum += (ev.cumw[(long)i * ev.n + j] -
+					    (i ? ev.cumw[(long)(i - 1) * ev.n + j] : 0)) *
+					    t->spent[i];
+			fig->emacs = sum / ev.n;
+		}
+	}
 	exo_free(&ev);
 	exo_free(&et);
 }

@@ -132,9 +132,15 @@ void eenn_check_record(const struct rec_in *r, const msgpack_object *m,
 
 /* The exit-outputs file at path: the validation and test splits through
  * the trained model, with the EENN's id (record m of r) and the weights'
- * path wpath (or NULL). Exits EX_USAGE without a validation split. */
+ * path wpath (or NULL). Exits EX_USAGE without a validation split. fig
+ * (NULL for none) gets the figures the outputs hold, so the splits need not
+ * run twice: each exit's accuracy on both splits and, with confidences, the
+ * mean expected MACs sum_i w_i spent_i on validation (NAN without). */
+struct eenn_exo_figs {
+	double vacc[MODEL_MAX_EXITS], tacc[MODEL_MAX_EXITS], emacs;
+};
 void eenn_write_exo(struct eenn_trainer *t, const char *path, const struct rec_in *r,
-    const msgpack_object *m, const char *wpath);
+    const msgpack_object *m, const char *wpath, struct eenn_exo_figs *fig);
 
 /* The result key "phases": kind, epochs and figures of each phase. */
 void eenn_put_phases(struct rec_out *o, const struct eenn_phase *ph,

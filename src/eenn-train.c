@@ -168,15 +168,28 @@ train_record(const struct eenn_cfg *c, struct train_ds *ds, const struct super *
 		eenn_train_phases(&t, ph, st, np, recno);
 	/* Figures of the weights kept: final-exit loss and every exit's
 	 * accuracy on the test split; on the validation split every exit's
-	 * accuracy and the expected MACs (its loss is not reported). */
-	tl = eenn_evaluate(&t, EENN_PH_BACKBONE, &ds->te, ds->ite, ds->nte, tacc, NULL);
-	if (ds->nva)
-		eenn_evaluate(&t, c->method == EENN_NACHOS ? EENN_PH_EENN : EENN_PH_BACKBONE,
-		    &ds->tr, ds->iva, ds->nva, vacc, c->method == EENN_NACHOS ? &emacs : NULL);
+	 * accuracy and the expected MACs (its loss is not reported). Shared
+	 * evaluation takes the accuracies from the exit outputs instead of
+	 * running both splits twice, and reports no test loss. */
 	if (wpath)
 		ckpt_save(wpath, &t.m, m, t.steps);
-	if (epath)
-		eenn_write_exo(&t, epath, r, m, wpath);
+	tl = NAN;
+	if (c->shared && epath) {
+		struct eenn_exo_figs fig;
+
+		eenn_write_exo(&t, epath, r, m, wpath, &fig);
+		memcpy(vacc, fig.vacc, sizeof(vacc));
+		memcpy(tacc, fig.tacc, sizeof(tacc));
+		emacs = fig.emacs;
+	} else {
+		tl = eenn_evaluate(&t, EENN_PH_BACKBONE, &ds->te, ds->ite, ds->nte, tacc, NULL);
+		if (ds->nva)
+			eenn_evaluate(&t, c->method == EENN_NACHOS ? EENN_PH_EENN :
+			    EENN_PH_BACKBONE, &ds->tr, ds->iva, ds->nva, vacc,
+			    c->method == EENN_NACHOS ? &emacs : NULL);
+		if (epath)
+			eenn_write_exo(&t, epath, r, m, wpath, NULL);
+	}
 
 	rec_out_begin(o, m, "result", 1);
 	put_settings(o, c, ds, total, calib, cached);
@@ -192,7 +205,8 @@ train_record(const struct eenn_cfg *c, struct train_ds *ds, const struct super *
 	rec_put_dbl(o, "acc_test", tacc[t.B - 1]);
 	if (t.B > 1)
 		rec_put_dbls(o, "acc_test_exits", tacc, t.B);
-	rec_put_dbl(o, "loss_test", tl);
+	if (isfinite(tl))
+		rec_put_dbl(o, "loss_test", tl);
 	if (isfinite(emacs))
 		rec_put_dbl(o, "exp_macs_val", emacs);
 	eenn_put_phases(o, ph, st, np);
