@@ -15,9 +15,13 @@
 # OUT/fidelity.tsv (one row per candidate) and OUT/tau.txt.
 #
 # Every candidate's step is skipped when its tuned record exists, so a
-# killed run goes on where it stopped (run it again). Settings (env):
-# N=30 SEED=7 SUBSET=12000 (every evaluation's training images, 10% held
-# out for validation) FT_MU=1,2,1 SHARED_MU=1,1 CACHE=5000 THREADS=1.
+# killed run goes on where it stopped (run it again); a step is claimed by
+# a lock (flock), so several copies of the script may run at once on the
+# same OUT and share the work. The cheap evaluations come first, then the
+# fine-tunings, then (when SHARED_MU is not 0,0) the shared ones with head
+# epochs. Settings (env): N=30 SEED=7 SUBSET=12000 (every evaluation's
+# training images, 10% held out for validation) FT_MU=1,2,1 SHARED_MU=1,1
+# CACHE=5000 THREADS=1.
 # The supernet must have exit heads (ofa-train without --no-exits).
 set -eu -o pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -46,37 +50,47 @@ n=$(wc -l < cands.json)
 run() {
 	local name=$1 i=$2
 	shift 2
+	local fd
 	[ -s "$name-$i.tuned" ] && return 0
-	sed -n "${i}p" cands.json | json2rec > "c$i.rec"
-	eenn-train "${common[@]}" "$@" --exo "$name-$i.exo" "c$i.rec" > "$name-$i.rec" \
-	    2> "$name-$i.log"
-	"${tune[@]}" "$name-$i.rec" > "$name-$i.tuned.tmp" 2>> "$name-$i.log"
-	mv "$name-$i.tuned.tmp" "$name-$i.tuned"
-	rm -f "$name-$i.exo"
+	exec {fd}> "$name-$i.lock"
+	flock -n "$fd" || { exec {fd}>&-; return 0; }     # another copy has it
+	if [ ! -s "$name-$i.tuned" ]; then
+		sed -n "${i}p" cands.json | json2rec > "$name-c$i.rec"
+		eenn-train "${common[@]}" "$@" --exo "$name-$i.exo" "$name-c$i.rec" \
+		    > "$name-$i.rec" 2> "$name-$i.log"
+		"${tune[@]}" "$name-$i.rec" > "$name-$i.tuned.tmp" 2>> "$name-$i.log"
+		mv "$name-$i.tuned.tmp" "$name-$i.tuned"
+		rm -f "$name-$i.exo" "$name-c$i.rec"
+	fi
+	exec {fd}>&-
 }
 
-# Kendall's tau-b of columns a and b of the rows of stdin (x y pairs).
+# Kendall's tau-b of the x y pairs of stdin (rows with a nan left out),
+# and their count.
 tau() {
-	awk '{ x[NR] = $1; y[NR] = $2 }
-	END { for (i = 1; i <= NR; i++) for (j = i + 1; j <= NR; j++) {
+	awk '$1 != "nan" && $2 != "nan" { k++; x[k] = $1; y[k] = $2 }
+	END { if (k < 2) { print "nan (n = " k + 0 ")"; exit }
+	    for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) {
 		dx = x[i] - x[j]; dy = y[i] - y[j]; s = dx * dy
 		if (s > 0) c++; else if (s < 0) d++
 		if (dx != 0) nx++; if (dy != 0) ny++ }
-	    if (nx == 0 || ny == 0) { print "nan"; exit }
-	    printf "%.3f\n", (c - d) / sqrt(nx * ny) }'
+	    if (nx == 0 || ny == 0) { print "nan (n = " k ")"; exit }
+	    printf "%.3f (n = %d)\n", (c - d) / sqrt(nx * ny), k }'
 }
 
 report() {
 	local i
-	printf 'cand\tshared0_acc\tshared_acc\tft_acc\tshared0_macs\tshared_macs\tft_macs\tshared0_s\tshared_s\tft_s\n' \
+	printf 'cand\tshared0_acc\tshared_acc\tft_acc\tshared0_macs\tshared_macs\tft_macs\tshared0_cpu\tshared_cpu\tft_cpu\n' \
 	    > fidelity.tsv
+	# (a shared run not done yet reads nan)
+	get() { if [ -s "$1" ]; then rec2json "$1" | jq ".$2"; else echo nan; fi; }
 	for i in $(seq 1 "$n"); do
-		[ -s "ft-$i.tuned" ] && [ -s "shared-$i.tuned" ] && [ -s "shared0-$i.tuned" ] || continue
+		[ -s "ft-$i.tuned" ] && [ -s "shared0-$i.tuned" ] || continue
 		{
 			for k in top1_ee_val avg_macs_val; do
-				for m in shared0 shared ft; do rec2json "$m-$i.tuned" | jq ".$k"; done
+				for m in shared0 shared ft; do get "$m-$i.tuned" "$k"; done
 			done
-			for m in shared0 shared ft; do rec2json "$m-$i.rec" | jq '.wall'; done
+			for m in shared0 shared ft; do get "$m-$i.rec" cpu; done
 		} | paste -sd '\t' | sed "s/^/$i\t/"
 	done >> fidelity.tsv
 	{
@@ -86,20 +100,24 @@ report() {
 		echo "tau top1_ee_val shared~ft:  $(awk 'NR > 1 { print $3, $4 }' fidelity.tsv | tau)"
 		echo "tau avg_macs_val shared0~ft: $(awk 'NR > 1 { print $5, $7 }' fidelity.tsv | tau)"
 		echo "tau avg_macs_val shared~ft:  $(awk 'NR > 1 { print $6, $7 }' fidelity.tsv | tau)"
-		awk 'NR > 1 { a += $8; b += $9; c += $10; k++ }
-		    END { if (k) printf "mean wall per candidate (s): shared0 %.1f shared %.1f ft %.1f\n",
-		        a / k, b / k, c / k }' fidelity.tsv
+		awk 'NR > 1 { a += $8; c += $10; k++; if ($9 != "nan") { b += $9; kb++ } }
+		    END { if (k) printf "mean CPU s per candidate: shared0 %.1f shared %s ft %.1f\n",
+		        a / k, kb ? sprintf("%.1f", b / kb) : "-", c / k }' fidelity.tsv
 	} > tau.txt
 	cat tau.txt
 }
 
-# The cheap evaluations first, then the fine-tunings, a report after each.
 for i in $(seq 1 "$n"); do
 	run shared0 "$i" --eval shared --mu2 0 --mu3 0
-	run shared "$i" --eval shared --mu2 "$s2" --mu3 "$s3" --cache "$CACHE"
 done
 for i in $(seq 1 "$n"); do
 	run ft "$i" --mu1 "$f1" --mu2 "$f2" --mu3 "$f3" --freeze-backbone
 	report > /dev/null
 done
+if [ "$SHARED_MU" != 0,0 ]; then
+	for i in $(seq 1 "$n"); do
+		run shared "$i" --eval shared --mu2 "$s2" --mu3 "$s3" --cache "$CACHE"
+		report > /dev/null
+	done
+fi
 report
