@@ -41,7 +41,8 @@ setup() {
 	    "--crop -1" "--mean a" "--std 0" "--bogus" "--epochs 1 --warmup 2" \
 	    "--mean 0.1,0.2" "--mu2 x" "--mu3 -1" "--w1 -1" "--w2 x" "--w3 -2" \
 	    "--macs-max -1" "--acc-min 2" "--support-frac 0" "--calib 0" \
-	    "--mu2 1 --warmup 2" "--init a.rec --supernet a.rec" "--exo e.exo"; do
+	    "--mu2 1 --warmup 2" "--init a.rec --supernet a.rec" "--exo e.exo" "--eval foo" \
+	    "--eval shared" "--cache 0"; do
 		run --separate-stderr train $args a.rec
 		[ "$status" -eq 64 ] || { echo "$args: status $status"; return 1; }
 		[ -z "$output" ]
