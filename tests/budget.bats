@@ -83,6 +83,11 @@ rates() {
 	assert_failure 64
 	[[ $stderr == *"--budget: \"2x\" is not a duration"* ]]
 	[ ! -e out ]
+	# a good one goes whole to every method run (a bad pipeline option
+	# ends the run at once)
+	run --separate-stderr compare --budget 5m --methods random --seeds 1 out -- --bogus
+	assert_failure 70
+	grep -q -- '^opts=(.* --budget 5m ' out/run.sh
 }
 
 @test "--budget: the machine timed with the run's own job, the plan applied and logged" {
