@@ -546,7 +546,7 @@ nl_budget_probe() {
 # plan.rec, for what is left of the budget), the settings it sets, job.sh
 # again, the supernet, and the deadline the jobs and iterations keep.
 nl_budget() {
-	local left plan smax
+	local left plan smax t0
 	[ -n "${BUDGET-}" ] || return 0
 	left=$((NL_BUDGET_S - NL_ELAPSED0 - $(date +%s) + NL_START))
 	if [ ! -s plan.rec ]; then
@@ -554,7 +554,11 @@ nl_budget() {
 		if [ -n "${NACHOS_RATES-}" ]; then
 			cp -- "$NACHOS_RATES" rates.rec || nl_die 66 "NACHOS_RATES: cannot read $NACHOS_RATES"
 		else
-			nl_budget_probe > rates.rec.tmp && mv rates.rec.tmp rates.rec || exit
+			t0=$(date +%s.%N)
+			nl_budget_probe > rates.rec.tmp || exit
+			nl_addkeys ".probe_wall_s = $(nl_secs_since "$t0")" < rates.rec.tmp > rates.rec.new &&
+			    mv rates.rec.new rates.rec && rm -f rates.rec.tmp || nl_die 74 "cannot write rates.rec"
+			nl_log "budget: the probes took $(rec2json rates.rec | jq '.probe_wall_s | round') s of $NL_BUDGET_S"
 		fi
 		left=$((NL_BUDGET_S - NL_ELAPSED0 - $(date +%s) + NL_START))
 		[ "$left" -gt 0 ] || left=1

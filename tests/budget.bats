@@ -96,9 +96,10 @@ rates() {
 	assert_success
 	[[ $stderr == *"nachos: budget 4m: measured candidate job "*"(all-min), "*"(all-max), 2 at a time"* ]]
 	[[ $stderr == *"nachos: budget plan ("*" candidates on --subset "* ]]
+	[[ $stderr == *"nachos: budget: the probes took "*" s of 240"* ]]
 	cd run
 	grep -qx "BUDGET='4m'" config
-	rec2json rates.rec | jq -e '.type == "rates" and .jobs == 2 and (.cand_probe_n | length) == 2 and
+	rec2json rates.rec | jq -e '.type == "rates" and .jobs == 2 and .probe_wall_s > 0 and (.cand_probe_n | length) == 2 and
 	    (.cand_min_probe_s | all(. > 0)) and (.cand_max_probe_s | all(. > 0)) and (.sup_probe_n | not)'
 	rec2json plan.rec | jq -e '.type == "plan" and .sup_epochs == 0 and .budget_s <= 240'
 	# the probes ran the real job (their logs kept), and left no candidate behind
