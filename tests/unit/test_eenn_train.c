@@ -28,6 +28,17 @@ test_plan(void)
 	c.method = EENN_BACKBONE;
 	CHECK_EQ_L(eenn_plan(ph, &c), 1);
 	CHECK(ph[0].kind == EENN_PH_BACKBONE);
+	/* --eval shared: no backbone phase */
+	c.shared = 1;
+	c.method = EENN_NACHOS;
+	CHECK_EQ_L(eenn_plan(ph, &c), 2);
+	CHECK(ph[0].kind == EENN_PH_EENN && ph[0].epochs == 4 && ph[0].group == 1);
+	CHECK(ph[1].kind == EENN_PH_PEAK && ph[1].epochs == 5 && ph[1].group == 1);
+	c.method = EENN_JOINT;
+	CHECK_EQ_L(eenn_plan(ph, &c), 1);
+	CHECK(ph[0].kind == EENN_PH_JOINT && ph[0].epochs == 9);
+	c.method = EENN_BACKBONE;
+	CHECK_EQ_L(eenn_plan(ph, &c), 0);
 }
 
 static struct eenn_cfg
@@ -150,6 +161,59 @@ test_seeded(void)
 	CHECK_EQ_L(n1, 3);
 }
 
+/* The head phases over cached features: the backbone stays bit for bit,
+ * every exit head moves, the figures and counts are those of the cache. */
+static void
+test_cached(void)
+{
+	struct train_ds ds;
+	struct arch_net net;
+	struct eenn_cfg c = tiny_cfg(EENN_NACHOS);
+	struct eenn_trainer t;
+	struct eenn_phase ph[4];
+	struct eenn_phase_stats st[4];
+	float *before;
+	int np, i, bb_moved = 0, heads_moved = 0;
+
+	c.shared = 1;
+	c.cache = 20;
+	c.train.lr = 0.05;
+	fixture_ds(&ds, 30, 10, 16, 3);
+	fixture_net(&net, 3);
+	np = eenn_plan(ph, &c);
+	eenn_trainer_init(&t, &c, &ds, &net, 0, 3);
+	eenn_init_weights(&t, NULL);
+	before = malloc(t.m.nparam * sizeof(float));
+	memcpy(before, t.m.param, t.m.nparam * sizeof(float));
+	CHECK_EQ_L(eenn_train_cached(&t, ph, st, np, 1), 20);
+	CHECK_EQ_L(t.nep, 2);
+	CHECK_EQ_L(t.steps, 2 * 3);           /* 20 cached images at batch 8 */
+	for (i = 0; i < np; i++)
+		CHECK(isfinite(st[i].loss) && st[i].acc >= 0 && st[i].acc <= 1 &&
+		    isnan(st[i].best_vloss));
+	for (i = 0; i < t.m.ntensor; i++) {
+		const struct model_tensor *mt = &t.m.t[i];
+		int moved = memcmp(before + mt->off, t.m.param + mt->off,
+		    mt->n * sizeof(float)) != 0;
+
+		if (strncmp(mt->name, "first_conv.", 11) == 0 ||
+		    strncmp(mt->name, "blocks.", 7) == 0)
+			bb_moved += moved;
+		else if (strncmp(mt->name, "exits.", 6) == 0 && (mt->flags & MT_TRAIN) &&
+		    strstr(mt->name, "linear.weight"))
+			heads_moved += moved;
+	}
+	CHECK_EQ_L(bb_moved, 0);
+	CHECK_EQ_L(heads_moved, t.B - 1);
+	/* no epochs: nothing cached, nothing trained */
+	ph[0].epochs = ph[1].epochs = 0;
+	CHECK_EQ_L(eenn_train_cached(&t, ph, st, np, 1), 0);
+	CHECK(isnan(st[0].loss));
+	free(before);
+	eenn_trainer_free(&t);
+	fixture_ds_free(&ds);
+}
+
 int
 main(void)
 {
@@ -157,5 +221,6 @@ main(void)
 	test_plan();
 	test_losses();
 	test_seeded();
+	test_cached();
 	return unit_done("test_eenn_train");
 }
