@@ -399,8 +399,8 @@ eenn_init_weights(struct eenn_trainer *t, const struct super *sn)
 	const struct eenn_cfg *c = t->cfg;
 	int calib = 0;
 
-	/* Exit heads keep their initialisation under --supernet and an --init
-	 * without them. */
+	/* Exit heads keep their initialisation under --supernet (but --eval
+	 * shared) and an --init without them. */
 	model_init(&t->m, (uint64_t)c->train.seed);
 	if (c->init) {
 		struct ckpt ck;
@@ -413,7 +413,21 @@ eenn_init_weights(struct eenn_trainer *t, const struct super *sn)
 		long nc = train_calib_set(&cidx, t->ds, c->train.calib,
 		    (uint64_t)c->train.seed + 2);
 
+		float *init = NULL;
+		int i;
+
+		/* Fine-tuning keeps the exit heads' initialisation, as the paper
+		 * trains them; --eval shared evaluates the supernet's. */
+		if (!c->shared) {
+			init = cli_calloc(t->m.nparam, sizeof(float));
+			memcpy(init, t->m.param, t->m.nparam * sizeof(float));
+		}
 		super_extract(&t->m, sn);
+		for (i = 0; init && i < t->m.ntensor; i++)
+			if (strncmp(t->m.t[i].name, "exits.", 6) == 0)
+				memcpy(t->m.param + t->m.t[i].off, init + t->m.t[i].off,
+				    t->m.t[i].n * sizeof(float));
+		free(init);
 		super_bn_calib(&t->m, &t->ds->tr, cidx, nc, &t->ds->nm);
 		calib = (int)nc;
 		free(cidx);

@@ -92,8 +92,9 @@ void eenn_trainer_init(struct eenn_trainer *t, const struct eenn_cfg *c, struct 
 void eenn_trainer_free(struct eenn_trainer *t);
 
 /* Weights from c->seed, then those of c->init or, with sn, of the
- * supernet with BN recalibrated on c->calib training samples; returns the
- * calibration samples used (0: none). */
+ * supernet with BN recalibrated on c->calib training samples (the exit
+ * heads too under c->shared; fine-tuning keeps their initialisation);
+ * returns the calibration samples used (0: none). */
 int eenn_init_weights(struct eenn_trainer *t, const struct super *sn);
 
 /* Loss of one batch of N for phase kind k after a forward: with dl (B

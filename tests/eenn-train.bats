@@ -306,12 +306,14 @@ setup() {
 	assert_failure 65
 	[[ $stderr == *'key "resolution": 32: --eval shared needs the supernet'*'resolution 16'* ]]
 	eenn --supernet s.ckpt --calib 64 --mu1 0 --mu2 0 --mu3 0 r32.rec > /dev/null 2>&1
-	# --eval finetune is the default trainer: fine-tuning starts from the
-	# supernet's heads too
-	eenn --supernet s.ckpt --eval finetune --calib 64 --mu1 0 --mu2 0 --mu3 0 e.rec \
-	    2> /dev/null | rec2json > f.json
+	# --eval finetune is the default trainer: the same backbone, the exit
+	# heads initialised as the paper trains them
+	eenn --supernet s.ckpt --eval finetune --calib 64 --mu1 0 --mu2 0 --mu3 0 \
+	    -o 'f%d.ckpt' e.rec 2> /dev/null | rec2json > f.json
 	jq -s -e 'map(has("eval") | not) | all' f.json
-	[ "$(jq -s -c 'map(.acc_test_exits)' f.json)" = "$(jq -s -c 'map(.acc_test_exits)' z.json)" ]
+	[ "$(jq -s -c 'map(.acc_test)' f.json)" = "$(jq -s -c 'map(.acc_test)' z.json)" ]
+	[ "$(backbone f1.ckpt | md5sum)" = "$(backbone z1.ckpt | md5sum)" ]
+	[ "$(heads f1.ckpt | md5sum)" != "$(heads z1.ckpt | md5sum)" ]
 }
 
 @test "the same seed gives the same weights and exit outputs, bit for bit, at any threads" {
