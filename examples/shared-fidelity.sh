@@ -80,17 +80,21 @@ tau() {
 
 report() {
 	local i
-	printf 'cand\tshared0_acc\tshared_acc\tft_acc\tshared0_macs\tshared_macs\tft_macs\tshared0_cpu\tshared_cpu\tft_cpu\n' \
+	printf 'cand\tshared0_acc\tshared_acc\tft_acc\tshared0_macs\tshared_macs\tft_macs\tshared0_cpu\tshared_cpu\tft_cpu\tshared0_best\tft_best\tshared0_final\tft_final\n' \
 	    > fidelity.tsv
 	# (a shared run not done yet reads nan)
-	get() { if [ -s "$1" ]; then rec2json "$1" | jq ".$2"; else echo nan; fi; }
+	get() { if [ -s "$1" ]; then rec2json "$1" | jq "$2"; else echo nan; fi; }
 	for i in $(seq 1 "$n"); do
 		[ -s "ft-$i.tuned" ] && [ -s "shared0-$i.tuned" ] || continue
 		{
 			for k in top1_ee_val avg_macs_val; do
-				for m in shared0 shared ft; do get "$m-$i.tuned" "$k"; done
+				for m in shared0 shared ft; do get "$m-$i.tuned" ".$k"; done
 			done
-			for m in shared0 shared ft; do get "$m-$i.rec" cpu; done
+			for m in shared0 shared ft; do get "$m-$i.rec" .cpu; done
+			# the best early-exit accuracy on the tuned grid (whatever
+			# the constraints), and the final exit's
+			for m in shared0 ft; do get "$m-$i.tuned" '[.pareto_grid[].top1_ee_val] | max'; done
+			for m in shared0 ft; do get "$m-$i.rec" .acc_val; done
 		} | paste -sd '\t' | sed "s/^/$i\t/"
 	done >> fidelity.tsv
 	{
@@ -100,6 +104,8 @@ report() {
 		echo "tau top1_ee_val shared~ft:  $(awk 'NR > 1 { print $3, $4 }' fidelity.tsv | tau)"
 		echo "tau avg_macs_val shared0~ft: $(awk 'NR > 1 { print $5, $7 }' fidelity.tsv | tau)"
 		echo "tau avg_macs_val shared~ft:  $(awk 'NR > 1 { print $6, $7 }' fidelity.tsv | tau)"
+		echo "tau best grid top1_ee_val shared0~ft: $(awk 'NR > 1 { print $11, $12 }' fidelity.tsv | tau)"
+		echo "tau final-exit acc_val shared0~ft: $(awk 'NR > 1 { print $13, $14 }' fidelity.tsv | tau)"
 		awk 'NR > 1 { a += $8; c += $10; k++; if ($9 != "nan") { b += $9; kb++ } }
 		    END { if (k) printf "mean CPU s per candidate: shared0 %.1f shared %s ft %.1f\n",
 		        a / k, kb ? sprintf("%.1f", b / kb) : "-", c / k }' fidelity.tsv
