@@ -592,7 +592,9 @@ nl_budget() {
 nl_budget_report() {
 	local plan ncut
 	plan=$(rec2json plan.rec)
-	ncut=$(wc -l < budget.cut 2> /dev/null || echo 0)
+	# cut at least once and not trained since (a resumed run may have)
+	ncut=$([ -s budget.cut ] && awk '{ print $2 }' budget.cut | sort -u |
+	    grep -vxF -f <(nl_ids archive.rec; nl_ids failed.rec; echo /) | wc -l || echo 0)
 	echo "## Budget"
 	echo
 	if ! jq -e '.admissible' <<< "${1:-null}" > /dev/null; then
@@ -600,12 +602,12 @@ nl_budget_report() {
 		echo
 	fi
 	if [ -s budget.stop ] || [ "$ncut" -gt 0 ]; then
-		echo "**The budget cut the search short:** $(cat budget.stop 2> /dev/null || echo "the last iteration ran into the deadline")$([ "$ncut" -gt 0 ] && echo "; $ncut candidate(s) not started or stopped at the deadline (budget.cut)")."
+		echo "**The budget cut the search short:** $(cat budget.stop 2> /dev/null || echo "the last candidates ran into the deadline")$([ "$ncut" -gt 0 ] && echo "; $ncut candidate(s) not started or stopped at the deadline (budget.cut)")."
 	else
 		echo "The search ran its plan within the budget."
 	fi
 	echo
-	jq -r '"Budget \($b) (\(.budget_s) s when planned, after measuring; \(.reserve_s | round) s of it kept for this report and the export). Measured on \(.cpu // "this machine") (load average \(.loadavg // "-")), \(.jobs) job(s) at a time:",
+	jq -r '"Budget \($b) (\(.budget_s) s when planned, after measuring\(if .probe_wall_s then " for \(.probe_wall_s | round) s" else "" end); \(.reserve_s | round) s of it kept for this report and the export). Measured on \(.cpu // "this machine") (load average \(.loadavg // "-")), \(.jobs) job(s) at a time:",
 	    "",
 	    "| what | fixed | per image | probes (images: s) |", "|---|---|---|---|",
 	    (if .sup_probe_n then "| supernet, one epoch | \(.sup_fixed_s * 10 | round / 10) s | \(.sup_per_img_s * 1e4 | round / 10) ms | \([.sup_probe_n, .sup_probe_s] | transpose | map("\(.[0]): \(.[1])") | join(", ")) |" else empty end),
