@@ -437,8 +437,8 @@ nl_write_job() {
 # machine with the run's own commands and settings (threads, jobs, batch):
 # ofa-train for one epoch on two small subsets, and job.sh (the real
 # candidate job, whatever trainer and evaluation it runs) on the all-min and
-# all-max networks of the search's space at two subset sizes, JOBS at a
-# time. budget-plan fits cost lines to the probes and plans; the plan sets
+# all-max networks of the search's space side by side at a small subset,
+# then on the all-min one at a larger subset. budget-plan fits cost lines to the probes and plans; the plan sets
 # the supernet's epochs (and images), SUBSET, N_START, K and ITERATIONS.
 # From then on a deadline holds whatever the plan said: jobs start only if
 # the cheapest candidate fits before it and are stopped at it (job.sh),
@@ -479,7 +479,7 @@ nl_secs_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f\n", 
 
 # nl_budget_probe > rates record: the probes of this machine (see above).
 nl_budget_probe() {
-	local size n1 n2 s1 s2 space n id t0 ok js ofa_sub sup_n= sup_s= cmin=() cmax=()
+	local size n1 n2 space n id ids t0 ok js ofa_sub sup_n= sup_s= cmin=() cmax=()
 	local train=("${NL_TRAIN[@]}")
 	mkdir -p probe
 	size=$(nl_data_size)
@@ -507,10 +507,15 @@ nl_budget_probe() {
 	    --resolution "$RESOLUTION" --width "$WIDTH" "${NL_LIMITS[@]}" 2> probe/ofa-sample.log |
 	    eec-place | rec2json > probe/extremes.json || nl_die 70 "budget: sampling the extremes failed, see probe/ofa-sample.log"
 	[ "$(wc -l < probe/extremes.json)" -eq 2 ] || nl_die 70 "budget: no all-min and all-max networks to time"
+	# Round 1: all-min and all-max side by side at n1 (the all-max to
+	# all-min ratio); round 2: the all-min at n2 (its line; the all-max
+	# one is the ratio times it, budget-plan(1)): the costly all-max runs once.
 	for n in $n1 $n2; do
-		nl_log "budget: timing the candidate job on the all-min and all-max networks, --subset $n, $JOBS at a time"
+		ids=min
+		[ "$n" = "$n1" ] && ids="min max"
+		nl_log "budget: timing the candidate job on the all-${ids// /, all-} network(s), --subset $n, $JOBS at a time"
 		: > probe/ids
-		for id in min max; do
+		for id in $ids; do
 			mkdir -p "cand/probe-$n-$id"
 			sed -n "$([ $id = min ] && echo 1 || echo 2)p" probe/extremes.json |
 			    jq -c --arg id "probe-$n-$id" '.id = $id' | json2rec > "cand/probe-$n-$id/eenn.rec"
@@ -520,7 +525,7 @@ nl_budget_probe() {
 		nl_write_job
 		parallel --will-cite -j "$JOBS" --joblog "probe/joblog-$n" sh job.sh '{}' < probe/ids >&2
 		NL_TRAIN=("${NL_TRAIN[@]:0:${#NL_TRAIN[@]}-2}")
-		for id in min max; do
+		for id in $ids; do
 			ok=$(cat "cand/probe-$n-$id/status" 2> /dev/null)
 			cp "cand/probe-$n-$id/train.log" "probe/train-$n-$id.log" 2> /dev/null
 			[ "$ok" = "ok 0" ] || nl_die 70 "budget: the candidate probe on the all-$id network failed ($ok), see probe/train-$n-$id.log"
@@ -533,7 +538,7 @@ nl_budget_probe() {
 	NL_TRAIN=("${train[@]}")
 	rm -f probe/sup-*.ckpt
 	jq -nc --argjson j "$JOBS" --arg sn "$sup_n" --arg ss "$sup_s" --argjson size "$size" \
-	    --argjson cn "[$n1,$n2]" --argjson cmin "[${cmin[0]},${cmin[1]}]" --argjson cmax "[${cmax[0]},${cmax[1]}]" \
+	    --argjson cn "[$n1,$n2]" --argjson cmin "[${cmin[0]},${cmin[1]}]" --argjson cmax "[${cmax[0]}]" \
 	    --arg cpu "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
 	    --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --arg threads "${THREADS:-}" '
 	    {type: "rates", v: 1, jobs: $j, threads: (if $threads == "" then null else ($threads | tonumber) end),
@@ -612,11 +617,19 @@ nl_budget_report() {
 	    "| what | fixed | per image | probes (images: s) |", "|---|---|---|---|",
 	    (if .sup_probe_n then "| supernet, one epoch | \(.sup_fixed_s * 10 | round / 10) s | \(.sup_per_img_s * 1e4 | round / 10) ms | \([.sup_probe_n, .sup_probe_s] | transpose | map("\(.[0]): \(.[1])") | join(", ")) |" else empty end),
 	    "| candidate job, all-min | \(.cand_min_fixed_s * 10 | round / 10) s | \(.cand_min_per_img_s * 1e4 | round / 10) ms | \([.cand_probe_n, .cand_min_probe_s] | transpose | map("\(.[0]): \(.[1])") | join(", ")) |",
-	    "| candidate job, all-max | \(.cand_max_fixed_s * 10 | round / 10) s | \(.cand_max_per_img_s * 1e4 | round / 10) ms | \([.cand_probe_n, .cand_max_probe_s] | transpose | map("\(.[0]): \(.[1])") | join(", ")) |",
+	    "| candidate job, all-max | \(.cand_max_fixed_s * 10 | round / 10) s | \(.cand_max_per_img_s * 1e4 | round / 10) ms | \([.cand_probe_n[:(.cand_max_probe_s | length)], .cand_max_probe_s] | transpose | map("\(.[0]): \(.[1])") | join(", "))\(if (.cand_max_probe_s | length) == 1 then " (line: the all-min one × \(.cand_max_probe_s[0] / .cand_min_probe_s[0] * 100 | round / 100))" else "" end) |",
 	    "",
 	    "Plan (budget-plan): \(if .sup_epochs > 0 then "supernet \(.sup_epochs) epoch(s) over \(if .sup_subset > 0 then "\(.sup_subset) images" else "the training set" end) (~\(.sup_s | round) s); " else "" end)\(.candidates) candidates on --subset \(.subset) (~\(.cand_s | round) s each): \(.n_start) initial and \(.iterations) iteration(s) of \(.k); ~\(.total_s | round) s in all\(if .feasible then "" else "; **not feasible**: even the smallest search did not fit" end)."' \
 	    --arg b "$BUDGET" <<< "$plan"
 	echo
+}
+
+# nl_need_archive: after the initial archive's jobs, die (70) unless one
+# trained, saying why: failures, or a budget gone before any could finish.
+nl_need_archive() {
+	[ "$(nl_count archive.rec)" -gt 0 ] && return 0
+	[ -s budget.cut ] && nl_die 70 "the budget $BUDGET ran out before any candidate of the initial archive trained (budget.cut): the constraints could not be met within it"
+	nl_die 70 "no candidate of the initial archive trained; see failed.rec and cand/*/train.log"
 }
 
 # nl_out_of_time: with a deadline, true (and logged, once) when not even

@@ -145,3 +145,14 @@ rates() {
 	! grep -q 'NL_DEADLINE\|timeout' run/job.sh
 	! grep -q '^## Budget' run/report.md
 }
+
+@test "--budget: a deadline before any candidate finished says so plainly" {
+	jq -nc '{type: "rates", v: 1, jobs: 2, cand_probe_n: [50, 150],
+	    cand_min_probe_s: [1, 1.1], cand_max_probe_s: [1, 1.2]}' | json2rec > fast.rec
+	SLEEP_S=300 NACHOS_RATES=fast.rec run --separate-stderr nachos --data d --supernet none \
+	    --pop 8 --gens 3 --mu 1,1,1 --batch 32 --threads 1 -j 2 --budget 90s run
+	assert_failure 70
+	[[ $stderr == *"the budget 90s ran out before any candidate of the initial archive trained (budget.cut): the constraints could not be met within it"* ]]
+	[ "$(wc -l < run/budget.cut)" -ge 2 ]
+	[ ! -s run/failed.rec ]
+}
