@@ -308,7 +308,7 @@ nl_open_rundir() {
 	exec 9>> .lock
 	flock -n 9 || nl_die 73 "$rundir is in use by another $1 (or its jobs still run)"
 	mkdir -p cand iter logs plots
-	for t in ofa-sample eec-place eenn-train thresh-tune surrogate-fit nsga-step pareto rec2json json2rec parallel jq; do
+	for t in ofa-sample eec-place eenn-train thresh-tune surrogate-fit nsga-step pareto budget-plan rec2json json2rec parallel jq; do
 		command -v "$t" > /dev/null ||
 		    { [ -x "$NL_DIR/../bin/$t" ] && PATH="$(cd "$NL_DIR/../bin" && pwd):$PATH"; } ||
 		    nl_die 66 "$t: not found on PATH"
