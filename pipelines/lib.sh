@@ -297,7 +297,7 @@ nl_opt() {
 	--threads) nl_need "$@"; nl_set THREADS "$2" ;;
 	--sshloginfile) nl_need "$@"; nl_set SSHLOGINFILE "$(realpath -m -- "$2")" ;;
 	--remote-bin) nl_need "$@"; nl_set REMOTE_BIN "$2" ;;
-	--width | --flash-max | --sram-max | --target | --mem-dtype) nl_need "$@"; nl_hw_set "$1" "$2" ;;
+	--width | --flash-max | --sram-max | --target | --mem-dtype | --cost | --latency | --lat-max) nl_need "$@"; nl_hw_set "$1" "$2" ;;
 	-*) echo "$NL_PROG: unknown option $1" >&2; echo "$usage" >&2; exit 64 ;;
 	*) [ -z "$rundir" ] || { echo "$NL_PROG: one run directory only" >&2; exit 64; }
 	   rundir=$1 NL_SHIFT=1 ;;
