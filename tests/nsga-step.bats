@@ -46,7 +46,8 @@ genomes() {
 	assert_success
 	assert_line --index 0 "usage: nsga-step [-h] --err-model FILE --macs-model FILE [--macs-max MACS]"
 	assert_line --index 4 "                 [--skip-missing] [--flash-max BYTES] [--sram-max BYTES]"
-	assert_line --index 5 "                 [--target NAME] [--mem-dtype int8|f32] [FILE ...]"
+	assert_line --index 5 "                 [--target NAME] [--mem-dtype int8|f32] [--cost macs|latency]"
+	assert_line --index 6 "                 [--lat-max MS] [FILE ...]"
 }
 
 @test "bad options exit 64 with the usage or a message, nothing on stdout" {
