@@ -123,7 +123,7 @@ void lat_cost_finish(struct lat_cost *c, const char *macs_opt, int macs_given, i
 void lat_cost_free(struct lat_cost *c);
 
 /* The predicted latency of leaving at each exit of net (nexit values) from
- * table t (read from path), or exit EX_DATAERR via rec_fail naming record
+ * table t (read from path), its entries' fastest samples, or exit EX_DATAERR via rec_fail naming record
  * r's key that differs from the table (width, resolution, ...) or the part
  * the table lacks. */
 void lat_exits(double *exit_ms, const struct lat_table *t, const char *path,
