@@ -370,7 +370,7 @@ main(int argc, char **argv)
 		    .calib = 1000 },
 		.mu = { 10, 5, 5 }, .sched = OPT_COSINE, .crop = -1, .flip = 1,
 		.method = EENN_AUTO, .gamma = 0.1, .w = { 1, 1, 1 }, .macs_max = NAN,
-		.acc_min = NAN, .support_frac = 0.1,
+		.acc_min = NAN, .support_frac = 0.1, .cost = { .kind = LAT_COST_MACS, .max = NAN },
 	};
 	struct train_ds ds;
 	struct super sn;

@@ -8,6 +8,9 @@ load helper
 load idx-helper
 bats_require_minimum_version 1.5.0
 
+# one: FILE holds exactly one record (jq -e passes on an empty file)
+one() { [ "$(wc -l < "$1")" -eq 1 ]; }
+
 # a made-up 5-exit EENN (exit outputs from tests/unit/test_exo) whose
 # record is the all-min arch at width 0.5 on 32x32x1, and a table for it
 setup_eenn() {
@@ -25,6 +28,7 @@ setup_eenn() {
 	setup_eenn
 	thresh-tune --acc-min 0 --cost latency --latency t.rec --lat-max 100 r.rec 2> /dev/null |
 	    rec2json > free.json
+	one free.json
 	jq -e --slurpfile l lat.json '.cost == "latency" and .exit_latency == $l[0] and
 	    .lat_max == 100 and .feasible == true and .avg_macs_val > 0 and
 	    (.exit_spent | length) == 5 and (.pareto_grid[0] | has("avg_latency_val"))' free.json
@@ -37,14 +41,17 @@ setup_eenn() {
 	# a limit no threshold meets: infeasible, the NACHOS walk at the cheapest
 	thresh-tune --acc-min 0 --cost latency --latency t.rec --lat-max 1e-6 r.rec 2> /dev/null |
 	    rec2json > tight.json
+	one tight.json
 	jq -e '.feasible == false and (.thresholds | all(. == 0.1))' tight.json
 	# a limit between exits: feasible exactly when F_M (validation) is within it
 	mid=$(jq '(.exit_latency[0] + .exit_latency[4]) / 2' free.json)
 	thresh-tune --acc-min 0 --cost latency --latency t.rec --lat-max "$mid" r.rec 2> /dev/null |
 	    rec2json > mid.json
+	one mid.json
 	jq -e --argjson m "$mid" '.feasible == (.avg_latency_val <= $m) and .avg_latency_val <= $m' mid.json
 	# without --cost: MACs, as before, and the record says so
 	thresh-tune --acc-min 0 --macs-max 1e12 r.rec 2> /dev/null | rec2json > macs.json
+	one macs.json
 	jq -e '.cost == "macs" and .exit_latency == null and .avg_latency == null' macs.json
 }
 
@@ -119,12 +126,14 @@ setup_eenn() {
 	mac-count -f rec --latency t.rec e.rec | rec2json | jq -c .exit_latency > lat.json
 	eenn-train --data h3 --method nachos --mu1 1 --mu2 1 --mu3 1 --batch 32 --threads 1 \
 	    --cost latency --latency t.rec --lat-max 0.01 e.rec 2> /dev/null | rec2json > tr.json
+	one tr.json
 	# Ĉ is a mix of the exits' latencies, so it lies between the first and the last
 	jq -e --slurpfile l lat.json '.cost == "latency" and .exit_latency == $l[0] and
 	    .lat_max == 0.01 and .exp_macs_val == null and
 	    .exp_latency_val >= $l[0][0] - 1e-12 and .exp_latency_val <= $l[0][-1] + 1e-12' tr.json
 	eenn-train --data h3 --method nachos --mu1 1 --mu2 1 --mu3 1 --batch 32 --threads 1 \
 	    --macs-max 1e5 e.rec 2> /dev/null | rec2json > trm.json
+	[ "$(wc -l < trm.json)" -eq 1 ]
 	jq -e '.cost == "macs" and .exp_macs_val > 1000 and .exit_latency == null' trm.json
 }
 
