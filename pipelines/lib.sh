@@ -121,7 +121,8 @@ nl_save_config() {
 # (--lat-max MS): the cost the search weighs (nachos-method(7) §2), MACs, or
 # the exits' latency predicted by a lat-table table, F_M and its constraint
 # then in milliseconds (LAT_MAX instead of MACS_MAX). Without --latency the
-# run measures its table on this machine (lat.rec, nl_cost).
+# run measures its table on this machine (lat.rec, nl_cost), for the space
+# NL_SPACE (a pipeline whose space is not nachos's sets it first).
 NL_HW_KEYS="WIDTH FLASH_MAX SRAM_MAX HW_TARGET MEM_DTYPE COST LATENCY LAT_MAX"
 WIDTH=1.0 FLASH_MAX= SRAM_MAX= HW_TARGET= MEM_DTYPE=int8 COST=macs LATENCY= LAT_MAX=
 NL_HW_USAGE="[--width w] [--flash-max bytes] [--sram-max bytes] [--target board]
@@ -165,10 +166,9 @@ nl_hw() {
 		[ -z "$LATENCY" ] || nl_die 64 "--latency: the table of --cost latency; give that too"
 		NL_COST_KEY=avg_macs_val ;;
 	latency)
-		[ -n "$LAT_MAX" ] || nl_die 64 "--cost latency: needs --lat-max ms (the constraint on F_M)"
 		! nl_given MACS_MAX ||
 		    nl_die 64 "--macs-max constrains MACs; with --cost latency the constraint is --lat-max (ms)"
-		nl_num --lat-max "$LAT_MAX" num
+		[ -z "$LAT_MAX" ] || nl_num --lat-max "$LAT_MAX" num
 		# the constraint is the latency's: no MACs one beside it
 		MACS_MAX=
 		NL_COST_KEY=avg_latency_val
@@ -176,7 +176,7 @@ nl_hw() {
 		# directory exists, in mac-count's words
 		if [ -n "$LATENCY" ]; then
 			[ -r "$LATENCY" ] || nl_die 66 "--latency: cannot read $LATENCY"
-			msg=$("$t" -n 1 --width "$WIDTH" --resolution "$RESOLUTION" \
+			msg=$("$t" -n 1 --space "${NL_SPACE:-nachos}" --width "$WIDTH" --resolution "$RESOLUTION" \
 			    --in-ch "${IN_CH:-$(nl_in_ch)}" --classes "$CLASSES" 2> /dev/null |
 			    "$(command -v mac-count || echo "$NL_DIR/../bin/mac-count")" -f rec \
 			    --latency "$LATENCY" 2>&1 > /dev/null) ||
@@ -199,21 +199,27 @@ nl_cost() {
 	if [ -z "$LATENCY" ]; then
 		if [ ! -s lat.rec ]; then
 			nl_log "measuring the latency table: lat-table (log: logs/lat-table.log)"
-			lat-table --width "$WIDTH" --resolution "$RESOLUTION" --in-ch "$IN_CH" \
+			lat-table --space "${NL_SPACE:-nachos}" --width "$WIDTH" --resolution "$RESOLUTION" --in-ch "$IN_CH" \
 			    --classes "$CLASSES" > lat.rec.tmp 2>> logs/lat-table.log &&
 			    mv lat.rec.tmp lat.rec || nl_die 70 "lat-table failed, see logs/lat-table.log"
 		fi
 		LATENCY=lat.rec
 	fi
-	NL_COST_TRAIN=(--cost latency --latency "$LATENCY" --lat-max "$LAT_MAX")
-	NL_COST_NSGA=(--cost latency --lat-max "$LAT_MAX")
+	NL_COST_TRAIN=(--cost latency --latency "$LATENCY" ${LAT_MAX:+--lat-max "$LAT_MAX"})
+	NL_COST_NSGA=(--cost latency ${LAT_MAX:+--lat-max "$LAT_MAX"})
 	NL_BASEFILES+=" $LATENCY"
+}
+
+# nl_lat_max: die 64 unless a --cost latency search has its constraint.
+nl_lat_max() {
+	[ "$COST" = macs ] || [ -n "$LAT_MAX" ] ||
+	    nl_die 64 "--cost latency: needs --lat-max ms (the constraint on F_M)"
 }
 
 # nl_cost_describe: the cost constraint in words.
 nl_cost_describe() {
 	if [ "$COST" = latency ]; then
-		echo "average latency ≤ $LAT_MAX ms (predicted by the table $LATENCY, $(rec2json "$LATENCY" | jq -r '.cpu'))"
+		echo "average latency ≤ ${LAT_MAX:-none} ms (predicted by the table $LATENCY, $(rec2json "$LATENCY" | jq -r '.cpu'))"
 	else
 		echo "average MACs ≤ ${MACS_MAX:-none}"
 	fi
@@ -880,7 +886,7 @@ nl_cons() {
 	NL_CONS=()
 	[ -n "${ACC_MIN-}" ] && NL_CONS+=(--acc-min "$ACC_MIN")
 	[ -n "${MACS_MAX-}" ] && NL_CONS+=(--macs-max "$MACS_MAX")
-	[ "${COST-}" = latency ] && NL_CONS+=(--cost latency --lat-max "$LAT_MAX")
+	[ "${COST-}" = latency ] && NL_CONS+=(--cost latency ${LAT_MAX:+--lat-max "$LAT_MAX"})
 	NL_CONS+=("${NL_LIMITS[@]}")
 	return 0
 }

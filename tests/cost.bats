@@ -176,12 +176,29 @@ setup_eenn() {
 	done
 	run --separate-stderr nachos "${t[@]}" --cost latency r
 	[[ $stderr == *'nachos: --cost latency: needs --lat-max ms (the constraint on F_M)'* ]]
-	run --separate-stderr edanas "${t[@]}" --cost latency --lat-max 1 r
+	run --separate-stderr aebnas "${t[@]}" --cost latency r
 	[ "$status" -eq 64 ]
-	[[ $stderr == *'edanas: --cost latency: edanas searches by MACs'* ]]
+	[[ $stderr == *'aebnas: --cost latency: aebnas aims at a MACs target (--target-macs)'* ]]
+	run --separate-stderr random "${t[@]}" --cost latency r
+	[ "$status" -eq 64 ]
+	[[ $stderr == *'random: --cost latency: needs --lat-max ms'* ]]
 	lat-table --width 0.35 --resolution 16 --in-ch 1 --repeats 1 > t16.rec 2> /dev/null
 	run --separate-stderr nachos "${t[@]}" --cost latency --lat-max 1 --latency t16.rec r
 	[ "$status" -eq 65 ]
 	[[ $stderr == *'nachos: --latency: '*'key "width": differs from the latency table t16.rec'* ]]
 	[ ! -e r ]
+}
+
+@test "edanas --cost latency: the unconstrained baseline's cost surrogate and NSGA-II in ms" {
+	load pipeline-helper
+	pipeline_setup
+	t=("${tiny[@]:0:${#tiny[@]}-4}")
+	run --separate-stderr edanas "${t[@]}" --cost latency run
+	assert_success
+	cd run
+	grep -q "^COST='latency'$" config
+	rec2json archive.rec | jq -e -s 'length == 5 and all(.cost == "latency" and .avg_latency_val > 0)' > /dev/null
+	rec2json iter/1/macs.model | jq -e '.target == "avg_latency_val"' > /dev/null
+	rec2json iter/1/eenn.rec | jq -e -s 'all(.pred_latency > 0)' > /dev/null
+	grep -q '^Constraints: accuracy ≥ none, average latency ≤ none ms' report.md
 }
