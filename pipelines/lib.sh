@@ -116,10 +116,18 @@ nl_save_config() {
 # --sram-max, --target, --mem-dtype of the tools), given to ofa-sample,
 # nsga-step, thresh-tune and pareto, so no candidate that breaks them is
 # sampled, proposed, trained or called admissible.
-NL_HW_KEYS="WIDTH FLASH_MAX SRAM_MAX HW_TARGET MEM_DTYPE"
-WIDTH=1.0 FLASH_MAX= SRAM_MAX= HW_TARGET= MEM_DTYPE=int8
+#
+# COST (--cost macs|latency), LATENCY (--latency TABLE) and LAT_MAX
+# (--lat-max MS): the cost the search weighs (nachos-method(7) §2), MACs, or
+# the exits' latency predicted by a lat-table table, F_M and its constraint
+# then in milliseconds (LAT_MAX instead of MACS_MAX). Without --latency the
+# run measures its table on this machine (lat.rec, nl_cost), for the space
+# NL_SPACE (a pipeline whose space is not nachos's sets it first).
+NL_HW_KEYS="WIDTH FLASH_MAX SRAM_MAX HW_TARGET MEM_DTYPE COST LATENCY LAT_MAX"
+WIDTH=1.0 FLASH_MAX= SRAM_MAX= HW_TARGET= MEM_DTYPE=int8 COST=macs LATENCY= LAT_MAX=
 NL_HW_USAGE="[--width w] [--flash-max bytes] [--sram-max bytes] [--target board]
-              [--mem-dtype int8|f32]"
+              [--mem-dtype int8|f32] [--cost macs|latency] [--latency table]
+              [--lat-max ms]"
 
 # nl_hw_set OPTION VALUE: the setting of one of the options above; 1 if
 # OPTION is not one of them.
@@ -130,6 +138,9 @@ nl_hw_set() {
 	--sram-max) nl_set SRAM_MAX "$2" ;;
 	--target) nl_set HW_TARGET "$2" ;;
 	--mem-dtype) nl_set MEM_DTYPE "$2" ;;
+	--cost) nl_set COST "$2" ;;
+	--latency) nl_set LATENCY "$2" ;;
+	--lat-max) nl_set LAT_MAX "$2" ;;
 	*) return 1 ;;
 	esac
 }
@@ -149,6 +160,69 @@ nl_hw() {
 	msg=$("$t" -n 0 --width "$WIDTH" --resolution "$RESOLUTION" --mem-dtype "$MEM_DTYPE" \
 	    "${NL_LIMITS[@]}" 2>&1 > /dev/null) ||
 	    nl_die 64 "${msg#ofa-sample: }"
+	case $COST in
+	macs)
+		[ -z "$LAT_MAX" ] || nl_die 64 "--lat-max: a latency constraint, only with --cost latency"
+		[ -z "$LATENCY" ] || nl_die 64 "--latency: the table of --cost latency; give that too"
+		NL_COST_KEY=avg_macs_val ;;
+	latency)
+		! nl_given MACS_MAX ||
+		    nl_die 64 "--macs-max constrains MACs; with --cost latency the constraint is --lat-max (ms)"
+		[ -z "$LAT_MAX" ] || nl_num --lat-max "$LAT_MAX" num
+		# the constraint is the latency's: no MACs one beside it
+		MACS_MAX=
+		NL_COST_KEY=avg_latency_val
+		# a table of another machine, input or space: refused before a run
+		# directory exists, in mac-count's words
+		if [ -n "$LATENCY" ]; then
+			[ -r "$LATENCY" ] || nl_die 66 "--latency: cannot read $LATENCY"
+			msg=$("$t" -n 1 --space "${NL_SPACE:-nachos}" --width "$WIDTH" --resolution "$RESOLUTION" \
+			    --in-ch "${IN_CH:-$(nl_in_ch)}" --classes "$CLASSES" 2> /dev/null |
+			    "$(command -v mac-count || echo "$NL_DIR/../bin/mac-count")" -f rec \
+			    --latency "$LATENCY" 2>&1 > /dev/null) ||
+			    nl_die 65 "--latency: ${msg#mac-count: }"
+		fi ;;
+	*) nl_die 64 "--cost: \"$COST\" is not macs or latency" ;;
+	esac
+}
+
+# nl_cost: the cost options of the tools, after nl_open_rundir: NL_COST_TRAIN
+# (eenn-train, thresh-tune), NL_COST_NSGA (nsga-step, whose cost model
+# predicts it) and NL_CONS's share; with --cost latency and no --latency,
+# the run's own table measured here once (lat.rec).
+nl_cost() {
+	if [ "$COST" = macs ]; then
+		NL_COST_TRAIN=(--macs-max "$MACS_MAX")
+		NL_COST_NSGA=(--macs-max "$MACS_MAX")
+		return 0
+	fi
+	if [ -z "$LATENCY" ]; then
+		if [ ! -s lat.rec ]; then
+			nl_log "measuring the latency table: lat-table (log: logs/lat-table.log)"
+			lat-table --space "${NL_SPACE:-nachos}" --width "$WIDTH" --resolution "$RESOLUTION" --in-ch "$IN_CH" \
+			    --classes "$CLASSES" > lat.rec.tmp 2>> logs/lat-table.log &&
+			    mv lat.rec.tmp lat.rec || nl_die 70 "lat-table failed, see logs/lat-table.log"
+		fi
+		LATENCY=lat.rec
+	fi
+	NL_COST_TRAIN=(--cost latency --latency "$LATENCY" ${LAT_MAX:+--lat-max "$LAT_MAX"})
+	NL_COST_NSGA=(--cost latency ${LAT_MAX:+--lat-max "$LAT_MAX"})
+	NL_BASEFILES+=" $LATENCY"
+}
+
+# nl_lat_max: die 64 unless a --cost latency search has its constraint.
+nl_lat_max() {
+	[ "$COST" = macs ] || [ -n "$LAT_MAX" ] ||
+	    nl_die 64 "--cost latency: needs --lat-max ms (the constraint on F_M)"
+}
+
+# nl_cost_describe: the cost constraint in words.
+nl_cost_describe() {
+	if [ "$COST" = latency ]; then
+		echo "average latency ≤ ${LAT_MAX:-none} ms (predicted by the table $LATENCY, $(rec2json "$LATENCY" | jq -r '.cpu'))"
+	else
+		echo "average MACs ≤ ${MACS_MAX:-none}"
+	fi
 }
 
 # nl_rejected: networks the limits rejected so far, as ofa-sample and
@@ -235,7 +309,7 @@ nl_opt() {
 	--sshloginfile) nl_need "$@"; nl_set SSHLOGINFILE "$(realpath -m -- "$2")" ;;
 	--remote-bin) nl_need "$@"; nl_set REMOTE_BIN "$2" ;;
 	--budget) nl_need "$@"; nl_set BUDGET "$2" ;;
-	--width | --flash-max | --sram-max | --target | --mem-dtype) nl_need "$@"; nl_hw_set "$1" "$2" ;;
+	--width | --flash-max | --sram-max | --target | --mem-dtype | --cost | --latency | --lat-max) nl_need "$@"; nl_hw_set "$1" "$2" ;;
 	-*) echo "$NL_PROG: unknown option $1" >&2; echo "$usage" >&2; exit 64 ;;
 	*) [ -z "$rundir" ] || { echo "$NL_PROG: one run directory only" >&2; exit 64; }
 	   rundir=$1 NL_SHIFT=1 ;;
@@ -272,7 +346,7 @@ nl_check_common() {
 	done
 	for k in SUBSET THREADS IN_CH; do [ -z "${!k}" ] || nl_num "--$(echo "$k" | tr 'A-Z_' 'a-z-')" "${!k}" int; done
 	nl_num --acc-min "$ACC_MIN" frac
-	nl_num --macs-max "$MACS_MAX" num
+	[ "${COST-}" = latency ] || nl_num --macs-max "$MACS_MAX" num
 	nl_num --lr "$LR" num
 	nl_num --mu "$MU" list
 	[ "$(echo "$MU" | tr , '\n' | wc -l)" -eq 3 ] || nl_die 64 "--mu: three epochs counts, μ1,μ2,μ3"
@@ -285,6 +359,10 @@ nl_check_common() {
 	nl_hw
 	nl_budget_check
 }
+
+# nl_in_ch: the input channels of DATA: IDX sets (MNIST, Fashion-MNIST) are
+# grey; CIFAR-style sets colour.
+nl_in_ch() { if ls "$DATA"/*idx3-ubyte* > /dev/null 2>&1; then echo 1; else echo 3; fi; }
 
 # nl_open_rundir WHAT: paths as the run directory sees them (a resumed
 # run's are so already), into the run directory under its lock (WHAT names
@@ -300,6 +378,9 @@ nl_open_rundir() {
 		[ -r "$SUPERNET" ] || nl_die 66 "--supernet: cannot read $SUPERNET"
 		SUPERNET=$(nl_path "$SUPERNET")
 	fi
+	if [ -n "${LATENCY-}" ] && { [ -z "$resume" ] || nl_given LATENCY; }; then
+		LATENCY=$(nl_path "$LATENCY")
+	fi
 	mkdir -p "$rundir" || nl_die 73 "cannot create $rundir"
 	cd "$rundir" || nl_die 73 "cannot enter $rundir"
 	# One pipeline per run directory: the lock lives as long as this
@@ -313,10 +394,7 @@ nl_open_rundir() {
 		    { [ -x "$NL_DIR/../bin/$t" ] && PATH="$(cd "$NL_DIR/../bin" && pwd):$PATH"; } ||
 		    nl_die 66 "$t: not found on PATH"
 	done
-	if [ -z "$IN_CH" ]; then
-		# IDX sets (MNIST, Fashion-MNIST) are grey; CIFAR-style sets colour.
-		if ls "$DATA"/*idx3-ubyte* > /dev/null 2>&1; then IN_CH=1; else IN_CH=3; fi
-	fi
+	[ -n "$IN_CH" ] || IN_CH=$(nl_in_ch)
 	nl_save_config
 	nl_repair archive.rec failed.rec hv.rec
 	nl_log "run directory $PWD (${resume:+resumed, }preset ${PRESET:-none})"
@@ -603,7 +681,7 @@ nl_budget_report() {
 	echo "## Budget"
 	echo
 	if ! jq -e '.admissible' <<< "${1:-null}" > /dev/null; then
-		echo "**The constraints (accuracy ≥ ${ACC_MIN:-none}, average MACs ≤ ${MACS_MAX:-none}) could not be met within the budget of $BUDGET on this machine: no admissible EENN was found.**"
+		echo "**The constraints (accuracy ≥ ${ACC_MIN:-none}, $(nl_cost_describe)) could not be met within the budget of $BUDGET on this machine: no admissible EENN was found.**"
 		echo
 	fi
 	if [ -s budget.stop ] || [ "$ncut" -gt 0 ]; then
@@ -777,8 +855,8 @@ nl_last_iter() {
 nl_hv() {
 	nl_cons
 	if [ ! -s hvref ]; then
-		rec2json archive.rec | jq -rs '[.[] | select((.iter // 0) == 0)] |
-		    "\([([.[] | 1 - .top1_ee_val] | max) * 1.01, 0.01] | max),\((map(.avg_macs_val) | max) * 1.01)"' \
+		rec2json archive.rec | jq -rs --arg k "${NL_COST_KEY:-avg_macs_val}" '[.[] | select((.iter // 0) == 0)] |
+		    "\([([.[] | 1 - .top1_ee_val] | max) * 1.01, 0.01] | max),\((map(.[$k]) | max) * 1.01)"' \
 		    > hvref.tmp && nl_commit hvref.tmp hvref || return 70
 	fi
 	pareto -q -f rec --hv --ref "$(cat hvref)" "${NL_CONS[@]}" archive.rec 2>> "logs/$NL_PROG.log" |
@@ -823,6 +901,7 @@ nl_cons() {
 	NL_CONS=()
 	[ -n "${ACC_MIN-}" ] && NL_CONS+=(--acc-min "$ACC_MIN")
 	[ -n "${MACS_MAX-}" ] && NL_CONS+=(--macs-max "$MACS_MAX")
+	[ "${COST-}" = latency ] && NL_CONS+=(--cost latency ${LAT_MAX:+--lat-max "$LAT_MAX"})
 	NL_CONS+=("${NL_LIMITS[@]}")
 	return 0
 }
@@ -863,7 +942,7 @@ nl_report() {
 		echo "# $title: $(basename "$PWD")"
 		echo
 		echo "Run directory \`$PWD\`; settings in \`config\` (preset ${PRESET:-none})."
-		echo "Constraints: accuracy ≥ ${ACC_MIN:-none}, average MACs ≤ ${MACS_MAX:-none}."
+		echo "Constraints: accuracy ≥ ${ACC_MIN:-none}, $(nl_cost_describe)."
 		echo "Width $WIDTH; $(nl_hw_describe)$([ ${#NL_LIMITS[@]} -eq 0 ] ||
 		    echo "; $(nl_rejected) network(s) that break them rejected before training")."
 		echo "Wall time $wall; $(nl_count archive.rec) EENNs in the archive, $(nl_count failed.rec) failed;"
@@ -881,6 +960,8 @@ nl_report() {
 			    "| test accuracy (backbone alone) | \(if .top1_backbone_test then (.top1_backbone_test * 10000 | round / 100 | tostring) + "%" else "-" end) |",
 			    "| average MACs (test) | \(.avg_macs | round) (\(.avg_macs / 1e6 * 1000 | round / 1000)M; paper count \(.avg_macs_paper // 0 | round)) |",
 			    "| validation accuracy, MACs | \(.top1_ee_val * 10000 | round / 100)%, \(.avg_macs_val | round) |",
+			    (select(.cost == "latency") | "| average latency (test; validation), predicted | \(.avg_latency * 1000 | round / 1000) ms; \(.avg_latency_val * 1000 | round / 1000) ms (F_M in ms, the cost of this search) |",
+			    "| latency per exit, predicted | \(.exit_latency | map(. * 1000 | round / 1000 | tostring) | join(", ")) ms |"),
 			    "| exits after stages | \(.exit_stages | map(tostring) | join(", ")) (5 = final) |",
 			    "| thresholds (\(.rule // "-")) | \(.thresholds | map(tostring) | join(", ")) |",
 			    "| utilisation per exit | \(.utilization // [] | map(. * 1000 | round / 1000 | tostring) | join(", ")) |",
@@ -925,12 +1006,12 @@ nl_report() {
 		echo "## Front (validation split; test figures in the columns)"
 		echo
 		echo '```'
-		pareto -f table "${NL_CONS[@]}" --cols id,top1_ee_test,avg_macs,exit_stages,thresholds archive.rec 2>&1
+		pareto -f table "${NL_CONS[@]}" --cols "id,top1_ee_test,avg_macs$([ "${COST-}" = latency ] && echo ,avg_latency),exit_stages,thresholds" archive.rec 2>&1
 		echo '```'
 		echo
 		echo "## Hypervolume per iteration"
 		echo
-		echo "Admissible front in (validation error, average MACs), reference (error, MACs)"
+		echo "Admissible front in (validation error, average $([ "${COST-}" = latency ] && echo "latency (ms)" || echo MACs)), reference (error, cost)"
 		echo "$(cat hvref) (1.01 × the initial archive's largest), normalised by its area."
 		echo
 		echo "| iteration | HV | EENNs | front |"
@@ -959,7 +1040,7 @@ nl_report() {
 	[ -s export.rec ] && rec2json export.rec | jq -r '"'"$NL_PROG"': exported to \(.export_dir): int8 C \(.flash_bytes_int8) B flash, \(.sram_bytes_int8) B SRAM, test accuracy \(.export_int8_top1 * 10000 | round / 100)% (float C \(.export_f32_top1 * 10000 | round / 100)%)"' |
 	    tee -a "logs/$NL_PROG.log" >&2
 	if [ -n "$best" ]; then
-		jq -r '"'"$NL_PROG"': best \(if .admissible then "admissible" else "(NOT admissible, closest)" end) EENN \(.id): test accuracy \(.top1_ee_test * 10000 | round / 100)%, avg MACs \(.avg_macs / 1e6 * 1000 | round / 1000)M, exits after stages \(.exit_stages | map(tostring) | join(",")), thresholds \(.thresholds | map(tostring) | join(","))"' <<< "$best" |
+		jq -r '"'"$NL_PROG"': best \(if .admissible then "admissible" else "(NOT admissible, closest)" end) EENN \(.id): test accuracy \(.top1_ee_test * 10000 | round / 100)%, avg MACs \(.avg_macs / 1e6 * 1000 | round / 1000)M\(if .cost == "latency" then ", avg latency \(.avg_latency * 1000 | round / 1000) ms (predicted)" else "" end), exits after stages \(.exit_stages | map(tostring) | join(",")), thresholds \(.thresholds | map(tostring) | join(","))"' <<< "$best" |
 		    tee -a "logs/$NL_PROG.log" >&2
 	fi
 }
