@@ -110,6 +110,7 @@ struct export_opts {
 	long calib_seed;
 	long eval;                    /* test images the interpreter runs (0: none) */
 	int onnx;                     /* also onnx/seg*.onnx (onnx_export.h) */
+	const char *cc;               /* --cc: compiler command sizing NAME.c (or NULL) */
 	struct result_opts ro;        /* data, split, normalisation, rule, thresholds */
 };
 /* Export the EENN of result record m (record recno of r) into
