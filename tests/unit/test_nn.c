@@ -110,6 +110,9 @@ test_dw(void)
 			dw_case(2, 2, 2, 2, k, s);	/* smaller than the kernel */
 			dw_case(2, 2, 1, 1, k, s);
 			dw_case(2, 9, 6, 5, k, s);	/* small batch: 18 lanes */
+			dw_case(1, 4, 16, 16, k, s);	/* batch 1: plane by plane */
+			dw_case(1, 3, 5, 16, k, s);
+			dw_case(1, 3, 8, 8, k, s);
 		}
 	dw_case(2, 3, 9, 9, 9, 1);	/* generic path */
 	/* batch-vectorised path with a tail; large enough to run threaded */
