@@ -582,20 +582,28 @@ dw_chan_bwd(float *din, float *dw, const float *dout, const float *in, const flo
 	dw_tr(din, dt, H * W, N, 1);
 }
 
-/* wl (k*k, nc*N): the weight of every lane (channel c0 + c, image n). */
+/* wl (k*k, nc*N): the weight of every lane (channel c0 + c, image n), for
+ * the taps that can land inside an H x W map (the others are never read:
+ * on the smallest maps, most of a 7x7 kernel). */
 static inline __attribute__((always_inline)) void
-dw_lane_weights(float *wl, const float *w /* (C, k*k) */, int c0, int nc, int N, int k)
+dw_lane_weights(float *wl, const float *w /* (C, k*k) */, int c0, int nc, int N, int k,
+    int H, int W)
 {
-	int t, c, n, L = nc * N;
+	int t, c, n, L = nc * N, p = k / 2;
+	int y0 = p - H + 1 > 0 ? p - H + 1 : 0, y1 = p + H < k ? p + H : k;
+	int x0 = p - W + 1 > 0 ? p - W + 1 : 0, x1 = p + W < k ? p + W : k;
 
-	if (N == 1) {	/* batch-1 latency: a plain transpose */
+	if (N == 1 && y0 == 0 && x0 == 0) {	/* batch-1 latency: a plain transpose */
 		dw_tr(wl, w + (long)c0 * k * k, nc, k * k, 0);
 		return;
 	}
-	for (t = 0; t < k * k; t++)
+	for (t = 0; t < k * k; t++) {
+		if (t / k < y0 || t / k >= y1 || t % k < x0 || t % k >= x1)
+			continue;
 		for (c = 0; c < nc; c++)
 			for (n = 0; n < N; n++)
 				wl[(long)t * L + c * N + n] = w[(long)(c0 + c) * k * k + t];
+	}
 }
 
 /* Small batch (latency): lanes are all (channel, image) pairs of channels
@@ -610,7 +618,7 @@ dw_lanes_fwd(float *out, const float *in, const float *w /* (C, k*k) */, struct 
 	int L = nc * N;
 	float *xt = sc->f, *ot = xt + (long)H * W * L, *wl = ot + (long)Ho * Wo * L;
 
-	dw_lane_weights(wl, w, c0, nc, N, k);
+	dw_lane_weights(wl, w, c0, nc, N, k, H, W);
 	dw_tr(xt, in, L, H * W, 0);
 	for (oy = 0; oy < Ho; oy++)
 		for (ox = 0; ox < Wo; ox++) {
@@ -677,7 +685,7 @@ dw_lanes_bwd(float *din, float *dw, const float *dout, const float *in, const fl
 	}
 	if (!din)
 		return;
-	dw_lane_weights(wl, w, c0, nc, N, k);
+	dw_lane_weights(wl, w, c0, nc, N, k, H, W);
 	for (iy = 0; iy < H; iy++)
 		for (ix = 0; ix < W; ix++) {
 			int m = dw_rtaps(sc->tap, sc->off, iy, ix, Ho, Wo, L, k, s);
