@@ -796,9 +796,11 @@ dw_rows_chan(float *out, const float *in, const float *w, float *din, float *dw,
 	int n, t, y, x;
 
 	memset(pad, 0, (long)(H + 2 * p) * (W + 2 * p) * sizeof *pad);
-	memset(u, 0, HW * sizeof *u);
-	for (t = 0; t < K * K; t++)
-		wf[t] = w[K * K - 1 - t];
+	if (dout && S == 2)	/* the forward (batch-1 latency) needs neither */
+		memset(u, 0, HW * sizeof *u);
+	if (din)
+		for (t = 0; t < K * K; t++)
+			wf[t] = w[K * K - 1 - t];
 	for (n = 0; n < N; n++) {
 		const float *g = dout ? dout + n * HWo : NULL;
 		if (out)
