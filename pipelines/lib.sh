@@ -18,6 +18,9 @@
 #   logs/              nachos.log (the progress lines), joblog-N (parallel)
 #   plots/             front.png (validation), front-test.png
 #   report.md          the final report
+#   rates.rec, plan.rec, probe/   with --budget: the measured throughput,
+#                      the plan budget-plan made of it, the probes' logs;
+#                      budget.cut, the candidates the deadline cut
 #
 # A pipeline sets NL_KEYS (its settings), parses its own options with nl_set
 # and the common ones with nl_opt, nl_rundir_args, loads a preset
@@ -26,7 +29,9 @@
 # config); then nl_supernet, sets NL_TRAIN and NL_TUNE and
 # calls nl_write_job; then per iteration N: its candidates (eenn records) into
 # nl_split N, nl_train N (which appends to the archive), nl_hv; at the end
-# nl_report. nl_last_iter tells where a resumed run stands.
+# nl_report. nl_last_iter tells where a resumed run stands. With --budget,
+# nl_budget (after nl_write_job) measures, plans and trains the supernet,
+# and nl_out_of_time at the top of each iteration stops the search in time.
 
 NL_PROG=${NL_PROG:-${0##*/}}
 # libgomp threads spin between ops; with jobs sharing the cores a short spin
@@ -229,6 +234,7 @@ nl_opt() {
 	--threads) nl_need "$@"; nl_set THREADS "$2" ;;
 	--sshloginfile) nl_need "$@"; nl_set SSHLOGINFILE "$(realpath -m -- "$2")" ;;
 	--remote-bin) nl_need "$@"; nl_set REMOTE_BIN "$2" ;;
+	--budget) nl_need "$@"; nl_set BUDGET "$2" ;;
 	--width | --flash-max | --sram-max | --target | --mem-dtype) nl_need "$@"; nl_hw_set "$1" "$2" ;;
 	-*) echo "$NL_PROG: unknown option $1" >&2; echo "$usage" >&2; exit 64 ;;
 	*) [ -z "$rundir" ] || { echo "$NL_PROG: one run directory only" >&2; exit 64; }
@@ -277,6 +283,7 @@ nl_check_common() {
 	[ "$JOBS" -ge 1 ] || nl_die 64 "-j: at least 1"
 	[ -z "$SSHLOGINFILE" ] || [ -r "$SSHLOGINFILE" ] || nl_die 66 "--sshloginfile: cannot read $SSHLOGINFILE"
 	nl_hw
+	nl_budget_check
 }
 
 # nl_open_rundir WHAT: paths as the run directory sees them (a resumed
@@ -364,7 +371,9 @@ nl_addkeys() { rec2json | jq -c "$1" | json2rec; }
 # finished run, so a killed one is continued with --resume.
 nl_supernet() {
 	if [ -z "$SUPERNET" ]; then
-		if [ ! -s supernet.rec ]; then
+		if [ -n "${BUDGET-}" ] && [ -z "${NL_PLANNED-}" ] && [ ! -s supernet.rec ]; then
+			NL_SUP_PENDING=1    # nl_budget trains it, to the plan's epochs
+		elif [ ! -s supernet.rec ]; then
 			if [ -s supernet.ckpt ]; then
 				nl_log "continuing the supernet: ofa-train --resume (log: logs/ofa-train.log)"
 				ofa-train --resume --data "$DATA" -o supernet.ckpt > supernet.rec.tmp 2>> logs/ofa-train.log
@@ -398,15 +407,226 @@ nl_write_job() {
 		[ -n "${REMOTE_BIN-}" ] && printf 'PATH=%q:$PATH\n' "$REMOTE_BIN"
 		echo 'd=cand/$1'
 		echo 'rm -f "$d/result.rec" "$d/status"'
-		printf '%q ' "${NL_TRAIN[@]}"; printf '%s ' ${TRAIN_ARGS-}
+		local to=
+		if [ -n "${BUDGET-}" ]; then
+			# The deadline (NL_DEADLINE, epoch seconds, set by nl_budget;
+			# not sent to remote machines): no start unless the cheapest
+			# candidate's estimate (NL_EST) fits, and a stop at it.
+			echo 'if [ -n "${NL_DEADLINE-}" ] && [ $((NL_DEADLINE - $(date +%s))) -lt "${NL_EST:-1}" ]; then'
+			echo '	echo "budget 0" > "$d/status"; exit 0'
+			echo 'fi'
+			echo 'to() { [ -z "${NL_DEADLINE-}" ] || { t=$((NL_DEADLINE - $(date +%s))); echo "timeout $((t > 1 ? t : 1))"; }; }'
+			to='$(to) '
+		fi
+		printf '%s' "$to"; printf '%q ' "${NL_TRAIN[@]}"; printf '%s ' ${TRAIN_ARGS-}
 		echo '--exo "$d/exo.rec" -o "$d/weights.ckpt" "$d/eenn.rec" > "$d/train.rec" 2> "$d/train.log"'
 		echo 'rc=$?; [ $rc -eq 0 ] && [ ! -s "$d/train.rec" ] && rc=70'
+		[ -z "$to" ] || echo '[ $rc -eq 124 ] && [ -n "${NL_DEADLINE-}" ] && { echo "budget 124" > "$d/status"; exit 0; }'
 		echo "[ \$rc -eq 0 ] || { echo \"${NL_TRAIN[0]} \$rc\" > \"\$d/status\"; exit \$rc; }"
-		printf '%q ' "${NL_TUNE[@]}"; printf '%s ' ${TUNE_ARGS-}
+		printf '%s' "$to"; printf '%q ' "${NL_TUNE[@]}"; printf '%s ' ${TUNE_ARGS-}
 		echo '"$d/train.rec" > "$d/tuned.rec" 2>> "$d/train.log"'
+		[ -z "$to" ] || echo 'rc=$?; [ $rc -eq 124 ] && [ -n "${NL_DEADLINE-}" ] && { echo "budget 124" > "$d/status"; exit 0; }; (exit $rc)'
 		echo "rc=\$?; [ \$rc -eq 0 ] || { echo \"${NL_TUNE[0]} \$rc\" > \"\$d/status\"; exit \$rc; }"
 		echo 'mv "$d/tuned.rec" "$d/result.rec" && echo "ok 0" > "$d/status"'
 	} > job.sh.tmp && mv job.sh.tmp job.sh
+}
+
+# --- a search sized to a wall-clock budget (--budget) -------------------------
+# The setting BUDGET (a pipeline lists it in NL_KEYS): a duration for
+# budget-plan(1) (25m, 2h, 1h30m). Before the supernet, nl_budget times this
+# machine with the run's own commands and settings (threads, jobs, batch):
+# ofa-train for one epoch on two small subsets, and job.sh (the real
+# candidate job, whatever trainer and evaluation it runs) on the all-min and
+# all-max networks of the search's space at two subset sizes, JOBS at a
+# time. budget-plan fits cost lines to the probes and plans; the plan sets
+# the supernet's epochs (and images), SUBSET, N_START, K and ITERATIONS.
+# From then on a deadline holds whatever the plan said: jobs start only if
+# the cheapest candidate fits before it and are stopped at it (job.sh),
+# iterations start only if one round fits (nl_out_of_time), and the reserve
+# the plan keeps pays for the report and the export. NACHOS_RATES=FILE
+# plans from a rates record instead of probing (the same measurement for
+# several runs, or tests).
+BUDGET=
+
+# nl_budget_check: the BUDGET setting, as budget-plan reads it, into
+# NL_BUDGET_S (seconds); exit 64 on a bad one.
+nl_budget_check() {
+	local t msg
+	[ -n "${BUDGET-}" ] || return 0
+	t=$(command -v budget-plan || echo "$NL_DIR/../bin/budget-plan")
+	msg=$("$t" -b "$BUDGET" --check 2>&1) || nl_die 64 "${msg#budget-plan: }"
+	NL_BUDGET_S=$msg
+	[ -z "${NACHOS_RATES-}" ] || NACHOS_RATES=$(realpath -m -- "$NACHOS_RATES")
+	[ -z "${SSHLOGINFILE-}" ] || nl_die 64 "--budget: jobs on other machines (--sshloginfile) are not timed; run without one of the two"
+}
+
+# nl_data_size: images in the training split of DATA (IDX header, CIFAR
+# batches of 3073 bytes, else the files under DATA).
+nl_data_size() {
+	local f
+	f=$(ls "$DATA"/train-images-idx3-ubyte* 2> /dev/null | head -n 1)
+	if [ -n "$f" ]; then
+		zcat -f -- "$f" | head -c 8 | od -An -tu1 | awk '{ print $5 * 16777216 + $6 * 65536 + $7 * 256 + $8 }'
+	elif ls "$DATA"/data_batch_*.bin > /dev/null 2>&1; then
+		cat "$DATA"/data_batch_*.bin | wc -c | awk '{ print int($1 / 3073) }'
+	else
+		find -L "$DATA" -type f | wc -l
+	fi
+}
+
+# nl_secs_since T0: seconds (3 decimals) since T0 (date +%s.%N).
+nl_secs_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f\n", b - a }'; }
+
+# nl_budget_probe > rates record: the probes of this machine (see above).
+nl_budget_probe() {
+	local size n1 n2 s1 s2 space n id t0 ok js ofa_sub sup_n= sup_s= cmin=() cmax=()
+	local train=("${NL_TRAIN[@]}")
+	mkdir -p probe
+	size=$(nl_data_size)
+	[[ $size =~ ^[0-9]+$ ]] && [ "$size" -ge 8 ] || nl_die 66 "--budget: cannot tell the size of the training set in $DATA"
+	if [ -n "${NL_SUP_PENDING-}" ]; then
+		# OFA_ARGS's own --subset bounds what a full epoch reads
+		ofa_sub=$(sed -n 's/.*--subset[= ]\([0-9]*\).*/\1/p' <<< "$OFA_ARGS")
+		[ -n "$ofa_sub" ] && [ "$ofa_sub" -gt 0 ] && [ "$ofa_sub" -lt "$size" ] && size=$ofa_sub
+		n1=$((size / 4 < 384 ? size / 4 : 384)) n2=$((size / 4 < 384 ? size : 4 * 384))
+		for n in $n1 $n2; do
+			nl_log "budget: timing the supernet trainer, one epoch on $n images"
+			t0=$(date +%s.%N)
+			# shellcheck disable=SC2086
+			ofa-train $OFA_ARGS --width "$WIDTH" --data "$DATA" --in-ch "$IN_CH" \
+			    --resolution "$RESOLUTION" --epochs 1 --ps 0,0,0 --subset "$n" -o "probe/sup-$n.ckpt" \
+			    > "probe/sup-$n.rec" 2>> probe/ofa-train.log ||
+			    nl_die 70 "budget: the supernet probe failed, see probe/ofa-train.log"
+			sup_n+=${sup_n:+,}$n sup_s+=${sup_s:+,}$(nl_secs_since "$t0")
+		done
+		NL_TRAIN+=(--supernet "probe/sup-$n2.ckpt")
+	fi
+	case ${SEARCH-} in edanas | aebnas) space=$SEARCH ;; *) space=nachos ;; esac
+	n1=$((size / 4 < 500 ? size / 4 : 500)) n2=$((size / 4 < 500 ? 3 * size / 4 : 1500))
+	ofa-sample --space "$space" --extremes -n 2 --seed "$SEED" --in-ch "$IN_CH" --classes "$CLASSES" \
+	    --resolution "$RESOLUTION" --width "$WIDTH" "${NL_LIMITS[@]}" 2> probe/ofa-sample.log |
+	    eec-place | rec2json > probe/extremes.json || nl_die 70 "budget: sampling the extremes failed, see probe/ofa-sample.log"
+	[ "$(wc -l < probe/extremes.json)" -eq 2 ] || nl_die 70 "budget: no all-min and all-max networks to time"
+	for n in $n1 $n2; do
+		nl_log "budget: timing the candidate job on the all-min and all-max networks, --subset $n, $JOBS at a time"
+		: > probe/ids
+		for id in min max; do
+			mkdir -p "cand/probe-$n-$id"
+			sed -n "$([ $id = min ] && echo 1 || echo 2)p" probe/extremes.json |
+			    jq -c --arg id "probe-$n-$id" '.id = $id' | json2rec > "cand/probe-$n-$id/eenn.rec"
+			echo "probe-$n-$id" >> probe/ids
+		done
+		NL_TRAIN=("${train[@]}" "${NL_TRAIN[@]:${#train[@]}}" --subset "$n")
+		nl_write_job
+		parallel --will-cite -j "$JOBS" --joblog "probe/joblog-$n" sh job.sh '{}' < probe/ids >&2
+		NL_TRAIN=("${NL_TRAIN[@]:0:${#NL_TRAIN[@]}-2}")
+		for id in min max; do
+			ok=$(cat "cand/probe-$n-$id/status" 2> /dev/null)
+			cp "cand/probe-$n-$id/train.log" "probe/train-$n-$id.log" 2> /dev/null
+			[ "$ok" = "ok 0" ] || nl_die 70 "budget: the candidate probe on the all-$id network failed ($ok), see probe/train-$n-$id.log"
+			# parallel's joblog: Seq Host Starttime JobRuntime ... Command
+			js=$(awk -v c="sh job.sh probe-$n-$id" 'index($0, c) { print $4 }' "probe/joblog-$n")
+			[ "$id" = min ] && cmin+=("$js") || cmax+=("$js")
+		done
+		rm -rf cand/probe-"$n"-*
+	done
+	NL_TRAIN=("${train[@]}")
+	rm -f probe/sup-*.ckpt
+	jq -nc --argjson j "$JOBS" --arg sn "$sup_n" --arg ss "$sup_s" --argjson size "$size" \
+	    --argjson cn "[$n1,$n2]" --argjson cmin "[${cmin[0]},${cmin[1]}]" --argjson cmax "[${cmax[0]},${cmax[1]}]" \
+	    --arg cpu "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
+	    --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --arg threads "${THREADS:-}" '
+	    {type: "rates", v: 1, jobs: $j, threads: (if $threads == "" then null else ($threads | tonumber) end),
+	     cand_probe_n: $cn, cand_min_probe_s: $cmin, cand_max_probe_s: $cmax, cpu: $cpu, loadavg: $load}
+	    + if $sn == "" then {} else {sup_probe_n: ($sn | split(",") | map(tonumber)),
+	       sup_probe_s: ($ss | split(",") | map(tonumber)), sup_images: $size} end' | json2rec
+}
+
+# nl_budget: with BUDGET, the probes (once: rates.rec), the plan (once:
+# plan.rec, for what is left of the budget), the settings it sets, job.sh
+# again, the supernet, and the deadline the jobs and iterations keep.
+nl_budget() {
+	local left plan smax t0
+	[ -n "${BUDGET-}" ] || return 0
+	left=$((NL_BUDGET_S - NL_ELAPSED0 - $(date +%s) + NL_START))
+	if [ ! -s plan.rec ]; then
+		nl_log "budget $BUDGET: measuring this machine before planning (probe/; load average $(cut -d' ' -f1-3 /proc/loadavg))"
+		if [ -n "${NACHOS_RATES-}" ]; then
+			cp -- "$NACHOS_RATES" rates.rec || nl_die 66 "NACHOS_RATES: cannot read $NACHOS_RATES"
+		else
+			t0=$(date +%s.%N)
+			nl_budget_probe > rates.rec.tmp || exit
+			nl_addkeys ".probe_wall_s = $(nl_secs_since "$t0")" < rates.rec.tmp > rates.rec.new &&
+			    mv rates.rec.new rates.rec && rm -f rates.rec.tmp || nl_die 74 "cannot write rates.rec"
+			nl_log "budget: the probes took $(rec2json rates.rec | jq '.probe_wall_s | round') s of $NL_BUDGET_S"
+		fi
+		left=$((NL_BUDGET_S - NL_ELAPSED0 - $(date +%s) + NL_START))
+		[ "$left" -gt 0 ] || left=1
+		# The subset stays within the preset's (the quality it was sized
+		# for) or the training set; K, N_START, ITERATIONS are the plan's.
+		smax=$(nl_data_size)
+		[ -n "$SUBSET" ] && [ "$SUBSET" -gt 0 ] && [ "$SUBSET" -lt "$smax" ] && smax=$SUBSET
+		budget-plan -b "${left}s" --subset-max "$smax" --subset-min $((smax < 1000 ? smax : 1000)) rates.rec > plan.rec.tmp 2>> "logs/$NL_PROG.log" &&
+		    mv plan.rec.tmp plan.rec || nl_die 70 "budget-plan failed, see logs/$NL_PROG.log"
+	fi
+	plan=$(rec2json plan.rec)
+	nl_log "$(jq -r '"budget \($b): measured candidate job \(.cand_min_fixed_s | . * 10 | round / 10) s + \(.cand_min_per_img_s * 1000 | . * 100 | round / 100) ms/image (all-min), \(.cand_max_fixed_s | . * 10 | round / 10) s + \(.cand_max_per_img_s * 1000 | . * 100 | round / 100) ms/image (all-max), \(.jobs) at a time\(if .sup_probe_n then "; supernet \(.sup_fixed_s | . * 10 | round / 10) s + \(.sup_per_img_s * 1000 | . * 100 | round / 100) ms/image-epoch" else "" end)"' --arg b "$BUDGET" <<< "$plan")"
+	nl_log "$(jq -r '"budget plan (\(.budget_s) s left): \(if .sup_epochs > 0 then "supernet \(.sup_epochs) epoch(s) over \(if .sup_subset > 0 then "\(.sup_subset) images" else "the training set" end) (~\(.sup_s | round) s), " else "" end)\(.candidates) candidates on --subset \(.subset) (~\(.cand_s | round) s each): \(.n_start) initial + \(.iterations) iteration(s) of \(.k); ~\(.total_s | round) s in all, \(.reserve_s | round) s kept for the report\(if .feasible then "" else "; NOT FEASIBLE: the smallest search does not fit, the deadline will cut it" end)"' <<< "$plan")"
+	eval "$(jq -r '@sh "N_START=\(.n_start) K=\(.k) ITERATIONS=\(.iterations) SUBSET=\(.subset) NL_SUP_EPOCHS=\(.sup_epochs) NL_SUP_SUBSET=\(.sup_subset) NL_EST=\(.cand_min_s | ceil) NL_RESERVE=\(.reserve_s | ceil) NL_PLAN_LEFT=\(.budget_s)"' <<< "$plan")"
+	NL_TRAIN+=(--subset "$SUBSET")
+	nl_write_job
+	NL_DEADLINE=$((NL_START + NL_BUDGET_S - NL_ELAPSED0 - NL_RESERVE))
+	export NL_DEADLINE NL_EST
+	NL_PLANNED=1
+	if [ -n "${NL_SUP_PENDING-}" ]; then
+		OFA_ARGS+=" --epochs $NL_SUP_EPOCHS"
+		[ "$NL_SUP_SUBSET" -gt 0 ] && OFA_ARGS+=" --subset $NL_SUP_SUBSET"
+		SUPERNET=
+		nl_supernet
+	fi
+}
+
+# nl_budget_report BEST: the report's section on the budget: the plan, the
+# measured rates, whether the deadline cut the search short, and plainly
+# when no admissible EENN was found within it.
+nl_budget_report() {
+	local plan ncut
+	plan=$(rec2json plan.rec)
+	ncut=$(wc -l < budget.cut 2> /dev/null || echo 0)
+	echo "## Budget"
+	echo
+	if ! jq -e '.admissible' <<< "${1:-null}" > /dev/null; then
+		echo "**The constraints (accuracy ≥ ${ACC_MIN:-none}, average MACs ≤ ${MACS_MAX:-none}) could not be met within the budget of $BUDGET on this machine: no admissible EENN was found.**"
+		echo
+	fi
+	if [ -s budget.stop ] || [ "$ncut" -gt 0 ]; then
+		echo "**The budget cut the search short:** $(cat budget.stop 2> /dev/null || echo "the last iteration ran into the deadline")$([ "$ncut" -gt 0 ] && echo "; $ncut candidate(s) not started or stopped at the deadline (budget.cut)")."
+	else
+		echo "The search ran its plan within the budget."
+	fi
+	echo
+	jq -r '"Budget \($b) (\(.budget_s) s when planned, after measuring; \(.reserve_s | round) s of it kept for this report and the export). Measured on \(.cpu // "this machine") (load average \(.loadavg // "-")), \(.jobs) job(s) at a time:",
+	    "",
+	    "| what | fixed | per image | probes (images: s) |", "|---|---|---|---|",
+	    (if .sup_probe_n then "| supernet, one epoch | \(.sup_fixed_s * 10 | round / 10) s | \(.sup_per_img_s * 1e4 | round / 10) ms | \([.sup_probe_n, .sup_probe_s] | transpose | map("\(.[0]): \(.[1])") | join(", ")) |" else empty end),
+	    "| candidate job, all-min | \(.cand_min_fixed_s * 10 | round / 10) s | \(.cand_min_per_img_s * 1e4 | round / 10) ms | \([.cand_probe_n, .cand_min_probe_s] | transpose | map("\(.[0]): \(.[1])") | join(", ")) |",
+	    "| candidate job, all-max | \(.cand_max_fixed_s * 10 | round / 10) s | \(.cand_max_per_img_s * 1e4 | round / 10) ms | \([.cand_probe_n, .cand_max_probe_s] | transpose | map("\(.[0]): \(.[1])") | join(", ")) |",
+	    "",
+	    "Plan (budget-plan): \(if .sup_epochs > 0 then "supernet \(.sup_epochs) epoch(s) over \(if .sup_subset > 0 then "\(.sup_subset) images" else "the training set" end) (~\(.sup_s | round) s); " else "" end)\(.candidates) candidates on --subset \(.subset) (~\(.cand_s | round) s each): \(.n_start) initial and \(.iterations) iteration(s) of \(.k); ~\(.total_s | round) s in all\(if .feasible then "" else "; **not feasible**: even the smallest search did not fit" end)."' \
+	    --arg b "$BUDGET" <<< "$plan"
+	echo
+}
+
+# nl_out_of_time: with a deadline, true (and logged, once) when not even
+# one round of the cheapest candidates fits before it: the search stops.
+nl_out_of_time() {
+	local left
+	[ -n "${NL_DEADLINE-}" ] || return 1
+	left=$((NL_DEADLINE - $(date +%s)))
+	[ "$left" -lt "$NL_EST" ] || return 1
+	nl_log "budget: $((left > 0 ? left : 0)) s left before the deadline, less than a candidate's $NL_EST s: stopping the search"
+	echo "stopped before iteration $((n + 1)) of $ITERATIONS, $((left > 0 ? left : 0)) s before the deadline" > budget.stop
+	return 0
 }
 
 # --- candidates and the job runner ----------------------------------------
@@ -473,7 +693,7 @@ nl_train() {
 # rename (nl_commit), so a kill leaves it as it was or with every new record;
 # a resumed run collects again what a kill kept out.
 nl_collect() {
-	local n=$1 id st new=0 bad=0
+	local n=$1 id st new=0 bad=0 cut=0
 	nl_settled_refresh
 	: > .append
 	: > .failed
@@ -482,6 +702,11 @@ nl_collect() {
 		if [ -s "cand/$id/result.rec" ]; then
 			cat "cand/$id/result.rec" >> .append
 			new=$((new + 1))
+		elif grep -q '^budget ' "cand/$id/status" 2> /dev/null; then
+			# cut by the deadline: not a failure (a resumed run with
+			# time left trains it)
+			echo "$n $id $(cat "cand/$id/status")" >> budget.cut
+			cut=$((cut + 1))
 		else
 			st=$(cat "cand/$id/status" 2> /dev/null)
 			nl_fail_rec "$id" "$n" "${st:-job killed or lost (no status)}" >> .failed
@@ -491,7 +716,7 @@ nl_collect() {
 	nl_append archive.rec .append
 	nl_append failed.rec .failed
 	nl_elapsed > /dev/null
-	nl_log "iteration $n: $new candidate(s) added to the archive ($(nl_count archive.rec) in all), $bad failed"
+	nl_log "iteration $n: $new candidate(s) added to the archive ($(nl_count archive.rec) in all), $bad failed${BUDGET:+, $cut cut by the deadline}"
 	[ "$bad" -gt 0 ] && nl_log "iteration $n: failures recorded in failed.rec: $(nl_ids failed.rec | tail -n "$bad" | tr '\n' ' ')"
 	return 0
 }
@@ -629,6 +854,7 @@ nl_report() {
 		echo "Wall time $wall; $(nl_count archive.rec) EENNs in the archive, $(nl_count failed.rec) failed;"
 		echo "$(nl_last_iter) iteration(s) after the initial archive."
 		echo
+		[ -s plan.rec ] && nl_budget_report "$best"
 		echo "## Best EENN"
 		echo
 		if [ -n "$best" ]; then
@@ -710,6 +936,11 @@ nl_report() {
 		fi
 	} > report.md.tmp && mv report.md.tmp report.md
 	nl_log "done in $wall: report $PWD/report.md, plots $PWD/plots/front.png and front-test.png"
+	if [ -s plan.rec ]; then
+		{ [ -s budget.stop ] || [ -s budget.cut ]; } && nl_log "the budget $BUDGET cut the search short (report.md, section Budget)"
+		jq -e '.admissible' <<< "${best:-null}" > /dev/null ||
+		    nl_log "the constraints could not be met within the budget of $BUDGET: no admissible EENN was found"
+	fi
 	[ -s export.rec ] && rec2json export.rec | jq -r '"'"$NL_PROG"': exported to \(.export_dir): int8 C \(.flash_bytes_int8) B flash, \(.sram_bytes_int8) B SRAM, test accuracy \(.export_int8_top1 * 10000 | round / 100)% (float C \(.export_f32_top1 * 10000 | round / 100)%)"' |
 	    tee -a "logs/$NL_PROG.log" >&2
 	if [ -n "$best" ]; then

@@ -98,12 +98,17 @@ setup() {
 }
 
 @test "one epoch on an easy set: the result record, well above chance" {
+	# 3000 images, 169 steps: BN's running statistics (PyTorch's momentum
+	# 0.1, variance started at 1) forget their start; after the 57 steps
+	# of 1000 images this set's tiny late-stage variances still hide under
+	# it and evaluation falls to chance at some seeds and compilers
+	mkidx d2b 2 3000 100
 	small_arch | rec2json | sed 's/^{/{"id":"easy",/' | json2rec > a.rec
-	train --epochs 1 a.rec 2> err.txt | rec2json > out.json
+	train --data d2b --epochs 1 a.rec 2> err.txt | rec2json > out.json
 	cat out.json
 	[ "$(wc -l < out.json)" -eq 1 ]
 	for k in '"type":"result"' '"v":1' '"id":"easy"' '"ks":\[3' '"method":"backbone"' \
-	    '"data":"d2"' '"n_train":900' '"n_val":100' '"n_test":100' '"epochs":1' \
+	    '"data":"d2b"' '"n_train":2700' '"n_val":300' '"n_test":100' '"epochs":1' \
 	    '"batch":16' '"train_seed":1' '"threads":1' '"schedule":"cosine"' \
 	    '"acc_train":' '"acc_val":' '"loss_train":' '"loss_test":' '"wall":' \
 	    '"curve_loss":\[[0-9.e-]*\]' '"curve_val_acc":\[[0-9.]*\]'; do
@@ -208,7 +213,7 @@ setup() {
 }
 
 @test "--method joint: phase 1, then the sum of every exit's cross-entropy" {
-	mkidx d4 4 1000 100
+	mkidx d4 4 3000 100    # enough steps for BN's running statistics (see "easy set")
 	eenn1 4 > e.rec
 	eenn --method joint --mu1 1 --mu2 1 --mu3 1 -o j.ckpt e.rec 2> err.txt | rec2json > j.json
 	[ "$(jq -c '[.phases[] | [.kind, .epochs]]' j.json)" = '[["backbone",1],["joint",2]]' ]
