@@ -112,9 +112,10 @@ struct skinny_job {
 };
 
 static inline __attribute__((always_inline)) float
-hsum8(v8f v)
+hsum8(const v8f *v)
 {
-	return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+	return (((*v)[0] + (*v)[4]) + ((*v)[1] + (*v)[5])) +
+	    (((*v)[2] + (*v)[6]) + ((*v)[3] + (*v)[7]));
 }
 
 static inline __attribute__((always_inline)) void
@@ -153,8 +154,8 @@ skinny_block(const struct skinny_job *j, int r0, int n0, const int R, const int 
 		}
 	}
 #undef SK_ROW
-	s00 = hsum8(a00), s01 = hsum8(a01), s10 = hsum8(a10), s11 = hsum8(a11);
-	s20 = hsum8(a20), s21 = hsum8(a21), s30 = hsum8(a30), s31 = hsum8(a31);
+	s00 = hsum8(&a00), s01 = hsum8(&a01), s10 = hsum8(&a10), s11 = hsum8(&a11);
+	s20 = hsum8(&a20), s21 = hsum8(&a21), s30 = hsum8(&a30), s31 = hsum8(&a31);
 	for (; k < K; k++) {
 		s00 += A[k] * B0[k], s01 += A[k] * B1[k];
 		if (R > 1) {
@@ -200,7 +201,8 @@ skinny_col(const struct skinny_job *j, int m0, int m1)
 		}
 		for (; k + 8 <= K; k += 8)
 			memcpy(&v, a + k, sizeof v), memcpy(&w, x + k, sizeof w), a0 += v * w;
-		s = hsum8((a0 + a1) + (a2 + a3));
+		a0 = (a0 + a1) + (a2 + a3);
+		s = hsum8(&a0);
 		for (; k < K; k++)
 			s += a[k] * x[k];
 		skinny_put(j, m, 0, s);
