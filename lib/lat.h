@@ -20,8 +20,10 @@
  * from LAT_DRAWS networks drawn uniformly from the space, the first to hold
  * a key not yet seen (the exit heads' pools follow Algorithm 1, so their
  * configurations are found by drawing). Repeats are the outer loop, so a
- * disturbance of the machine falls on every key alike; an entry is the
- * median of its samples.
+ * disturbance of the machine falls on every key alike; each timed pass
+ * follows an untimed one of the same carrier, so its weights are in cache
+ * as in a network streaming images. An entry is the median of its samples
+ * and the fastest (which the predictions use, lat_exits).
  */
 #ifndef LAT_H
 #define LAT_H
