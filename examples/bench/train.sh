@@ -60,7 +60,6 @@ for m in $models; do
 	done
 	"$py" examples/bench/train_bench.py onnx "$tmp/$m.json" --out "$tmp/$m.onnx" \
 	    > /dev/null 2>&1
-	node examples/bench/ort_latency.js "$tmp/$m.onnx" 3 32 32 > "$tmp/$m.ort"
 done
 
 # Batch-1 latency, one thread, the two alternating.
@@ -109,7 +108,7 @@ for m in models:
             100 * c["train_gflops"] / peak[t]))
 def lines(m, s):
     return [json.loads(l) for l in open("%s/%s.%s" % (tmp, m, s))]
-ort = j(models[0], "ort")["ort"]
+ort = lines(models[0], "ortlat")[0]["ort"]
 print("train: batch-1 latency, 1 thread, ms: fastest single forward (median) over %d runs "
       "each of C and ONNX Runtime %s, alternating; C over ORT (target <= 0.8)" % (
       sum(l["rounds"] for l in lines(models[0], "lat")), ort))

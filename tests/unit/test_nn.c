@@ -136,6 +136,8 @@ test_dw(void)
 	dw_case(16, 64, 8, 8, 5, 1);
 	dw_case(3, 64, 8, 8, 5, 1);	/* small batch, threaded */
 	dw_case(1, 33, 4, 4, 7, 2);
+	dw_case(1, 70, 4, 4, 7, 1);	/* lanes: 32 at a time, then 16, then one */
+	dw_case(2, 41, 3, 3, 3, 1);
 }
 
 /* nn_gemm against a naive product, large enough to be split over threads
