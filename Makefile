@@ -1,7 +1,7 @@
 # nachos - NAS for hardware-constrained early-exit networks, as small C tools.
 #   make          build every tool into bin/
 #   make check    install missing packages, build, run unit + bats tests, lint man pages
-#   make demo     install, build, run the NACHOS search on Fashion-MNIST (quick preset)
+#   make demo     install, build, run the NACHOS search on Fashion-MNIST (quick preset, 25 min)
 #   make bench    speed and parity benchmarks (installs python3-torch for the anchor)
 #   make install PREFIX=/usr/local
 

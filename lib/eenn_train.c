@@ -27,8 +27,9 @@ static struct eel_opts
 eel_opts_of(const struct eenn_trainer *t, int k)
 {
 	const struct eenn_cfg *c = t->cfg;
+	double mbar = c->cost.kind == LAT_COST_LATENCY ? c->cost.max : c->macs_max;
 	struct eel_opts o = { c->w[0], c->nocost ? 0 : c->w[1], 1, 0,
-	    isnan(c->macs_max) ? 0 : c->macs_max, t->spent, NULL, 0 };
+	    isnan(mbar) ? 0 : mbar, t->spent, NULL, 0 };
 
 	if (k == EENN_PH_PEAK && !c->nopeak) {
 		o.w_peak = c->w[2];

@@ -17,6 +17,7 @@
 #include "arch.h"
 #include "data.h"
 #include "model.h"
+#include "lat.h"
 #include "nn.h"
 #include "rec.h"
 #include "super.h"
@@ -47,6 +48,7 @@ struct eenn_cfg {
 	int nocost, nopeak;
 	double step_every, gamma;
 	double w[3], macs_max, acc_min, support_frac; /* macs_max, acc_min: NAN if not given */
+	struct lat_cost cost;        /* --cost latency: spent_i in ms, Mbar --lat-max */
 	int nmean, nstd;
 	double mean[DATA_MAX_CH], std[DATA_MAX_CH];
 };
@@ -68,7 +70,7 @@ struct eenn_trainer {
 	int *y;                      /* (batch) */
 	float *probs;                /* (batch, K) */
 	float *dlog[MODEL_MAX_EXITS];/* (batch, nout[i]) */
-	double spent[MODEL_MAX_EXITS];/* spent_i MACs (nachos-method(7) §2) */
+	double spent[MODEL_MAX_EXITS];/* spent_i MACs (nachos-method(7) §2), or ms (--cost latency) */
 	float *S;                    /* (K, B-1) support matrix of the current epoch */
 	int32_t *sidx;               /* (ntr) support samples */
 	struct nn_rng rng;           /* epoch order and augmentation */

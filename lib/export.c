@@ -39,31 +39,36 @@ tensor(const struct model *m, const char *fmt, const char *pre)
 	return m->param + t->off;
 }
 
-/* Copy (and fold BN into) the float weights of op o. */
-static void
-fold(struct xop *x, const struct sched_op *o, const struct model *m)
+void
+xnet_pack(float *dst, const float *w, int co, long per)
 {
-	long per = o->kind == SK_DW ? (long)o->k * o->k : (long)o->ci * o->k * o->k;
+	int o;
+	long t;
+
+	for (o = 0; o < co; o++) {
+		int o0 = o / K_L * K_L, nb = co - o0 < K_L ? co - o0 : K_L;
+
+		for (t = 0; t < per; t++)
+			dst[(long)o0 * per + t * nb + o - o0] = w[(long)o * per + t];
+	}
+}
+
+static float *
+packed(const float *w, int co, long per)
+{
+	float *p = xcalloc(co * per, sizeof(float));
+
+	xnet_pack(p, w, co, per);
+	return p;
+}
+
+/* The bias of op o, and BN folded into its weights w (co, per). */
+static void
+fold_bias(struct xop *x, const struct sched_op *o, const struct model *m, long per)
+{
 	long i;
 	int c;
 
-	if (o->kind == SK_SE) {
-		long n = (long)o->ci * o->se_mid;
-
-		x->w = xcalloc(n, sizeof(float));
-		x->w2 = xcalloc(n, sizeof(float));
-		x->b = xcalloc(o->se_mid, sizeof(float));
-		x->b2 = xcalloc(o->ci, sizeof(float));
-		memcpy(x->w, tensor(m, "%s.reduce.weight", o->name), n * sizeof(float));
-		memcpy(x->b, tensor(m, "%s.reduce.bias", o->name), o->se_mid * sizeof(float));
-		memcpy(x->w2, tensor(m, "%s.expand.weight", o->name), n * sizeof(float));
-		memcpy(x->b2, tensor(m, "%s.expand.bias", o->name), o->ci * sizeof(float));
-		return;
-	}
-	x->w = xcalloc(per * o->co, sizeof(float));
-	memcpy(x->w, tensor(m, "%s", o->wname), per * o->co * sizeof(float));
-	if (!o->bias)
-		return;
 	x->b = xcalloc(o->co, sizeof(float));
 	if (!o->bn) {
 		memcpy(x->b, tensor(m, "%s.bias", o->name), o->co * sizeof(float));
@@ -84,6 +89,34 @@ fold(struct xop *x, const struct sched_op *o, const struct model *m)
 			x->b[c] = be[c] - mu[c] * a;
 		}
 	}
+}
+
+/* Copy (and fold BN into) the float weights of op o. */
+static void
+fold(struct xop *x, const struct sched_op *o, const struct model *m)
+{
+	long per = o->kind == SK_DW ? (long)o->k * o->k : (long)o->ci * o->k * o->k;
+
+	if (o->kind == SK_SE) {
+		long n = (long)o->ci * o->se_mid;
+
+		x->w = xcalloc(n, sizeof(float));
+		x->w2 = xcalloc(n, sizeof(float));
+		x->b = xcalloc(o->se_mid, sizeof(float));
+		x->b2 = xcalloc(o->ci, sizeof(float));
+		memcpy(x->w, tensor(m, "%s.reduce.weight", o->name), n * sizeof(float));
+		memcpy(x->b, tensor(m, "%s.reduce.bias", o->name), o->se_mid * sizeof(float));
+		memcpy(x->w2, tensor(m, "%s.expand.weight", o->name), n * sizeof(float));
+		memcpy(x->b2, tensor(m, "%s.expand.bias", o->name), o->ci * sizeof(float));
+		x->wp = packed(x->w, o->se_mid, o->ci);
+		x->w2p = packed(x->w2, o->ci, o->se_mid);
+		return;
+	}
+	x->w = xcalloc(per * o->co, sizeof(float));
+	memcpy(x->w, tensor(m, "%s", o->wname), per * o->co * sizeof(float));
+	if (o->bias)
+		fold_bias(x, o, m, per);
+	x->wp = o->kind == SK_DW ? x->w : packed(x->w, o->co, per);
 }
 
 struct xnet *
@@ -126,7 +159,9 @@ xnet_free(struct xnet *x)
 	for (i = 0; i < x->s.nop; i++) {
 		struct xop *o = &x->op[i];
 
-		free(o->w), free(o->b), free(o->w2), free(o->b2);
+		if (o->wp != o->w)
+			free(o->wp);
+		free(o->w), free(o->b), free(o->w2), free(o->b2), free(o->w2p);
 		free(o->qw), free(o->qw2), free(o->qb), free(o->qb2);
 		free(o->mul), free(o->mul2), free(o->sh), free(o->sh2);
 	}
@@ -165,11 +200,11 @@ op_f32(const struct xnet *x, struct xnet *cal, int i, float *A, const uint8_t *i
 		break;
 	case SK_CONV:
 	case SK_DW:
-		k_conv_f32(out, in, p->w, p->b, o->ci, o->h, o->w, o->co, o->k, o->s, o->p,
+		k_conv_f32(out, in, p->wp, p->b, o->ci, o->h, o->w, o->co, o->k, o->s, o->p,
 		    o->kind == SK_DW, act, o->in_relu);
 		break;
 	case SK_LINEAR:
-		k_linear_f32(out, in, p->w, p->b, o->ci, o->co, act);
+		k_linear_f32(out, in, p->wp, p->b, o->ci, o->co, act);
 		break;
 	case SK_SE: {
 		float *t0 = A + x->s.buf[o->tmp[0]].off, *t1 = A + x->s.buf[o->tmp[1]].off;
@@ -177,10 +212,10 @@ op_f32(const struct xnet *x, struct xnet *cal, int i, float *A, const uint8_t *i
 		k_gap_f32(t0, in, o->ci, (int)hw);
 		if (r)
 			range(r, XR_POOL, t0, o->ci);
-		k_linear_f32(t1, t0, p->w, p->b, o->ci, o->se_mid, NN_RELU);
+		k_linear_f32(t1, t0, p->wp, p->b, o->ci, o->se_mid, NN_RELU);
 		if (r)
 			range(r, XR_RED, t1, o->se_mid);
-		k_linear_f32(t0, t1, p->w2, p->b2, o->se_mid, o->ci, r ? NN_ID : NN_HSIGMOID);
+		k_linear_f32(t0, t1, p->w2p, p->b2, o->se_mid, o->ci, r ? NN_ID : NN_HSIGMOID);
 		if (r) {
 			range(r, XR_EXP, t0, o->ci);
 			for (j = 0; j < o->ci; j++)

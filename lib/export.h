@@ -33,6 +33,8 @@ struct xop {
 	/* f32, BN folded: conv (co, ci, k, k), dw (c, k, k), linear (co, ci);
 	 * SK_SE: w, b the reduce (mid, c), w2, b2 the expand (c, mid) */
 	float *w, *b, *w2, *b2;
+	/* w, w2 packed for the kernels (xnet_pack; depthwise: w itself) */
+	float *wp, *w2p;
 	/* int8 (TFLite convention, quant.h) */
 	int8_t *qw, *qw2;
 	int32_t *qb, *qb2, *mul, *mul2, *sh, *sh2;   /* per output channel */
@@ -86,6 +88,10 @@ int xnet_predict(const struct xnet *x, enum sched_dtype dt, void *arena,
 void xnet_segment(const struct xnet *x, enum sched_dtype dt, void *arena,
     const uint8_t *img, int e, float *logits, float *conf);
 
+/* dst = w (co, per) packed in blocks of output channels, as the float
+ * kernels read dense weights (export_kern.inc): the same co * per numbers. */
+void xnet_pack(float *dst, const float *w, int co, long per);
+
 /* The int8 parameters of buffer b as op i reads it: those of the last op
  * before i that wrote it (in-place ops change them). */
 const struct qparam *xnet_qof(const struct xnet *x, int i, int b);
@@ -104,6 +110,7 @@ struct export_opts {
 	long calib_seed;
 	long eval;                    /* test images the interpreter runs (0: none) */
 	int onnx;                     /* also onnx/seg*.onnx (onnx_export.h) */
+	const char *cc;               /* --cc: compiler command sizing NAME.c (or NULL) */
 	struct result_opts ro;        /* data, split, normalisation, rule, thresholds */
 };
 /* Export the EENN of result record m (record recno of r) into

@@ -88,11 +88,11 @@ consts(struct out *o, const struct xnet *x, enum sched_dtype dt, int i)
 		return;
 	pr(o, "/* op %d: %s %s */\n", i, sched_kind_names[op->kind], op->name);
 	if (dt == SCHED_F32) {
-		arr_f(o, "w", i, p->w, n);
+		arr_f(o, "w", i, p->wp, n);
 		if (p->b)
 			arr_f(o, "b", i, p->b, co);
 		if (op->kind == SK_SE) {
-			arr_f(o, "w2_", i, p->w2, n);
+			arr_f(o, "w2_", i, p->w2p, n);
 			arr_f(o, "b2_", i, p->b2, op->ci);
 		}
 		return;

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include "export.h"
 
+#include <elf.h>
 #include <err.h>
 #include <errno.h>
 #include <ftw.h>
@@ -24,6 +25,100 @@
 
 /* The temporary directory being written, removed if the process exits
  * before it is renamed into place. */
+/* path single-quoted for sh -c */
+static void
+sh_quote(char *dst, size_t n, const char *path)
+{
+	size_t j = 0;
+
+	if (n < 3)
+		errx(EX_SOFTWARE, "export: quoting %s", path);
+	dst[j++] = '\'';
+	for (; *path && j + 5 < n; path++)
+		if (*path == '\'') {
+			memcpy(dst + j, "'\\''", 4);
+			j += 4;
+		} else {
+			dst[j++] = *path;
+		}
+	if (*path)
+		errx(EX_SOFTWARE, "export: path too long: %s", path);
+	dst[j++] = '\'';
+	dst[j] = 0;
+}
+
+/* The bytes an ELF object puts in flash: its allocated sections that hold
+ * contents (code, read-only and initialised data; not .bss), from the
+ * section headers (32- or 64-bit, little-endian as every target we build
+ * for). */
+static long
+elf_flash_bytes(const char *path)
+{
+	unsigned char id[EI_NIDENT];
+	FILE *fp = fopen(path, "rb");
+	long sum = 0;
+	int i, ok;
+
+	if (fp == NULL)
+		err(EX_SOFTWARE, "%s", path);
+	ok = fread(id, 1, EI_NIDENT, fp) == EI_NIDENT && memcmp(id, ELFMAG, SELFMAG) == 0 &&
+	    id[EI_DATA] == ELFDATA2LSB && (id[EI_CLASS] == ELFCLASS32 || id[EI_CLASS] == ELFCLASS64);
+	if (ok && id[EI_CLASS] == ELFCLASS64) {
+		Elf64_Ehdr eh;
+		Elf64_Shdr sh;
+
+		ok = fseek(fp, 0, SEEK_SET) == 0 && fread(&eh, sizeof(eh), 1, fp) == 1;
+		for (i = 0; ok && i < eh.e_shnum; i++) {
+			ok = fseek(fp, (long)(eh.e_shoff + (uint64_t)i * eh.e_shentsize), SEEK_SET) == 0 &&
+			    fread(&sh, sizeof(sh), 1, fp) == 1;
+			if (ok && sh.sh_flags & SHF_ALLOC && sh.sh_type != SHT_NOBITS)
+				sum += (long)sh.sh_size;
+		}
+	} else if (ok) {
+		Elf32_Ehdr eh;
+		Elf32_Shdr sh;
+
+		ok = fseek(fp, 0, SEEK_SET) == 0 && fread(&eh, sizeof(eh), 1, fp) == 1;
+		for (i = 0; ok && i < eh.e_shnum; i++) {
+			ok = fseek(fp, (long)(eh.e_shoff + (uint32_t)i * eh.e_shentsize), SEEK_SET) == 0 &&
+			    fread(&sh, sizeof(sh), 1, fp) == 1;
+			if (ok && sh.sh_flags & SHF_ALLOC && sh.sh_type != SHT_NOBITS)
+				sum += (long)sh.sh_size;
+		}
+	}
+	fclose(fp);
+	if (!ok)
+		errx(EX_SOFTWARE, "%s: not a little-endian ELF object (--cc must make one)", path);
+	return sum;
+}
+
+/* Compile dir/name.c with the shell command cc (-c -o added) and return the
+ * flash bytes of the object. */
+static long
+compiled_flash(const char *cc, const char *dir, const char *name)
+{
+	char src[4700], obj[4700], qs[9500], qo[9500], *cmd;
+	size_t n;
+	long bytes;
+	int st;
+
+	snprintf(src, sizeof(src), "%s/%s.c", dir, name);
+	snprintf(obj, sizeof(obj), "%s/%s.size.o", dir, name);
+	sh_quote(qs, sizeof(qs), src);
+	sh_quote(qo, sizeof(qo), obj);
+	n = strlen(cc) + strlen(qs) + strlen(qo) + 16;
+	cmd = cli_calloc(n, 1);
+	snprintf(cmd, n, "%s -c -o %s %s", cc, qo, qs);
+	st = system(cmd);
+	free(cmd);
+	if (st != 0)
+		errx(EX_SOFTWARE, "--cc: \"%s\" failed on %s (status %d)", cc, src, st);
+	bytes = elf_flash_bytes(obj);
+	if (unlink(obj) < 0)
+		err(EX_CANTCREAT, "%s", obj);
+	return bytes;
+}
+
 static char pending[4096];
 
 static int
@@ -143,6 +238,7 @@ export_record(struct rec_out *o, const struct export_opts *op, struct result_dat
 	char wpath[4096], id[256], dst[4400], dir[4500], type[64];
 	int rule, conf, dt, B;
 	struct evalres ev[SCHED_NDTYPE];
+	long flash_total[SCHED_NDTYPE];   /* --cc: the compiled NAME.c's flash */
 	struct onnx_file onnx[MODEL_MAX_EXITS];
 	int nonnx = 0;
 	static int registered;
@@ -212,6 +308,8 @@ export_record(struct rec_out *o, const struct export_opts *op, struct result_dat
 		snprintf(dir, sizeof(dir), "%s/%s", pending, sched_dtype_names[dt]);
 		make_dir(dir);
 		xnet_write_c(x, dt, dir, op->name);
+		if (op->cc)
+			flash_total[dt] = compiled_flash(op->cc, dir, op->name);
 		if (op->eval)
 			evaluate(&ev[dt], x, dt, &s->ds, op->eval < s->ds.nte ? op->eval :
 			    s->ds.nte, recno);
@@ -255,6 +353,12 @@ export_record(struct rec_out *o, const struct export_opts *op, struct result_dat
 		rec_put_longs(o, k, to, B);
 		snprintf(k, sizeof(k), "flash_bytes_%s", dn);
 		rec_put_int(o, k, sched_const_bytes(&x->s, dt));
+		if (op->cc) {
+			snprintf(k, sizeof(k), "flash_code_bytes_%s", dn);
+			rec_put_int(o, k, flash_total[dt] - sched_const_bytes(&x->s, dt));
+			snprintf(k, sizeof(k), "flash_total_bytes_%s", dn);
+			rec_put_int(o, k, flash_total[dt]);
+		}
 		if (op->eval) {
 			snprintf(k, sizeof(k), "export_%s", dn);
 			put_eval(o, k, &ev[dt], B);
@@ -273,6 +377,8 @@ export_record(struct rec_out *o, const struct export_opts *op, struct result_dat
 		}
 		rec_put_int(o, "onnx_bytes", bytes);
 	}
+	if (op->cc)
+		rec_put_str(o, "export_cc", op->cc);
 	if (op->dtypes & 1 << SCHED_INT8) {
 		rec_put_int(o, "export_calib", x->ncalib);
 		rec_put_int(o, "export_calib_seed", op->calib_seed);

@@ -153,6 +153,7 @@ infer_early_exit(struct infer_res *res, struct model *m, const struct infer_spli
 		for (done = 0; done < n; done++)
 			res->lat_mean += lat[done] / n;
 		qsort(lat, n, sizeof(double), cmp_dbl);
+		res->lat_min = lat[0];
 		res->lat_p50 = pct(lat, n, 50);
 		res->lat_p99 = pct(lat, n, 99);
 	}

@@ -42,6 +42,7 @@ struct infer_res {
 	double macs_run;                  /* over every sample */
 	double secs;                      /* inference only */
 	double lat_mean, lat_p50, lat_p99;/* per sample, batches of one only */
+	double lat_min;               /* the fastest sample: a shared machine's preemptions only add */
 };
 
 /*

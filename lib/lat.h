@@ -20,8 +20,10 @@
  * from LAT_DRAWS networks drawn uniformly from the space, the first to hold
  * a key not yet seen (the exit heads' pools follow Algorithm 1, so their
  * configurations are found by drawing). Repeats are the outer loop, so a
- * disturbance of the machine falls on every key alike; an entry is the
- * median of its samples.
+ * disturbance of the machine falls on every key alike; each timed pass
+ * follows an untimed one of the same carrier, so its weights are in cache
+ * as in a network streaming images. An entry is the median of its samples
+ * and the fastest (which the predictions use, lat_exits).
  */
 #ifndef LAT_H
 #define LAT_H
@@ -85,5 +87,55 @@ int lat_predict(double *exit_ms /* (nexit) */, const struct lat_table *t,
  * shows what the median would be on a quiet one. */
 void lat_run(double *exit_ms /* (n, ARCH_EXITS + 1) */, double *exit_min /* (n, ARCH_EXITS + 1) */,
     const struct arch_net *nets, int n, int repeats, uint64_t seed);
+
+/*
+ * The cost a search weighs (nachos-method(7) §2, F_M): spent_i, the MACs
+ * of leaving at exit i, or with --cost latency the milliseconds of it,
+ * predicted from a table (lat_predict), F_M and its constraint then in ms.
+ * The options every tool that weighs the cost takes, as getopt_long
+ * entries and codes: --cost macs|latency, --latency TABLE, --lat-max MS.
+ */
+enum lat_cost_kind { LAT_COST_MACS, LAT_COST_LATENCY };
+extern const char *const lat_cost_names[];      /* "macs", "latency", NULL */
+
+struct lat_cost {
+	enum lat_cost_kind kind;
+	const char *path;       /* --latency TABLE, or NULL */
+	double max;             /* --lat-max, ms; NAN: not given */
+	struct lat_table t;     /* loaded by lat_cost_finish */
+};
+
+enum { LAT_O_COST = 0x4c00, LAT_O_TABLE, LAT_O_MAX };
+#define LAT_LONGOPTS \
+	{ "cost", required_argument, NULL, LAT_O_COST }, \
+	{ "latency", required_argument, NULL, LAT_O_TABLE }, \
+	{ "lat-max", required_argument, NULL, LAT_O_MAX }
+
+void lat_cost_init(struct lat_cost *c);
+/* Handle option opt (one of LAT_O_*); returns 1 if it was one of them. A
+ * bad value exits EX_USAGE naming the option. */
+int lat_cost_option(struct lat_cost *c, int opt, const char *arg);
+/* After the options: --cost latency needs --latency (loaded here, a table
+ * of another machine refused) and takes no macs_opt (the MACs constraint
+ * option the tool has, given when macs_given); --lat-max and --latency
+ * need --cost latency. Exits EX_USAGE or EX_DATAERR naming the option or
+ * the table's key. table: does this tool read the table at all (if not,
+ * --latency is refused). */
+void lat_cost_finish(struct lat_cost *c, const char *macs_opt, int macs_given, int table);
+void lat_cost_free(struct lat_cost *c);
+
+/* The predicted latency of leaving at each exit of net (nexit values) from
+ * table t (read from path), its entries' fastest samples, or exit EX_DATAERR via rec_fail naming record
+ * r's key that differs from the table (width, resolution, ...) or the part
+ * the table lacks. */
+void lat_exits(double *exit_ms, const struct lat_table *t, const char *path,
+    const struct rec_in *r, const struct arch_net *net);
+
+/* The cost keys of a record: cost ("macs" or "latency"), and with latency
+ * exit_latency (ms, nexit values) and lat_max when given. */
+void lat_cost_put(struct rec_out *o, const struct lat_cost *c, const double *exit_ms, int nexit);
+/* Record m's cost (its "cost" key; none: MACs) must be c's, or rec_fail. */
+void lat_cost_check_record(const struct lat_cost *c, const struct rec_in *r,
+    const msgpack_object *m);
 
 #endif

@@ -90,6 +90,189 @@ gemm_ksum(void *p, long r)
 	}
 }
 
+/*
+ * Skinny products (N at most GEMM_SKINNY: 1x1 convolutions and linear
+ * layers at batch 1, exit heads on 2x2 maps): OpenBLAS packs a copy of the
+ * whole of A (the weights) before computing, which costs more than the
+ * product itself when N is this small; this kernel streams A once instead,
+ * four rows at a time against two columns of B^T held in cache, so each
+ * load of A feeds two FMAs. Rows are split in fixed blocks, so results do
+ * not depend on the threads.
+ */
+#define GEMM_SKINNY 8            /* most columns of C for the skinny kernel */
+#define SK_ROWS 64               /* rows of C per task */
+
+typedef float v8f __attribute__((vector_size(8 * sizeof(float))));
+
+struct skinny_job {
+	int M, N, K, lda, ldc;
+	float alpha, beta;
+	const float *A, *Bt;         /* A (M, K) row stride lda, Bt (N, K) */
+	float *C;
+};
+
+static inline __attribute__((always_inline)) float
+hsum8(const v8f *v)
+{
+	return (((*v)[0] + (*v)[4]) + ((*v)[1] + (*v)[5])) +
+	    (((*v)[2] + (*v)[6]) + ((*v)[3] + (*v)[7]));
+}
+
+static inline __attribute__((always_inline)) void
+skinny_put(const struct skinny_job *j, int r, int n, float s)
+{
+	float *c = j->C + (long)r * j->ldc + n;
+
+	*c = j->beta == 0 ? j->alpha * s : j->beta * *c + j->alpha * s;
+}
+
+/* C rows r0 .. r0 + R (R 4 or 1), columns n0 .. n0 + P (P 2 or 1): the
+ * 4 x 2 accumulators are named variables, so they stay in registers. */
+static inline __attribute__((always_inline)) void
+skinny_block(const struct skinny_job *j, int r0, int n0, const int R, const int P)
+{
+	const float *A = j->A + (long)r0 * j->lda, *B0 = j->Bt + (long)n0 * j->K;
+	const float *B1 = P > 1 ? B0 + j->K : B0;
+	const float *A1 = A + (R > 1 ? j->lda : 0), *A2 = A1 + (R > 1 ? j->lda : 0);
+	const float *A3 = A2 + (R > 1 ? j->lda : 0);
+	int K = j->K, k;
+	v8f a00 = { 0 }, a01 = { 0 }, a10 = { 0 }, a11 = { 0 }, a20 = { 0 }, a21 = { 0 };
+	v8f a30 = { 0 }, a31 = { 0 }, x, b0, b1 = { 0 };
+	float s00, s01, s10, s11, s20, s21, s30, s31;
+
+#define SK_ROW(Ar, a0, a1) do { memcpy(&x, (Ar) + k, sizeof x); a0 += x * b0; \
+	if (P > 1) a1 += x * b1; } while (0)
+	for (k = 0; k + 8 <= K; k += 8) {
+		memcpy(&b0, B0 + k, sizeof b0);
+		if (P > 1)
+			memcpy(&b1, B1 + k, sizeof b1);
+		SK_ROW(A, a00, a01);
+		if (R > 1) {
+			SK_ROW(A1, a10, a11);
+			SK_ROW(A2, a20, a21);
+			SK_ROW(A3, a30, a31);
+		}
+	}
+#undef SK_ROW
+	s00 = hsum8(&a00), s01 = hsum8(&a01), s10 = hsum8(&a10), s11 = hsum8(&a11);
+	s20 = hsum8(&a20), s21 = hsum8(&a21), s30 = hsum8(&a30), s31 = hsum8(&a31);
+	for (; k < K; k++) {
+		s00 += A[k] * B0[k], s01 += A[k] * B1[k];
+		if (R > 1) {
+			s10 += A1[k] * B0[k], s11 += A1[k] * B1[k];
+			s20 += A2[k] * B0[k], s21 += A2[k] * B1[k];
+			s30 += A3[k] * B0[k], s31 += A3[k] * B1[k];
+		}
+	}
+	skinny_put(j, r0, n0, s00);
+	if (P > 1)
+		skinny_put(j, r0, n0 + 1, s01);
+	if (R > 1) {
+		skinny_put(j, r0 + 1, n0, s10);
+		skinny_put(j, r0 + 2, n0, s20);
+		skinny_put(j, r0 + 3, n0, s30);
+		if (P > 1) {
+			skinny_put(j, r0 + 1, n0 + 1, s11);
+			skinny_put(j, r0 + 2, n0 + 1, s21);
+			skinny_put(j, r0 + 3, n0 + 1, s31);
+		}
+	}
+}
+
+/* One column (gemv): row by row, each a single sequential stream with
+ * four accumulators (measured 1.5x the four-row kernel's bandwidth on
+ * weights from L3). */
+static inline __attribute__((always_inline)) void
+skinny_col(const struct skinny_job *j, int m0, int m1)
+{
+	const float *x = j->Bt;
+	int K = j->K, m, k;
+
+	for (m = m0; m < m1; m++) {
+		const float *a = j->A + (long)m * j->lda;
+		v8f a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 }, v, w;
+		float s;
+
+		for (k = 0; k + 32 <= K; k += 32) {
+			memcpy(&v, a + k, sizeof v), memcpy(&w, x + k, sizeof w), a0 += v * w;
+			memcpy(&v, a + k + 8, sizeof v), memcpy(&w, x + k + 8, sizeof w), a1 += v * w;
+			memcpy(&v, a + k + 16, sizeof v), memcpy(&w, x + k + 16, sizeof w), a2 += v * w;
+			memcpy(&v, a + k + 24, sizeof v), memcpy(&w, x + k + 24, sizeof w), a3 += v * w;
+		}
+		for (; k + 8 <= K; k += 8)
+			memcpy(&v, a + k, sizeof v), memcpy(&w, x + k, sizeof w), a0 += v * w;
+		a0 = (a0 + a1) + (a2 + a3);
+		s = hsum8(&a0);
+		for (; k < K; k++)
+			s += a[k] * x[k];
+		skinny_put(j, m, 0, s);
+	}
+}
+
+static NN_CLONES void
+skinny_rows(const struct skinny_job *j, int m0, int m1)
+{
+	int m = m0, n;
+
+	if (j->N == 1) {
+		skinny_col(j, m0, m1);
+		return;
+	}
+
+	for (; m + 4 <= m1; m += 4) {
+		for (n = 0; n + 2 <= j->N; n += 2)
+			skinny_block(j, m, n, 4, 2);
+		if (n < j->N)
+			skinny_block(j, m, n, 4, 1);
+	}
+	for (; m < m1; m++) {
+		for (n = 0; n + 2 <= j->N; n += 2)
+			skinny_block(j, m, n, 1, 2);
+		if (n < j->N)
+			skinny_block(j, m, n, 1, 1);
+	}
+}
+
+static void
+skinny_task(void *p, long t)
+{
+	const struct skinny_job *j = p;
+	int m1 = (t + 1) * SK_ROWS;
+
+	skinny_rows(j, t * SK_ROWS, m1 < j->M ? m1 : j->M);
+}
+
+/* B^T of the caller's thread: kept and only grown (batch-1 inference
+ * calls this for every layer). */
+static __thread float *sk_keep;
+static __thread long sk_keep_n;
+
+/* C (M, N) = alpha * A (M, K) op(B) + beta * C, A not transposed,
+ * N <= GEMM_SKINNY. */
+static void
+gemm_skinny(int tb, int M, int N, int K, float alpha, const float *A, int lda,
+    const float *B, int ldb, float beta, float *C, int ldc)
+{
+	struct skinny_job j = { M, N, K, lda, ldc, alpha, beta, A, B, C };
+	int n, k;
+
+	if (!(tb ? ldb == K || N == 1 : N == 1 && ldb == 1)) {
+		float *bt;
+		if ((long)N * K > sk_keep_n) {
+			free(sk_keep);
+			if (!(sk_keep = malloc((size_t)N * K * sizeof *sk_keep)))
+				errx(EX_SOFTWARE, "nn_gemm: out of memory");
+			sk_keep_n = (long)N * K;
+		}
+		bt = sk_keep;
+		for (n = 0; n < N; n++)
+			for (k = 0; k < K; k++)
+				bt[(long)n * K + k] = tb ? B[(long)n * ldb + k] : B[(long)k * ldb + n];
+		j.Bt = bt;
+	}
+	nn_par((M + SK_ROWS - 1) / SK_ROWS, (long)M * N * K, skinny_task, &j);
+}
+
 void
 nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
     const float *B, int ldb, float beta, float *C, int ldc)
@@ -100,8 +283,17 @@ nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int ld
 		C, NULL };
 	int len = j.along_n ? N : M, nt;
 
-	/* one column or row (batch 1): gemv, which streams A instead of packing
-	 * a copy of it first */
+	if (!ta && N <= GEMM_SKINNY) {
+		gemm_skinny(tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+		return;
+	}
+	/* one row, C^T = B A^T: a linear layer at batch 1 */
+	if (M == 1 && !ta && tb) {
+		gemm_skinny(0, N, 1, K, alpha, B, ldb, A, 1, beta, C, 1);
+		return;
+	}
+	/* one column or row: gemv, which streams A instead of packing a copy
+	 * of it first */
 	if (N == 1) {
 		cblas_sgemv(CblasRowMajor, TA, ta ? K : M, ta ? M : K, alpha, A, lda, B,
 		    tb ? 1 : ldb, beta, C, ldc);
@@ -234,6 +426,7 @@ bn_chan_fwd(float *y /* (M) */, const float *x /* (M) */, long M, float a, float
  * channels, about BN_GROUP elements (small maps: many channels a task, one
  * call of the vectorised clone for all of them). */
 #define BN_GROUP 16384L
+#define BN_COEF 64               /* channels whose affine is computed at once */
 
 struct bn_job {
 	float *out, *mean, *rstd, *run_mean, *run_var, *din, *dgamma, *dbeta;
@@ -310,17 +503,55 @@ nn_bn_fwd_train(float *out /* (C, M) */, float *mean /* (C) */, float *rstd /* (
 	    momentum, eps, NN_ID);
 }
 
+/* The eval affine of channels c0 .. c0 + n: a = gamma / sqrt(var + eps),
+ * b = beta - mean * a, vectorised over channels (small maps have many);
+ * outside the clones, so b is rounded twice on every CPU as bn_shift. */
+static void
+bn_eval_coef(float *a /* (n) */, float *b /* (n) */, const struct bn_job *j, long c0, int n)
+{
+	float t[BN_COEF];
+	int i;
+
+	for (i = 0; i < n; i++)
+		a[i] = j->gamma[c0 + i] / sqrtf(j->r[c0 + i] + j->eps);
+	for (i = 0; i < n; i++)
+		t[i] = j->m[c0 + i] * a[i];
+	for (i = 0; i < n; i++)
+		b[i] = j->beta[c0 + i] - t[i];
+}
+
+/* y (n) = act(x * a + b), one element per channel (1 x 1 maps at batch 1) */
+static inline __attribute__((always_inline)) void
+affine_act_chans(float *y, const float *x, const float *a, const float *b, int n,
+    const int act)
+{
+	int i;
+
+#pragma omp simd
+	for (i = 0; i < n; i++)
+		y[i] = act_f(x[i] * a[i] + b[i], act);
+}
+
 static NN_CLONES void
 bn_fwd_eval_task(void *p, long t)
 {
 	const struct bn_job *j = p;
-	long c;
+	long c0 = t * j->per, c1 = c0 + j->per < j->C ? c0 + j->per : j->C, c, M = j->M;
+	float a[BN_COEF], b[BN_COEF];
+	int i, n;
 
-	FOR_CHANNELS(j, t, c) {
-		float a = j->gamma[c] / sqrtf(j->r[c] + j->eps);
-
-		bn_chan_fwd(j->out + c * j->M, j->in + c * j->M, j->M, a,
-		    bn_shift(j->beta[c], j->m[c], a), j->act);
+	for (c = c0; c < c1; c += n) {
+		n = c1 - c < BN_COEF ? c1 - c : BN_COEF;
+		bn_eval_coef(a, b, j, c, n);
+		if (M == 1) {
+#define FWD(A) affine_act_chans(j->out + c, j->in + c, a, b, n, A)
+			ACT_DISPATCH(j->act, FWD)
+#undef FWD
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			bn_chan_fwd(j->out + (c + i) * M, j->in + (c + i) * M, M, a[i], b[i],
+			    j->act);
 	}
 }
 

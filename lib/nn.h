@@ -37,7 +37,9 @@ int nn_nthreads(void);
 void nn_par(long n, long work, void (*fn)(void *ctx, long i), void *ctx);
 
 /* Row-major C (M, N) = alpha * op(A) op(B) + beta * C, op = transpose if
- * ta / tb; cblas_sgemm split over the engine's threads. */
+ * ta / tb; cblas_sgemm split over the engine's threads, except skinny
+ * products (N <= 8 with A not transposed, or one row times B^T: batch-1
+ * inference), which an own kernel computes without packing A. */
 void nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
     const float *B, int ldb, float beta, float *C, int ldc);
 

@@ -115,8 +115,20 @@ plan_make(struct plan *p, const struct plan_rates *r, const struct plan_limits *
 	if (r->jobs < 1)
 		return snprintf(why, n, "jobs must be at least 1"), -1;
 	if (plan_fit(&p->cmin_fixed, &p->cmin_per_img, r->cmin) ||
-	    plan_fit(&p->cmax_fixed, &p->cmax_per_img, r->cmax))
+	    (r->ncmax == 2 && plan_fit(&p->cmax_fixed, &p->cmax_per_img, r->cmax)))
 		return snprintf(why, n, "the candidate probes need two different positive sizes"), -1;
+	if (r->ncmax == 1) {
+		double rho;
+
+		if (r->cmax[0].n != r->cmin[0].n || !(r->cmin[0].s > 0))
+			return snprintf(why, n, "one all-max probe goes beside the first all-min "
+			    "one, at its size"), -1;
+		rho = r->cmax[0].s / r->cmin[0].s;
+		p->cmax_fixed = rho * p->cmin_fixed;
+		p->cmax_per_img = rho * p->cmin_per_img;
+	} else if (r->ncmax != 2) {
+		return snprintf(why, n, "one or two all-max probes"), -1;
+	}
 	if (r->has_sup && (plan_fit(&p->sup_fixed, &p->sup_per_img, r->sup) ||
 	    r->sup_images <= 0))
 		return snprintf(why, n, "the supernet probes need two different positive sizes "

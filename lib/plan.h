@@ -22,6 +22,9 @@ struct plan_rates {
 	struct plan_probe sup[2];      /* ofa-train, one epoch over n images */
 	long sup_images;               /* images of one full supernet epoch */
 	struct plan_probe cmin[2], cmax[2];   /* the candidate job */
+	int ncmax;     /* all-max probes: 2, or 1 beside cmin[0] at its size,
+	                * the all-max line then cmax[0].s / cmin[0].s times
+	                * the all-min one (a probe round saved) */
 	int jobs;                      /* candidates at a time */
 };
 

@@ -116,10 +116,18 @@ nl_save_config() {
 # --sram-max, --target, --mem-dtype of the tools), given to ofa-sample,
 # nsga-step, thresh-tune and pareto, so no candidate that breaks them is
 # sampled, proposed, trained or called admissible.
-NL_HW_KEYS="WIDTH FLASH_MAX SRAM_MAX HW_TARGET MEM_DTYPE"
-WIDTH=1.0 FLASH_MAX= SRAM_MAX= HW_TARGET= MEM_DTYPE=int8
+#
+# COST (--cost macs|latency), LATENCY (--latency TABLE) and LAT_MAX
+# (--lat-max MS): the cost the search weighs (nachos-method(7) §2), MACs, or
+# the exits' latency predicted by a lat-table table, F_M and its constraint
+# then in milliseconds (LAT_MAX instead of MACS_MAX). Without --latency the
+# run measures its table on this machine (lat.rec, nl_cost), for the space
+# NL_SPACE (a pipeline whose space is not nachos's sets it first).
+NL_HW_KEYS="WIDTH FLASH_MAX SRAM_MAX HW_TARGET MEM_DTYPE COST LATENCY LAT_MAX"
+WIDTH=1.0 FLASH_MAX= SRAM_MAX= HW_TARGET= MEM_DTYPE=int8 COST=macs LATENCY= LAT_MAX=
 NL_HW_USAGE="[--width w] [--flash-max bytes] [--sram-max bytes] [--target board]
-              [--mem-dtype int8|f32]"
+              [--mem-dtype int8|f32] [--cost macs|latency] [--latency table]
+              [--lat-max ms]"
 
 # --- evaluation: fine-tuning or weight sharing --------------------------------
 # Settings NL_EVAL_KEYS (a pipeline appends them to NL_KEYS): EVAL, finetune
@@ -142,6 +150,9 @@ nl_hw_set() {
 	--sram-max) nl_set SRAM_MAX "$2" ;;
 	--target) nl_set HW_TARGET "$2" ;;
 	--mem-dtype) nl_set MEM_DTYPE "$2" ;;
+	--cost) nl_set COST "$2" ;;
+	--latency) nl_set LATENCY "$2" ;;
+	--lat-max) nl_set LAT_MAX "$2" ;;
 	*) return 1 ;;
 	esac
 }
@@ -161,6 +172,69 @@ nl_hw() {
 	msg=$("$t" -n 0 --width "$WIDTH" --resolution "$RESOLUTION" --mem-dtype "$MEM_DTYPE" \
 	    "${NL_LIMITS[@]}" 2>&1 > /dev/null) ||
 	    nl_die 64 "${msg#ofa-sample: }"
+	case $COST in
+	macs)
+		[ -z "$LAT_MAX" ] || nl_die 64 "--lat-max: a latency constraint, only with --cost latency"
+		[ -z "$LATENCY" ] || nl_die 64 "--latency: the table of --cost latency; give that too"
+		NL_COST_KEY=avg_macs_val ;;
+	latency)
+		! nl_given MACS_MAX ||
+		    nl_die 64 "--macs-max constrains MACs; with --cost latency the constraint is --lat-max (ms)"
+		[ -z "$LAT_MAX" ] || nl_num --lat-max "$LAT_MAX" num
+		# the constraint is the latency's: no MACs one beside it
+		MACS_MAX=
+		NL_COST_KEY=avg_latency_val
+		# a table of another machine, input or space: refused before a run
+		# directory exists, in mac-count's words
+		if [ -n "$LATENCY" ]; then
+			[ -r "$LATENCY" ] || nl_die 66 "--latency: cannot read $LATENCY"
+			msg=$("$t" -n 1 --space "${NL_SPACE:-nachos}" --width "$WIDTH" --resolution "$RESOLUTION" \
+			    --in-ch "${IN_CH:-$(nl_in_ch)}" --classes "$CLASSES" 2> /dev/null |
+			    "$(command -v mac-count || echo "$NL_DIR/../bin/mac-count")" -f rec \
+			    --latency "$LATENCY" 2>&1 > /dev/null) ||
+			    nl_die 65 "--latency: ${msg#mac-count: }"
+		fi ;;
+	*) nl_die 64 "--cost: \"$COST\" is not macs or latency" ;;
+	esac
+}
+
+# nl_cost: the cost options of the tools, after nl_open_rundir: NL_COST_TRAIN
+# (eenn-train, thresh-tune), NL_COST_NSGA (nsga-step, whose cost model
+# predicts it) and NL_CONS's share; with --cost latency and no --latency,
+# the run's own table measured here once (lat.rec).
+nl_cost() {
+	if [ "$COST" = macs ]; then
+		NL_COST_TRAIN=(--macs-max "$MACS_MAX")
+		NL_COST_NSGA=(--macs-max "$MACS_MAX")
+		return 0
+	fi
+	if [ -z "$LATENCY" ]; then
+		if [ ! -s lat.rec ]; then
+			nl_log "measuring the latency table: lat-table (log: logs/lat-table.log)"
+			lat-table --space "${NL_SPACE:-nachos}" --width "$WIDTH" --resolution "$RESOLUTION" --in-ch "$IN_CH" \
+			    --classes "$CLASSES" > lat.rec.tmp 2>> logs/lat-table.log &&
+			    mv lat.rec.tmp lat.rec || nl_die 70 "lat-table failed, see logs/lat-table.log"
+		fi
+		LATENCY=lat.rec
+	fi
+	NL_COST_TRAIN=(--cost latency --latency "$LATENCY" ${LAT_MAX:+--lat-max "$LAT_MAX"})
+	NL_COST_NSGA=(--cost latency ${LAT_MAX:+--lat-max "$LAT_MAX"})
+	NL_BASEFILES+=" $LATENCY"
+}
+
+# nl_lat_max: die 64 unless a --cost latency search has its constraint.
+nl_lat_max() {
+	[ "$COST" = macs ] || [ -n "$LAT_MAX" ] ||
+	    nl_die 64 "--cost latency: needs --lat-max ms (the constraint on F_M)"
+}
+
+# nl_cost_describe: the cost constraint in words.
+nl_cost_describe() {
+	if [ "$COST" = latency ]; then
+		echo "average latency ≤ ${LAT_MAX:-none} ms (predicted by the table $LATENCY, $(rec2json "$LATENCY" | jq -r '.cpu'))"
+	else
+		echo "average MACs ≤ ${MACS_MAX:-none}"
+	fi
 }
 
 # nl_rejected: networks the limits rejected so far, as ofa-sample and
@@ -247,7 +321,7 @@ nl_opt() {
 	--sshloginfile) nl_need "$@"; nl_set SSHLOGINFILE "$(realpath -m -- "$2")" ;;
 	--remote-bin) nl_need "$@"; nl_set REMOTE_BIN "$2" ;;
 	--budget) nl_need "$@"; nl_set BUDGET "$2" ;;
-	--width | --flash-max | --sram-max | --target | --mem-dtype) nl_need "$@"; nl_hw_set "$1" "$2" ;;
+	--width | --flash-max | --sram-max | --target | --mem-dtype | --cost | --latency | --lat-max) nl_need "$@"; nl_hw_set "$1" "$2" ;;
 	--eval) nl_need "$@"; nl_set EVAL "$2" ;;
 	--shared-mu) nl_need "$@"; nl_set SHARED_MU "$2" ;;
 	--final) nl_need "$@"; nl_set FINAL "$2" ;;
@@ -287,7 +361,7 @@ nl_check_common() {
 	done
 	for k in SUBSET THREADS IN_CH; do [ -z "${!k}" ] || nl_num "--$(echo "$k" | tr 'A-Z_' 'a-z-')" "${!k}" int; done
 	nl_num --acc-min "$ACC_MIN" frac
-	nl_num --macs-max "$MACS_MAX" num
+	[ "${COST-}" = latency ] || nl_num --macs-max "$MACS_MAX" num
 	nl_num --lr "$LR" num
 	nl_num --mu "$MU" list
 	[ "$(echo "$MU" | tr , '\n' | wc -l)" -eq 3 ] || nl_die 64 "--mu: three epochs counts, μ1,μ2,μ3"
@@ -309,6 +383,10 @@ nl_check_common() {
 	nl_budget_check
 }
 
+# nl_in_ch: the input channels of DATA: IDX sets (MNIST, Fashion-MNIST) are
+# grey; CIFAR-style sets colour.
+nl_in_ch() { if ls "$DATA"/*idx3-ubyte* > /dev/null 2>&1; then echo 1; else echo 3; fi; }
+
 # nl_open_rundir WHAT: paths as the run directory sees them (a resumed
 # run's are so already), into the run directory under its lock (WHAT names
 # the other holder in the message), the tools found, the input channels,
@@ -323,6 +401,9 @@ nl_open_rundir() {
 		[ -r "$SUPERNET" ] || nl_die 66 "--supernet: cannot read $SUPERNET"
 		SUPERNET=$(nl_path "$SUPERNET")
 	fi
+	if [ -n "${LATENCY-}" ] && { [ -z "$resume" ] || nl_given LATENCY; }; then
+		LATENCY=$(nl_path "$LATENCY")
+	fi
 	mkdir -p "$rundir" || nl_die 73 "cannot create $rundir"
 	cd "$rundir" || nl_die 73 "cannot enter $rundir"
 	# One pipeline per run directory: the lock lives as long as this
@@ -331,15 +412,12 @@ nl_open_rundir() {
 	exec 9>> .lock
 	flock -n 9 || nl_die 73 "$rundir is in use by another $1 (or its jobs still run)"
 	mkdir -p cand iter logs plots
-	for t in ofa-sample eec-place eenn-train thresh-tune surrogate-fit nsga-step pareto rec2json json2rec parallel jq; do
+	for t in ofa-sample eec-place eenn-train thresh-tune surrogate-fit nsga-step pareto budget-plan rec2json json2rec parallel jq; do
 		command -v "$t" > /dev/null ||
 		    { [ -x "$NL_DIR/../bin/$t" ] && PATH="$(cd "$NL_DIR/../bin" && pwd):$PATH"; } ||
 		    nl_die 66 "$t: not found on PATH"
 	done
-	if [ -z "$IN_CH" ]; then
-		# IDX sets (MNIST, Fashion-MNIST) are grey; CIFAR-style sets colour.
-		if ls "$DATA"/*idx3-ubyte* > /dev/null 2>&1; then IN_CH=1; else IN_CH=3; fi
-	fi
+	[ -n "$IN_CH" ] || IN_CH=$(nl_in_ch)
 	nl_save_config
 	nl_repair archive.rec failed.rec hv.rec
 	nl_log "run directory $PWD (${resume:+resumed, }preset ${PRESET:-none})"
@@ -514,8 +592,8 @@ nl_final() {
 # machine with the run's own commands and settings (threads, jobs, batch):
 # ofa-train for one epoch on two small subsets, and job.sh (the real
 # candidate job, whatever trainer and evaluation it runs) on the all-min and
-# all-max networks of the search's space at two subset sizes, JOBS at a
-# time. budget-plan fits cost lines to the probes and plans; the plan sets
+# all-max networks of the search's space side by side at a small subset,
+# then on the all-min one at a larger subset. budget-plan fits cost lines to the probes and plans; the plan sets
 # the supernet's epochs (and images), SUBSET, N_START, K and ITERATIONS.
 # From then on a deadline holds whatever the plan said: jobs start only if
 # the cheapest candidate fits before it and are stopped at it (job.sh),
@@ -556,7 +634,7 @@ nl_secs_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f\n", 
 
 # nl_budget_probe > rates record: the probes of this machine (see above).
 nl_budget_probe() {
-	local size n1 n2 s1 s2 space n id t0 ok js ofa_sub sup_n= sup_s= cmin=() cmax=()
+	local size n1 n2 space n id ids t0 ok js ofa_sub sup_n= sup_s= cmin=() cmax=()
 	local train=("${NL_TRAIN[@]}")
 	mkdir -p probe
 	size=$(nl_data_size)
@@ -584,10 +662,15 @@ nl_budget_probe() {
 	    --resolution "$RESOLUTION" --width "$WIDTH" "${NL_LIMITS[@]}" 2> probe/ofa-sample.log |
 	    eec-place | rec2json > probe/extremes.json || nl_die 70 "budget: sampling the extremes failed, see probe/ofa-sample.log"
 	[ "$(wc -l < probe/extremes.json)" -eq 2 ] || nl_die 70 "budget: no all-min and all-max networks to time"
+	# Round 1: all-min and all-max side by side at n1 (the all-max to
+	# all-min ratio); round 2: the all-min at n2 (its line; the all-max
+	# one is the ratio times it, budget-plan(1)): the costly all-max runs once.
 	for n in $n1 $n2; do
-		nl_log "budget: timing the candidate job on the all-min and all-max networks, --subset $n, $JOBS at a time"
+		ids=min
+		[ "$n" = "$n1" ] && ids="min max"
+		nl_log "budget: timing the candidate job on the all-${ids// /, all-} network(s), --subset $n, $JOBS at a time"
 		: > probe/ids
-		for id in min max; do
+		for id in $ids; do
 			mkdir -p "cand/probe-$n-$id"
 			sed -n "$([ $id = min ] && echo 1 || echo 2)p" probe/extremes.json |
 			    jq -c --arg id "probe-$n-$id" '.id = $id' | json2rec > "cand/probe-$n-$id/eenn.rec"
@@ -597,7 +680,7 @@ nl_budget_probe() {
 		nl_write_job
 		parallel --will-cite -j "$JOBS" --joblog "probe/joblog-$n" sh job.sh '{}' < probe/ids >&2
 		NL_TRAIN=("${NL_TRAIN[@]:0:${#NL_TRAIN[@]}-2}")
-		for id in min max; do
+		for id in $ids; do
 			ok=$(cat "cand/probe-$n-$id/status" 2> /dev/null)
 			cp "cand/probe-$n-$id/train.log" "probe/train-$n-$id.log" 2> /dev/null
 			[ "$ok" = "ok 0" ] || nl_die 70 "budget: the candidate probe on the all-$id network failed ($ok), see probe/train-$n-$id.log"
@@ -610,7 +693,7 @@ nl_budget_probe() {
 	NL_TRAIN=("${train[@]}")
 	rm -f probe/sup-*.ckpt
 	jq -nc --argjson j "$JOBS" --arg sn "$sup_n" --arg ss "$sup_s" --argjson size "$size" \
-	    --argjson cn "[$n1,$n2]" --argjson cmin "[${cmin[0]},${cmin[1]}]" --argjson cmax "[${cmax[0]},${cmax[1]}]" \
+	    --argjson cn "[$n1,$n2]" --argjson cmin "[${cmin[0]},${cmin[1]}]" --argjson cmax "[${cmax[0]}]" \
 	    --arg cpu "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
 	    --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --arg threads "${THREADS:-}" '
 	    {type: "rates", v: 1, jobs: $j, threads: (if $threads == "" then null else ($threads | tonumber) end),
@@ -669,29 +752,39 @@ nl_budget() {
 nl_budget_report() {
 	local plan ncut
 	plan=$(rec2json plan.rec)
-	ncut=$(wc -l < budget.cut 2> /dev/null || echo 0)
+	# cut at least once and not trained since (a resumed run may have)
+	ncut=$([ -s budget.cut ] && awk '{ print $2 }' budget.cut | sort -u |
+	    grep -vxF -f <(nl_ids archive.rec; nl_ids failed.rec; echo /) | wc -l || echo 0)
 	echo "## Budget"
 	echo
 	if ! jq -e '.admissible' <<< "${1:-null}" > /dev/null; then
-		echo "**The constraints (accuracy ≥ ${ACC_MIN:-none}, average MACs ≤ ${MACS_MAX:-none}) could not be met within the budget of $BUDGET on this machine: no admissible EENN was found.**"
+		echo "**The constraints (accuracy ≥ ${ACC_MIN:-none}, $(nl_cost_describe)) could not be met within the budget of $BUDGET on this machine: no admissible EENN was found.**"
 		echo
 	fi
 	if [ -s budget.stop ] || [ "$ncut" -gt 0 ]; then
-		echo "**The budget cut the search short:** $(cat budget.stop 2> /dev/null || echo "the last iteration ran into the deadline")$([ "$ncut" -gt 0 ] && echo "; $ncut candidate(s) not started or stopped at the deadline (budget.cut)")."
+		echo "**The budget cut the search short:** $(cat budget.stop 2> /dev/null || echo "the last candidates ran into the deadline")$([ "$ncut" -gt 0 ] && echo "; $ncut candidate(s) not started or stopped at the deadline (budget.cut)")."
 	else
 		echo "The search ran its plan within the budget."
 	fi
 	echo
-	jq -r '"Budget \($b) (\(.budget_s) s when planned, after measuring; \(.reserve_s | round) s of it kept for this report and the export). Measured on \(.cpu // "this machine") (load average \(.loadavg // "-")), \(.jobs) job(s) at a time:",
+	jq -r '"Budget \($b) (\(.budget_s) s when planned, after measuring\(if .probe_wall_s then " for \(.probe_wall_s | round) s" else "" end); \(.reserve_s | round) s of it kept for this report and the export). Measured on \(.cpu // "this machine") (load average \(.loadavg // "-")), \(.jobs) job(s) at a time:",
 	    "",
 	    "| what | fixed | per image | probes (images: s) |", "|---|---|---|---|",
 	    (if .sup_probe_n then "| supernet, one epoch | \(.sup_fixed_s * 10 | round / 10) s | \(.sup_per_img_s * 1e4 | round / 10) ms | \([.sup_probe_n, .sup_probe_s] | transpose | map("\(.[0]): \(.[1])") | join(", ")) |" else empty end),
 	    "| candidate job, all-min | \(.cand_min_fixed_s * 10 | round / 10) s | \(.cand_min_per_img_s * 1e4 | round / 10) ms | \([.cand_probe_n, .cand_min_probe_s] | transpose | map("\(.[0]): \(.[1])") | join(", ")) |",
-	    "| candidate job, all-max | \(.cand_max_fixed_s * 10 | round / 10) s | \(.cand_max_per_img_s * 1e4 | round / 10) ms | \([.cand_probe_n, .cand_max_probe_s] | transpose | map("\(.[0]): \(.[1])") | join(", ")) |",
+	    "| candidate job, all-max | \(.cand_max_fixed_s * 10 | round / 10) s | \(.cand_max_per_img_s * 1e4 | round / 10) ms | \([.cand_probe_n[:(.cand_max_probe_s | length)], .cand_max_probe_s] | transpose | map("\(.[0]): \(.[1])") | join(", "))\(if (.cand_max_probe_s | length) == 1 then " (line: the all-min one × \(.cand_max_probe_s[0] / .cand_min_probe_s[0] * 100 | round / 100))" else "" end) |",
 	    "",
 	    "Plan (budget-plan): \(if .sup_epochs > 0 then "supernet \(.sup_epochs) epoch(s) over \(if .sup_subset > 0 then "\(.sup_subset) images" else "the training set" end) (~\(.sup_s | round) s); " else "" end)\(.candidates) candidates on --subset \(.subset) (~\(.cand_s | round) s each): \(.n_start) initial and \(.iterations) iteration(s) of \(.k); ~\(.total_s | round) s in all\(if .feasible then "" else "; **not feasible**: even the smallest search did not fit" end)."' \
 	    --arg b "$BUDGET" <<< "$plan"
 	echo
+}
+
+# nl_need_archive: after the initial archive's jobs, die (70) unless one
+# trained, saying why: failures, or a budget gone before any could finish.
+nl_need_archive() {
+	[ "$(nl_count archive.rec)" -gt 0 ] && return 0
+	[ -s budget.cut ] && nl_die 70 "the budget $BUDGET ran out before any candidate of the initial archive trained (budget.cut): the constraints could not be met within it"
+	nl_die 70 "no candidate of the initial archive trained; see failed.rec and cand/*/train.log"
 }
 
 # nl_out_of_time: with a deadline, true (and logged, once) when not even
@@ -839,8 +932,8 @@ nl_last_iter() {
 nl_hv() {
 	nl_cons
 	if [ ! -s hvref ]; then
-		rec2json archive.rec | jq -rs '[.[] | select((.iter // 0) == 0)] |
-		    "\([([.[] | 1 - .top1_ee_val] | max) * 1.01, 0.01] | max),\((map(.avg_macs_val) | max) * 1.01)"' \
+		rec2json archive.rec | jq -rs --arg k "${NL_COST_KEY:-avg_macs_val}" '[.[] | select((.iter // 0) == 0)] |
+		    "\([([.[] | 1 - .top1_ee_val] | max) * 1.01, 0.01] | max),\((map(.[$k]) | max) * 1.01)"' \
 		    > hvref.tmp && nl_commit hvref.tmp hvref || return 70
 	fi
 	pareto -q -f rec --hv --ref "$(cat hvref)" "${NL_CONS[@]}" archive.rec 2>> "logs/$NL_PROG.log" |
@@ -885,6 +978,7 @@ nl_cons() {
 	NL_CONS=()
 	[ -n "${ACC_MIN-}" ] && NL_CONS+=(--acc-min "$ACC_MIN")
 	[ -n "${MACS_MAX-}" ] && NL_CONS+=(--macs-max "$MACS_MAX")
+	[ "${COST-}" = latency ] && NL_CONS+=(--cost latency ${LAT_MAX:+--lat-max "$LAT_MAX"})
 	NL_CONS+=("${NL_LIMITS[@]}")
 	return 0
 }
@@ -926,7 +1020,7 @@ nl_report() {
 		echo "# $title: $(basename "$PWD")"
 		echo
 		echo "Run directory \`$PWD\`; settings in \`config\` (preset ${PRESET:-none})."
-		echo "Constraints: accuracy ≥ ${ACC_MIN:-none}, average MACs ≤ ${MACS_MAX:-none}."
+		echo "Constraints: accuracy ≥ ${ACC_MIN:-none}, $(nl_cost_describe)."
 		echo "Width $WIDTH; $(nl_hw_describe)$([ ${#NL_LIMITS[@]} -eq 0 ] ||
 		    echo "; $(nl_rejected) network(s) that break them rejected before training")."
 		echo "Wall time $wall; $(nl_count archive.rec) EENNs in the archive, $(nl_count failed.rec) failed;"
@@ -944,6 +1038,8 @@ nl_report() {
 			    "| test accuracy (backbone alone) | \(if .top1_backbone_test then (.top1_backbone_test * 10000 | round / 100 | tostring) + "%" else "-" end) |",
 			    "| average MACs (test) | \(.avg_macs | round) (\(.avg_macs / 1e6 * 1000 | round / 1000)M; paper count \(.avg_macs_paper // 0 | round)) |",
 			    "| validation accuracy, MACs | \(.top1_ee_val * 10000 | round / 100)%, \(.avg_macs_val | round) |",
+			    (select(.cost == "latency") | "| average latency (test; validation), predicted | \(.avg_latency * 1000 | round / 1000) ms; \(.avg_latency_val * 1000 | round / 1000) ms (F_M in ms, the cost of this search) |",
+			    "| latency per exit, predicted | \(.exit_latency | map(. * 1000 | round / 1000 | tostring) | join(", ")) ms |"),
 			    "| exits after stages | \(.exit_stages | map(tostring) | join(", ")) (5 = final) |",
 			    "| thresholds (\(.rule // "-")) | \(.thresholds | map(tostring) | join(", ")) |",
 			    "| utilisation per exit | \(.utilization // [] | map(. * 1000 | round / 1000 | tostring) | join(", ")) |",
@@ -1004,12 +1100,12 @@ nl_report() {
 		echo "## Front (validation split; test figures in the columns)"
 		echo
 		echo '```'
-		pareto -f table "${NL_CONS[@]}" --cols id,top1_ee_test,avg_macs,exit_stages,thresholds archive.rec 2>&1
+		pareto -f table "${NL_CONS[@]}" --cols "id,top1_ee_test,avg_macs$([ "${COST-}" = latency ] && echo ,avg_latency),exit_stages,thresholds" archive.rec 2>&1
 		echo '```'
 		echo
 		echo "## Hypervolume per iteration"
 		echo
-		echo "Admissible front in (validation error, average MACs), reference (error, MACs)"
+		echo "Admissible front in (validation error, average $([ "${COST-}" = latency ] && echo "latency (ms)" || echo MACs)), reference (error, cost)"
 		echo "$(cat hvref) (1.01 × the initial archive's largest), normalised by its area."
 		echo
 		echo "| iteration | HV | EENNs | front |"
@@ -1038,7 +1134,7 @@ nl_report() {
 	[ -s export.rec ] && rec2json export.rec | jq -r '"'"$NL_PROG"': exported to \(.export_dir): int8 C \(.flash_bytes_int8) B flash, \(.sram_bytes_int8) B SRAM, test accuracy \(.export_int8_top1 * 10000 | round / 100)% (float C \(.export_f32_top1 * 10000 | round / 100)%)"' |
 	    tee -a "logs/$NL_PROG.log" >&2
 	if [ -n "$best" ]; then
-		jq -r '"'"$NL_PROG"': best \(if .admissible then "admissible" else "(NOT admissible, closest)" end) EENN \(.id): test accuracy \(.top1_ee_test * 10000 | round / 100)%, avg MACs \(.avg_macs / 1e6 * 1000 | round / 1000)M, exits after stages \(.exit_stages | map(tostring) | join(",")), thresholds \(.thresholds | map(tostring) | join(","))"' <<< "$best" |
+		jq -r '"'"$NL_PROG"': best \(if .admissible then "admissible" else "(NOT admissible, closest)" end) EENN \(.id): test accuracy \(.top1_ee_test * 10000 | round / 100)%, avg MACs \(.avg_macs / 1e6 * 1000 | round / 1000)M\(if .cost == "latency" then ", avg latency \(.avg_latency * 1000 | round / 1000) ms (predicted)" else "" end), exits after stages \(.exit_stages | map(tostring) | join(",")), thresholds \(.thresholds | map(tostring) | join(","))"' <<< "$best" |
 		    tee -a "logs/$NL_PROG.log" >&2
 	fi
 }

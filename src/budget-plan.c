@@ -28,20 +28,28 @@ usage(FILE *fp, int status)
 	exit(status);
 }
 
-/* Two probes under key_n and key_s. */
-static void
+/* The probes under key_n and key_s: the times of key_s (ns of them, 1 or
+ * 2; 0: as many as it holds, 1 or 2) at the first sizes of key_n (two,
+ * different). Returns how many. */
+static int
 probes(struct plan_probe *p, const struct rec_in *r, const msgpack_object *m, const char *key_n,
-    const char *key_s)
+    const char *key_s, int ns)
 {
+	const msgpack_object *o;
 	double n[2], s[2];
 	int i;
 
 	rec_dbls(r, m, key_n, n, 2, 1, 1e9);
-	rec_dbls(r, m, key_s, s, 2, 0, 1e9);
-	for (i = 0; i < 2; i++)
-		p[i] = (struct plan_probe){ .n = (long)n[i], .s = s[i] };
-	if (p[0].n == p[1].n)
+	if (n[0] == n[1])
 		rec_fail(r, key_n, "two different sizes needed");
+	if (!ns) {
+		o = rec_get(m, key_s);
+		ns = o && o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 1 ? 1 : 2;
+	}
+	rec_dbls(r, m, key_s, s, ns, 0, 1e9);
+	for (i = 0; i < ns; i++)
+		p[i] = (struct plan_probe){ .n = (long)n[i], .s = s[i] };
+	return ns;
 }
 
 int
@@ -121,11 +129,11 @@ main(int argc, char **argv)
 		rt = (struct plan_rates){ .jobs = (int)rec_int(&in.r, m, "jobs", 1, 100000) };
 		rt.has_sup = rec_get(m, "sup_probe_n") != NULL;
 		if (rt.has_sup) {
-			probes(rt.sup, &in.r, m, "sup_probe_n", "sup_probe_s");
+			probes(rt.sup, &in.r, m, "sup_probe_n", "sup_probe_s", 2);
 			rt.sup_images = rec_int(&in.r, m, "sup_images", 1, 1L << 40);
 		}
-		probes(rt.cmin, &in.r, m, "cand_probe_n", "cand_min_probe_s");
-		probes(rt.cmax, &in.r, m, "cand_probe_n", "cand_max_probe_s");
+		probes(rt.cmin, &in.r, m, "cand_probe_n", "cand_min_probe_s", 2);
+		rt.ncmax = probes(rt.cmax, &in.r, m, "cand_probe_n", "cand_max_probe_s", 0);
 		if (plan_make(&p, &rt, &l, why, sizeof(why)))
 			rec_fail(&in.r, NULL, "%s", why);
 		rec_out_begin(&o, m, "plan", 1);

@@ -20,7 +20,8 @@
 
 static const char usage_str[] =
     "usage: eenn-export [-h] -o dir [--dtype f32|int8] [--onnx] [--calib n]\n"
-    "                   [--calib-seed n] [--name name] [--eval n] [--thresholds list]\n"
+    "                   [--calib-seed n] [--name name] [--eval n] [--cc command]\n"
+    "                   [--thresholds list]\n"
     "                   [--rule rule] [--data dir] [--val-frac x] [--subset n]\n"
     "                   [--split-seed n] [--mean list] [--std list] [file ...]\n";
 
@@ -66,7 +67,7 @@ check_out(const char *dir)
 int
 main(int argc, char **argv)
 {
-	enum { O_DTYPE = 256, O_CALIB, O_CSEED, O_NAME, O_EVAL, O_ONNX };
+	enum { O_DTYPE = 256, O_CALIB, O_CSEED, O_NAME, O_EVAL, O_ONNX, O_CC };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "dtype", required_argument, NULL, O_DTYPE },
@@ -75,6 +76,7 @@ main(int argc, char **argv)
 		{ "name", required_argument, NULL, O_NAME },
 		{ "eval", required_argument, NULL, O_EVAL },
 		{ "onnx", no_argument, NULL, O_ONNX },
+		{ "cc", required_argument, NULL, O_CC },
 		RESULT_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
@@ -98,6 +100,11 @@ main(int argc, char **argv)
 		case O_CSEED: op.calib_seed = cli_long("--calib-seed", optarg, 0, 1L << 62); break;
 		case O_NAME: op.name = c_name(optarg); break;
 		case O_ONNX: op.onnx = 1; break;
+		case O_CC:
+			if (!*optarg)
+				errx(EX_USAGE, "--cc: an empty command");
+			op.cc = optarg;
+			break;
 		case O_EVAL: op.eval = cli_long("--eval", optarg, 1, 1L << 40); break;
 		default:
 			if (!result_opt(&op.ro, c, optarg))

@@ -174,6 +174,7 @@ put_infer(struct rec_out *o, const struct opts *op, const struct infer_res *x,
 		rec_put_dbl(o, "infer_latency_ms", 1e3 * x->lat_mean);
 		rec_put_dbl(o, "infer_latency_p50_ms", 1e3 * x->lat_p50);
 		rec_put_dbl(o, "infer_latency_p99_ms", 1e3 * x->lat_p99);
+		rec_put_dbl(o, "infer_latency_min_ms", 1e3 * x->lat_min);
 	}
 	rec_put_dbl(o, "infer_ips", x->n / x->secs);
 	if (checked)

@@ -37,6 +37,7 @@ static const char usage_str[] =
     "usage: eenn-train [-hv] [--data dir] [--skip-bad] [--method nachos|joint|backbone]\n"
     "                  [--mu1 n] [--mu2 n] [--mu3 n] [--epochs n] [--w1 x] [--w2 x] [--w3 x]\n"
     "                  [--no-cost] [--no-peak] [--macs-max macs] [--acc-min acc]\n"
+    "                  [--cost macs|latency] [--latency table] [--lat-max ms]\n"
     "                  [--support-frac x] [--freeze-backbone] [--supernet file]\n"
     "                  [--eval finetune|shared] [--cache n] [--calib n] [--init ckpt]\n"
     "                  [--batch n] [--lr x] [--wd x] [--momentum x] [--nesterov]\n"
@@ -141,8 +142,8 @@ train_record(const struct eenn_cfg *c, struct train_ds *ds, const struct super *
 	struct eenn_phase_stats st[4];
 	struct eenn_trainer t;
 	double t0 = cli_now(), c0 = cpu_seconds(), tl, vacc[MODEL_MAX_EXITS];
-	double tacc[MODEL_MAX_EXITS], emacs = NAN;
-	int np = eenn_plan(ph, c), i, total = 0, calib;
+	double tacc[MODEL_MAX_EXITS], emacs = NAN, exit_ms[MODEL_MAX_EXITS];
+	int np = eenn_plan(ph, c), i, total = 0, calib, lat = c->cost.kind == LAT_COST_LATENCY;
 	char *wpath = NULL, *epath = NULL;
 	long cached = 0;
 
@@ -162,6 +163,12 @@ train_record(const struct eenn_cfg *c, struct train_ds *ds, const struct super *
 	if (c->shared && net->a.space != ARCH_AEBNAS && !super_heads_fit(sn, &t.m))
 		rec_fail(r, "resolution", "%d: --eval shared needs the supernet's exit heads, "
 		    "trained at resolution %d", net->res, sn->a.resolution);
+	if (lat) {
+		/* spent_i in ms: L_cost and the expected cost weigh latency */
+		lat_exits(exit_ms, &c->cost.t, c->cost.path, r, net);
+		for (i = 0; i < t.B; i++)
+			t.spent[i] = exit_ms[t.m.exit_at[i]];
+	}
 	calib = eenn_init_weights(&t, sn);
 	if (c->shared)
 		cached = eenn_train_cached(&t, ph, st, np, recno);
@@ -194,6 +201,7 @@ train_record(const struct eenn_cfg *c, struct train_ds *ds, const struct super *
 
 	rec_out_begin(o, m, "result", 1);
 	put_settings(o, c, ds, total, calib, cached);
+	lat_cost_put(o, &c->cost, exit_ms, net->nexit);
 	if (total) {
 		rec_put_dbl(o, "acc_train", t.c_acc[total - 1]);
 		rec_put_dbl(o, "loss_train", t.c_loss[total - 1]);
@@ -209,7 +217,7 @@ train_record(const struct eenn_cfg *c, struct train_ds *ds, const struct super *
 	if (isfinite(tl))
 		rec_put_dbl(o, "loss_test", tl);
 	if (isfinite(emacs))
-		rec_put_dbl(o, "exp_macs_val", emacs);
+		rec_put_dbl(o, lat ? "exp_latency_val" : "exp_macs_val", emacs);
 	eenn_put_phases(o, ph, st, np);
 	train_put_curve(o, "curve_loss", t.c_loss, total);
 	train_put_curve(o, "curve_acc", t.c_acc, total);
@@ -283,6 +291,7 @@ parse_opts(struct eenn_cfg *c, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "verbose", no_argument, NULL, 'v' },
 		TRAIN_LONGOPTS,
+		LAT_LONGOPTS,
 		{ "method", required_argument, NULL, O_METHOD },
 		{ "mu1", required_argument, NULL, O_MU1 },
 		{ "mu2", required_argument, NULL, O_MU2 },
@@ -363,7 +372,7 @@ parse_opts(struct eenn_cfg *c, int argc, char **argv)
 		case O_EXO: c->exo = optarg; break;
 		case O_BENCH: c->bench = cli_long("--bench", optarg, 1, 1000000); break;
 		default:
-			if (!train_opt(&c->train, ch, optarg))
+			if (!train_opt(&c->train, ch, optarg) && !lat_cost_option(&c->cost, ch, optarg))
 				usage(stderr, EX_USAGE);
 		}
 	}
@@ -374,6 +383,7 @@ parse_opts(struct eenn_cfg *c, int argc, char **argv)
 		if (c->mu[k] > 0 && c->train.warmup > c->mu[k])
 			errx(EX_USAGE, "--warmup: %g epochs is more than the %d of --mu%d",
 			    c->train.warmup, c->mu[k], k + 1);
+	lat_cost_finish(&c->cost, "--macs-max", !isnan(c->macs_max), !c->bench);
 	if (c->init && c->supernet)
 		errx(EX_USAGE, "--init and --supernet: give one");
 	if (c->shared && c->supernet == NULL)
@@ -397,6 +407,7 @@ main(int argc, char **argv)
 		.mu = { 10, 5, 5 }, .sched = OPT_COSINE, .crop = -1, .flip = 1,
 		.method = EENN_AUTO, .gamma = 0.1, .w = { 1, 1, 1 }, .macs_max = NAN,
 		.acc_min = NAN, .support_frac = 0.1, .cache = 5000,
+		.cost = { .kind = LAT_COST_MACS, .max = NAN },
 	};
 	struct train_ds ds;
 	struct super sn;

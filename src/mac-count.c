@@ -146,19 +146,8 @@ main(int argc, char **argv)
 		    (nl = arch_net_layers(&n, l, ARCH_MAX_LAYERS)) > ARCH_MAX_LAYERS)
 			errx(EX_SOFTWARE, "more than %d layers", ARCH_MAX_LAYERS);
 		hw_mem(&mem, &n);
-		if (latpath) {
-			char what[LAT_KEY + 32];
-
-			if (lat_predict(lat, &lt, &n, 0, what, sizeof(what)) < 0) {
-				if (strchr(what, ' '))
-					rec_fail(&in.r, "genome", "%s has no entry for \"%s\"", latpath,
-					    what);
-				rec_fail(&in.r, what, "differs from the latency table %s (measured "
-				    "for width %g, resolution %d, in_ch %d, %d classes, space %s)",
-				    latpath, lt.base.width, lt.base.resolution, lt.base.in_ch,
-				    lt.base.classes, arch_space_names[lt.base.space]);
-			}
-		}
+		if (latpath)
+			lat_exits(lat, &lt, latpath, &in.r, &n);
 		t.macs_bb = n.macs_backbone;
 		t.params_bb = n.params_backbone;
 		for (i = 0; i < n.nexit - 1; i++) {

@@ -14,6 +14,7 @@
 
 #include "arch.h"
 #include "cli.h"
+#include "lat.h"
 #include "nachos.h"
 #include "nsga.h"
 #include "rec.h"
@@ -26,7 +27,8 @@ static const char usage_str[] =
     "                 [--objectives nachos|aebnas] [--target-macs MACS] [--pop N]\n"
     "                 [--gens N] [--eta ETA] [-k K] [--iter N] [--seed S]\n"
     "                 [--skip-missing] [--flash-max BYTES] [--sram-max BYTES]\n"
-    "                 [--target NAME] [--mem-dtype int8|f32] [FILE ...]\n";
+    "                 [--target NAME] [--mem-dtype int8|f32] [--cost macs|latency]\n"
+    "                 [--lat-max MS] [FILE ...]\n";
 
 static void
 usage(FILE *fp, int status)
@@ -40,13 +42,15 @@ struct opts {
 	const char *errpath, *macspath;
 	double acc_min, macs_max, penalty, target, eta;
 	int nocon, pop, gens, k, skip;
+	struct lat_cost cost;   /* --cost latency: the cost model predicts ms */
 	long iter;
 	uint64_t seed;
 };
 
-/* A model record; the error model must predict an error, the MACs model MACs. */
+/* A model record; the error model must predict an error, the cost model
+ * (--macs-model) the average cost: MACs, or with --cost latency ms. */
 static void
-load_model(struct sur_model *sm, struct rec_in *r, const char *path, int macs)
+load_model(struct sur_model *sm, struct rec_in *r, const char *path, int macs, int lat)
 {
 	const msgpack_object *m;
 
@@ -56,9 +60,10 @@ load_model(struct sur_model *sm, struct rec_in *r, const char *path, int macs)
 	if (!rec_is(m, "model"))
 		rec_fail(r, "type", "not \"model\"");
 	sur_read(sm, r, m);
-	if (macs && (sm->error || !strstr(sm->target, "macs")))
-		rec_fail(r, "target", "\"%s\"%s is not an average MACs key (--macs-model)",
-		    sm->target, sm->error ? " as an error" : "");
+	if (macs && (sm->error || !strstr(sm->target, lat ? "latency" : "macs")))
+		rec_fail(r, "target", "\"%s\"%s is not an average %s key (--macs-model%s)",
+		    sm->target, sm->error ? " as an error" : "", lat ? "latency" : "MACs",
+		    lat ? " with --cost latency: fit avg_latency_val" : "");
 	if (!macs && !sm->error && !strstr(sm->target, "err"))
 		rec_fail(r, "target", "\"%s\" is not an error: fit an accuracy with --error "
 		    "(--err-model)", sm->target);
@@ -88,6 +93,7 @@ parse_opts(struct opts *op, struct search *s, int argc, char **argv)
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "skip-missing", no_argument, NULL, O_SKIP },
 		HW_LONGOPTS,
+		LAT_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const objs[] = { "nachos", "aebnas", NULL };
@@ -116,16 +122,25 @@ parse_opts(struct opts *op, struct search *s, int argc, char **argv)
 		case O_SEED: op->seed = (uint64_t)cli_long("--seed", optarg, 0, INT64_MAX); break;
 		case O_SKIP: op->skip = 1; break;
 		default:
-			if (!hw_option(&s->lim, c, optarg))
+			if (!hw_option(&s->lim, c, optarg) && !lat_cost_option(&op->cost, c, optarg))
 				usage(stderr, EX_USAGE);
 		}
 	}
 	if (!op->errpath || !op->macspath)
 		usage(stderr, EX_USAGE);
+	/* the surrogate predicts the latency: no table here */
+	lat_cost_finish(&op->cost, "--macs-max", op->macs_max > 0, 0);
+	if (op->cost.kind == LAT_COST_LATENCY) {
+		if (s->obj == SEARCH_AEBNAS)
+			errx(EX_USAGE, "--objectives aebnas: its goal is MACs (--target-macs), "
+			    "not --cost latency");
+		if (!isnan(op->cost.max))
+			op->macs_max = op->cost.max;
+	}
 	if (op->k > op->pop)
 		errx(EX_USAGE, "-k: %d candidates from a population of %d", op->k, op->pop);
 	if (op->nocon && (op->macs_max > 0 || op->acc_min >= 0))
-		errx(EX_USAGE, "--no-constraints: no --macs-max or --acc-min with it");
+		errx(EX_USAGE, "--no-constraints: no --macs-max, --lat-max or --acc-min with it");
 	if (s->obj == SEARCH_AEBNAS) {
 		if (op->target <= 0)
 			errx(EX_USAGE, "--objectives aebnas: needs --target-macs");
@@ -136,7 +151,8 @@ parse_opts(struct opts *op, struct search *s, int argc, char **argv)
 		if (op->target > 0)
 			errx(EX_USAGE, "--target-macs: only with --objectives aebnas");
 		if (!op->nocon && op->macs_max <= 0)
-			errx(EX_USAGE, "--macs-max: needed for F_CM (or --no-constraints)");
+			errx(EX_USAGE, "%s: needed for F_CM (or --no-constraints)",
+			    op->cost.kind == LAT_COST_LATENCY ? "--lat-max" : "--macs-max");
 	}
 	s->fcm = s->obj == SEARCH_NACHOS && !op->nocon;
 	s->macs_max = op->macs_max > 0 ? op->macs_max : INFINITY;
@@ -219,12 +235,13 @@ main(int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	hw_limits_init(&s.lim);
+	lat_cost_init(&op.cost);
 	s.obj = SEARCH_NACHOS;
 	parse_opts(&op, &s, argc, argv);
 	argc -= optind;
 	argv += optind;
-	load_model(&em, &emr, op.errpath, 0);
-	load_model(&mm, &mmr, op.macspath, 1);
+	load_model(&em, &emr, op.errpath, 0, 0);
+	load_model(&mm, &mmr, op.macspath, 1, op.cost.kind == LAT_COST_LATENCY);
 	s.em = &em;
 	s.mm = &mm;
 
@@ -274,7 +291,8 @@ main(int argc, char **argv)
 		arch_put(&o, &a);
 		rec_put_int(&o, "iter", op.iter);
 		rec_put_dbl(&o, "pred_err", cd->err);
-		rec_put_dbl(&o, "pred_macs", cd->macs);
+		rec_put_dbl(&o, op.cost.kind == LAT_COST_LATENCY ? "pred_latency" : "pred_macs",
+		    cd->macs);
 		rec_out_end(&o, stdout);
 	}
 	rec_out_free(&o);

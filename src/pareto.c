@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "hw.h"
+#include "lat.h"
 #include "exo.h"
 #include "nachos.h"
 #include "pareto.h"
@@ -27,7 +28,8 @@ static const char usage_str[] =
     "              [--acc-min acc] [--macs-max macs] [--knee line|tradeoff] [--hv]\n"
     "              [--ref err,macs] [--cols key,...] [--plot file.png|file.svg]\n"
     "              [--heatmap-plot file.png|file.svg] [--exit n] [--flash-max bytes]\n"
-    "              [--sram-max bytes] [--target name] [--mem-dtype int8|f32] [file ...]\n";
+    "              [--sram-max bytes] [--target name] [--mem-dtype int8|f32]\n"
+    "              [--cost macs|latency] [--lat-max ms] [file ...]\n";
 
 static void
 usage(FILE *fp, int status)
@@ -42,6 +44,7 @@ struct opts {
 	const char *acc_key, *macs_key;
 	struct pareto_opts po;         /* acc_min, macs_max 0 / INFINITY: no constraint */
 	struct hw_limits lim;          /* memory limits (hw.h) */
+	struct lat_cost cost;          /* the second objective: MACs or ms (lat.h) */
 	int all, table, quiet, hv;
 	char *cols[MAX_COLS];
 	int ncols;
@@ -221,6 +224,7 @@ read_files(struct archive *ar, struct heats *hs, int argc, char **argv, const st
 			ar->skipped++;
 			continue;
 		}
+		lat_cost_check_record(&op->cost, &in.r, m);
 		if (ar->n == ar->cap) {
 			ar->cap = ar->cap ? 2 * ar->cap : 64;
 			if (!(ar->it = realloc(ar->it, ar->cap * sizeof *ar->it)))
@@ -364,7 +368,8 @@ static void
 print_table(FILE *fp, const struct archive *ar, const int *order, int nout,
     const struct opts *op)
 {
-	static const char *const fixed[] = { "front", "rank", "knee", "adm", "iter", "err%", "MACs" };
+	const char *fixed[] = { "front", "rank", "knee", "adm", "iter", "err%",
+	    op->cost.kind == LAT_COST_LATENCY ? "ms" : "MACs" };
 	int nfix = 7, nc = nfix + op->ncols, i, c;
 	int *w = calloc(nc, sizeof *w);
 	char (*cell)[CELL] = calloc((size_t)(nout + 1) * nc, CELL);
@@ -385,7 +390,7 @@ print_table(FILE *fp, const struct archive *ar, const int *order, int nout,
 		snprintf(row[3], CELL, "%s", t->adm ? "yes" : "no");
 		snprintf(row[4], CELL, "%ld", t->iter);
 		snprintf(row[5], CELL, "%.2f", 100 * t->err);
-		snprintf(row[6], CELL, "%.0f", t->macs);
+		snprintf(row[6], CELL, op->cost.kind == LAT_COST_LATENCY ? "%.4f" : "%.0f", t->macs);
 		if (op->ncols) {
 			unpack_item(&un, ar, t);
 			for (c = 0; c < op->ncols; c++)
@@ -450,7 +455,8 @@ plot(const struct archive *ar, const int *order, const struct opts *op,
 	char *s;
 	size_t len;
 	FILE *fp = script_open(&s, &len, op->plot, 900, op->hv && nhv > 0 ? 880 : 640, 11);
-	double *xy = cli_calloc(2 * ar->n, sizeof *xy);   /* error (%), then MACs (M) */
+	double *xy = cli_calloc(2 * ar->n, sizeof *xy);   /* error (%), then MACs (M) or ms */
+	double ys = op->cost.kind == LAT_COST_LATENCY ? 1 : 1e6;
 	char lims[160] = "";    /* memory limits: no axis, so in the title */
 	int i;
 
@@ -458,7 +464,8 @@ plot(const struct archive *ar, const int *order, const struct opts *op,
 		lo = ar->it[i].iter < lo ? ar->it[i].iter : lo;
 		hi = ar->it[i].iter > hi ? ar->it[i].iter : hi;
 	}
-	fprintf(fp, "set xlabel \"top-1 error (%%)\"\nset ylabel \"avg MACs (M)\"\n");
+	fprintf(fp, "set xlabel \"top-1 error (%%)\"\nset ylabel \"%s\"\n",
+	    op->cost.kind == LAT_COST_LATENCY ? "avg latency (ms)" : "avg MACs (M)");
 	fprintf(fp, "set grid\nset key top right\nset cblabel \"iteration\" offset 1.5,0\n");
 	fprintf(fp, "set cbrange [%ld:%ld]\nset palette rgb 33,13,10\nset format cb \"%%.0f\"\n",
 	    lo, hi > lo ? hi : lo + 1);
@@ -474,7 +481,7 @@ plot(const struct archive *ar, const int *order, const struct opts *op,
 		fprintf(fp, "set title \"%d records%s%s\"\n", ar->n, *lims ? "\\n" : "", lims);
 	for (i = 0; i < ar->n; i++) {
 		xy[i] = 100 * ar->it[i].err;
-		xy[ar->n + i] = ar->it[i].macs / 1e6;
+		xy[ar->n + i] = ar->it[i].macs / ys;
 	}
 	if (op->po.acc_min > 0) {
 		double c = 100 * (1 - op->po.acc_min);
@@ -484,7 +491,7 @@ plot(const struct archive *ar, const int *order, const struct opts *op,
 		range_cover(fp, "x", c, xy, ar->n);
 	}
 	if (isfinite(op->po.macs_max)) {
-		double c = op->po.macs_max / 1e6;
+		double c = op->po.macs_max / ys;
 
 		fprintf(fp, "set arrow from graph 0, first %.10g to graph 1, first %.10g nohead dt 2 lw 1.5 lc rgb \"red\"\n",
 		    c, c);
@@ -501,7 +508,7 @@ plot(const struct archive *ar, const int *order, const struct opts *op,
 			int in = i == 0 ? t->adm : i == 1 ? !t->adm : i == 2 ? t->front == 0 : t->knee;
 
 			if (in) {
-				fprintf(fp, "%.10g %.10g %ld\n", 100 * t->err, t->macs / 1e6, t->iter);
+				fprintf(fp, "%.10g %.10g %ld\n", 100 * t->err, t->macs / ys, t->iter);
 				rows++;
 			}
 		}
@@ -810,6 +817,7 @@ main(int argc, char **argv)
 		{ "macs-key", required_argument, NULL, O_MACS_KEY },
 		PARETO_LONGOPTS,
 		HW_LONGOPTS,
+		LAT_LONGOPTS,
 		{ "hv", no_argument, NULL, O_HV },
 		{ "cols", required_argument, NULL, O_COLS },
 		{ "plot", required_argument, NULL, O_PLOT },
@@ -821,6 +829,7 @@ main(int argc, char **argv)
 	static const char *const splits[] = { "val", "test", NULL };
 	static const char *const acc_keys[] = { "top1_ee_val", "top1_ee_test" };
 	static const char *const macs_keys[] = { "avg_macs_val", "avg_macs" };
+	static const char *const lat_keys_[] = { "avg_latency_val", "avg_latency" };
 	struct opts op = { .po = { 0, INFINITY, { 0, 0 }, 0, PARETO_KNEE_LINE },
 	    .table = isatty(STDOUT_FILENO) };
 	struct archive ar = { { 0, NULL, 0 }, NULL, 0, 0, 0 };
@@ -829,9 +838,11 @@ main(int argc, char **argv)
 	int c, f, split = 0, nout, nhv = 0, *order, hrows = 0, hcols = 0;
 
 	hw_limits_init(&op.lim);
+	lat_cost_init(&op.cost);
 
 	while ((c = getopt_long(argc, argv, "af:hq", longopts, NULL)) != -1) {
-		if (pareto_opt(&op.po, c, optarg) || hw_option(&op.lim, c, optarg))
+		if (pareto_opt(&op.po, c, optarg) || hw_option(&op.lim, c, optarg) ||
+		    lat_cost_option(&op.cost, c, optarg))
 			continue;
 		switch (c) {
 		case 'a':
@@ -878,10 +889,13 @@ main(int argc, char **argv)
 	argv += optind;
 	if (op.heat_exit && !op.heat_plot)
 		errx(EX_USAGE, "--exit: only with --heatmap-plot");
+	lat_cost_finish(&op.cost, "--macs-max", isfinite(op.po.macs_max), 0);
+	if (op.cost.kind == LAT_COST_LATENCY && !isnan(op.cost.max))
+		op.po.macs_max = op.cost.max;
 	if (!op.acc_key)
 		op.acc_key = acc_keys[split];
 	if (!op.macs_key)
-		op.macs_key = macs_keys[split];
+		op.macs_key = (op.cost.kind == LAT_COST_LATENCY ? lat_keys_ : macs_keys)[split];
 	msgpack_sbuffer_init(&ar.buf);
 	read_files(&ar, &hs, argc, argv, &op);
 	if (op.heat_plot)

@@ -52,6 +52,7 @@ struct ee {
 	double acc_val, macs_val;           /* the search's objectives */
 	double acc, macs, acc_bb, macs_bb;  /* test figures; backbone MACs */
 	double exp_macs;                    /* Ĉ on validation; NAN: not a nachos record */
+	double lat;                         /* avg latency (test, ms), --cost latency; else NAN */
 	int genome[ARCH_MAX_GENOME], ngenome; /* 0 genes: the record has none */
 	int nexit;                          /* B, the final exit included */
 	double thr[MAXB], util[MAXB], ece[MAXB], spent[MAXB], cost[MAXB];
@@ -69,6 +70,7 @@ struct run {
 	long seed;
 	char src[1024];            /* the run directory or "stdin" */
 	double acc_min, macs_max;  /* the constraints in force */
+	double lat_max;            /* --cost latency's (ms); -1: none */
 	struct ee *e;
 	int n, cap;
 	int best, adm;             /* best trade-off record; admissible on val */
@@ -88,6 +90,7 @@ static int nmethods;
 static struct run *runs;
 static int nruns;
 static struct hw_limits lim;    /* memory limits: one board for every run */
+static int any_lat;               /* a record with --cost latency figures */
 
 static int
 method_id(const char *name)
@@ -116,6 +119,7 @@ new_run(int method, long seed, const char *src)
 	r->seed = seed;
 	r->acc_min = -1;
 	r->macs_max = -1;
+	r->lat_max = -1;
 	snprintf(r->src, sizeof(r->src), "%s", src);
 	return r;
 }
@@ -160,6 +164,8 @@ parse(struct run *u, const struct rec_in *r, const msgpack_object *m, const char
 	e->macs = rec_dbl(r, m, "avg_macs", 0, INFINITY);
 	e->acc_bb = rec_dbl(r, m, "top1_backbone_test", 0, 1);
 	e->exp_macs = rec_dbl_or(r, m, "exp_macs_val", NAN);
+	e->lat = rec_dbl_or(r, m, "avg_latency", NAN);
+	any_lat |= !isnan(e->lat);
 	if ((a = rec_get(m, "feasible")) && a->type != MSGPACK_OBJECT_BOOLEAN)
 		rec_fail(r, "feasible", "not a boolean");
 	e->ok = !a || a->via.boolean;
@@ -208,6 +214,8 @@ parse(struct run *u, const struct rec_in *r, const msgpack_object *m, const char
 		u->acc_min = rec_dbl(r, m, "acc_min", 0, 1);
 	if (u->macs_max < 0 && rec_get(m, "macs_max"))
 		u->macs_max = rec_dbl(r, m, "macs_max", 0, INFINITY);
+	if (u->lat_max < 0 && rec_get(m, "lat_max"))
+		u->lat_max = rec_dbl(r, m, "lat_max", 0, INFINITY);
 }
 
 /* KEY=value of a run directory's config (sourceable shell, values maybe
@@ -499,6 +507,8 @@ constraints(char *buf, size_t len, const struct run *u)
 		l += snprintf(buf, len, "acc ≥ %.2f%%", 100 * u->acc_min);
 	if (isfinite(u->macs_max))
 		l += snprintf(buf + l, len - l, "%sMACs ≤ %.3fM", l ? ", " : "", u->macs_max / 1e6);
+	if (l < len && u->lat_max >= 0)
+		l += snprintf(buf + l, len - l, "%slatency ≤ %.4g ms", l ? ", " : "", u->lat_max);
 	if (l < len && lim.flash_max > 0)
 		l += snprintf(buf + l, len - l, "%sflash ≤ %.0fK", l ? ", " : "",
 		    lim.flash_max / 1024.0);
@@ -522,9 +532,10 @@ table_runs(FILE *fp)
 	fprintf(fp, "## Runs and their best trade-off EENN\n\n"
 	    "| method | seed | run | records | last iter | constraints | best | iter | admissible | "
 	    "val acc (%%) | val MACs (M) | test acc (%%) | avg MACs (M) | B | thresholds | "
-	    "flash %s (KB) | SRAM %s (KB) |\n"
-	    "|---|---:|---|---:|---:|---|---|---:|---|---:|---:|---:|---:|---:|---|---:|---:|\n",
-	    sched_dtype_names[lim.dtype], sched_dtype_names[lim.dtype]);
+	    "flash %s (KB) | SRAM %s (KB) |%s\n"
+	    "|---|---:|---|---:|---:|---|---|---:|---|---:|---:|---:|---:|---:|---|---:|---:|%s\n",
+	    sched_dtype_names[lim.dtype], sched_dtype_names[lim.dtype],
+	    any_lat ? " avg latency (ms, predicted) |" : "", any_lat ? "---:|" : "");
 	for (i = 0; i < nruns; i++) {
 		const struct run *u = &runs[i];
 		const struct ee *e = &u->e[u->best];
@@ -538,9 +549,15 @@ table_runs(FILE *fp)
 			fprintf(fp, "%s%.3g", k ? ", " : "", e->thr[k]);
 		fprintf(fp, "%s | ", e->nexit > 1 ? "" : "–");
 		if (e->flash < 0)
-			fprintf(fp, "– | – |\n");
+			fprintf(fp, "– | – |");
 		else
-			fprintf(fp, "%.1f | %.1f |\n", e->flash / 1024.0, e->sram / 1024.0);
+			fprintf(fp, "%.1f | %.1f |", e->flash / 1024.0, e->sram / 1024.0);
+		/* --cost latency runs: their F_M, in ms */
+		if (any_lat && isnan(e->lat))
+			fprintf(fp, " – |");
+		else if (any_lat)
+			fprintf(fp, " %.4f |", e->lat);
+		fputc('\n', fp);
 	}
 	fprintf(fp, "\n");
 }

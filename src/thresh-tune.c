@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "hw.h"
 #include "exo.h"
+#include "lat.h"
 #include "nachos.h"
 #include "thr.h"
 
@@ -22,7 +23,8 @@ static const char usage_str[] =
     "usage: thresh-tune [-h] [--rule rule] [--method method] [--grid list]\n"
     "       [--acc-min acc] [--macs-max macs] [--target-macs macs] [--lambda l]\n"
     "       [--fixed list] [--heatmap i,j] [--flash-max bytes] [--sram-max bytes]\n"
-    "       [--target name] [--mem-dtype int8|f32] [file ...]\n";
+    "       [--target name] [--mem-dtype int8|f32] [--cost macs|latency]\n"
+    "       [--latency table] [--lat-max ms] [file ...]\n";
 
 enum method { M_NACHOS, M_AEBNAS, M_FIXED, M_BEST };
 static const char *const method_names[] = { "nachos", "aebnas", "fixed", "best", NULL };
@@ -37,6 +39,7 @@ struct opts {
 	int nfixed;
 	int hi, hj;                                  /* heatmap exits, 0: none */
 	struct hw_limits lim;                        /* memory limits (hw.h) */
+	struct lat_cost cost;                        /* MACs or latency (lat.h) */
 };
 
 static void
@@ -162,8 +165,10 @@ pack_kv_dbl(msgpack_packer *pk, const char *key, double v)
 /* The Pareto set over the validation grid, each point with its test figures. */
 static void
 put_pareto(struct rec_out *o, const struct thr_grid *tv, const long *cv, const int64_t *sv,
-    const long *ct, const int64_t *st, long ntest)
+    const long *ct, const int64_t *st, long ntest, int lat)
 {
+	/* latency runs in the grid as integer nanoseconds (see tune) */
+	double unit = lat ? 1e-6 : 1;
 	long *pts = malloc(tv->ncomb * sizeof(long)), np, p;
 
 	if (pts == NULL)
@@ -183,9 +188,10 @@ put_pareto(struct rec_out *o, const struct thr_grid *tv, const long *cv, const i
 		rec_pack_str(&o->pk, "thresholds");
 		pack_dbls(&o->pk, eps, tv->nint);
 		pack_kv_dbl(&o->pk, "top1_ee_val", (double)cv[c] / tv->n);
-		pack_kv_dbl(&o->pk, "avg_macs_val", (double)sv[c] / tv->n);
+		pack_kv_dbl(&o->pk, lat ? "avg_latency_val" : "avg_macs_val",
+		    unit * sv[c] / tv->n);
 		pack_kv_dbl(&o->pk, "top1_ee_test", (double)ct[c] / ntest);
-		pack_kv_dbl(&o->pk, "avg_macs", (double)st[c] / ntest);
+		pack_kv_dbl(&o->pk, lat ? "avg_latency" : "avg_macs", unit * st[c] / ntest);
 	}
 	free(pts);
 }
@@ -254,10 +260,11 @@ tune(struct rec_out *o, const struct opts *op, const struct rec_in *r, const msg
 	struct thr_grid tv, tt;
 	struct thr_metrics mv, mt;
 	char path[4096], type[64];
-	double eps[EXO_MAX_EXITS], acc_min, macs_max, t0, secs, mem_cv;
-	long *cv, *ct, c = 0;
+	double eps[EXO_MAX_EXITS], acc_min, macs_max, t0, secs, mem_cv, lat[EXO_MAX_EXITS];
+	struct thr_metrics lv, lt;
+	long *cv, *ct, c = 0, macs_v[EXO_MAX_EXITS], macs_t[EXO_MAX_EXITS];
 	int64_t *sv, *st;
-	int feasible = 0, i, B;
+	int feasible = 0, i, B, islat = op->cost.kind == LAT_COST_LATENCY;
 
 	if (rec_get(m, "exo") == NULL)
 		rec_fail(r, "exo", "missing (the path of the EENN's exit-outputs file)");
@@ -267,6 +274,24 @@ tune(struct rec_out *o, const struct opts *op, const struct rec_in *r, const msg
 	B = val.nexit;
 	acc_min = opt_or_key(op->acc_min, r, m, "acc_min", 0);
 	macs_max = opt_or_key(op->macs_max, r, m, "macs_max", INFINITY);
+	if (islat) {
+		struct arch a;
+		struct arch_net net;
+
+		/* The grid sums integers exactly: the per-exit latency goes in as
+		 * nanoseconds (rounding far below any measurement's noise), the
+		 * constraint with it. */
+		arch_read(&a, r, m);
+		arch_net_build(&net, &a);
+		if (net.nexit != B)
+			rec_fail(r, "exit_stages", "%d exits, %s has %d", net.nexit, path, B);
+		lat_exits(lat, &op->cost.t, op->cost.path, r, &net);
+		macs_max = 1e6 * opt_or_key(op->cost.max, r, m, "lat_max", INFINITY);
+		memcpy(macs_v, val.spent, sizeof(macs_v));
+		memcpy(macs_t, test.spent, sizeof(macs_t));
+		for (i = 0; i < B; i++)
+			val.spent[i] = test.spent[i] = llround(lat[i] * 1e6);
+	}
 	if (op->hi && (op->hi > B - 1 || op->hj > B - 1))
 		rec_fail(r, "exo", "--heatmap %d,%d: the EENN has %d intermediate exits",
 		    op->hi, op->hj, B - 1);
@@ -317,6 +342,12 @@ tune(struct rec_out *o, const struct opts *op, const struct rec_in *r, const msg
 	thr_eval(&mt, &test, op->rule, eps);
 	if (op->method == M_FIXED)
 		feasible = mv.top1 >= acc_min && mv.avg_spent <= macs_max;
+	if (islat) {
+		/* the latency figures, then the MACs ones as without --cost */
+		lv = mv, lt = mt;
+		memcpy(val.spent, macs_v, sizeof(macs_v));
+		thr_eval(&mv, &val, op->rule, eps);
+	}
 	/* no threshold makes a network fit the board: the arch alone decides */
 	mem_cv = hw_record_violation(r, m, &op->lim);
 	feasible = feasible && mem_cv <= 0;
@@ -328,6 +359,10 @@ tune(struct rec_out *o, const struct opts *op, const struct rec_in *r, const msg
 	if (!ct || !st)
 		err(EX_SOFTWARE, "malloc");
 	thr_grid_all(&tt, ct, st);
+	if (islat) {
+		memcpy(test.spent, macs_t, sizeof(macs_t));
+		thr_eval(&mt, &test, op->rule, eps);
+	}
 
 	/* the record keeps its own type and version */
 	snprintf(type, sizeof(type), "%.*s", (int)rec_get(m, "type")->via.str.size,
@@ -339,6 +374,11 @@ tune(struct rec_out *o, const struct opts *op, const struct rec_in *r, const msg
 	rec_put_bool(o, "feasible", feasible);
 	if (hw_limited(&op->lim))
 		rec_put_dbl(o, "mem_violation", mem_cv);
+	lat_cost_put(o, &op->cost, lat, B);
+	if (islat) {
+		rec_put_dbl(o, "avg_latency_val", lv.avg_spent * 1e-6);
+		rec_put_dbl(o, "avg_latency", lt.avg_spent * 1e-6);
+	}
 	rec_put_dbl(o, "top1_ee_val", mv.top1);
 	rec_put_dbl(o, "avg_macs_val", mv.avg_spent);
 	rec_put_dbl(o, "top1_ee_test", mt.top1);
@@ -351,7 +391,7 @@ tune(struct rec_out *o, const struct opts *op, const struct rec_in *r, const msg
 	rec_put_longs(o, "exit_spent", test.spent, B);
 	rec_put_longs(o, "exit_cost", test.cost, B);
 	rec_put_dbls(o, "ece", mt.ece, B);
-	put_pareto(o, &tv, cv, sv, ct, st, test.n);
+	put_pareto(o, &tv, cv, sv, ct, st, test.n, islat);
 	if (op->hi)
 		put_heatmap(o, op, &tv, &test, eps);
 	rec_out_end(o, stdout);
@@ -394,6 +434,7 @@ main(int argc, char **argv)
 		{ "fixed", required_argument, NULL, O_FIXED },
 		{ "heatmap", required_argument, NULL, O_HEAT },
 		HW_LONGOPTS,
+		LAT_LONGOPTS,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts op = { .rule = THR_CUMULATIVE, .method = M_NACHOS, .ngrid = 9,
@@ -407,6 +448,7 @@ main(int argc, char **argv)
 	int c, method_set = 0;
 
 	hw_limits_init(&op.lim);
+	lat_cost_init(&op.cost);
 	for (c = 0; c < 9; c++)
 		op.grid[c] = (c + 1) / 10.0;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -443,10 +485,14 @@ main(int argc, char **argv)
 			parse_heatmap(&op, optarg);
 			break;
 		default:
-			if (!hw_option(&op.lim, c, optarg))
+			if (!hw_option(&op.lim, c, optarg) && !lat_cost_option(&op.cost, c, optarg))
 				usage(stderr, EX_USAGE);
 		}
 	}
+	lat_cost_finish(&op.cost, "--macs-max", !isnan(op.macs_max), 1);
+	if (op.cost.kind == LAT_COST_LATENCY && op.method == M_AEBNAS)
+		errx(EX_USAGE, "--method aebnas: its goal is MACs (--target-macs), not "
+		    "--cost latency");
 	if (op.nfixed && method_set && op.method != M_FIXED)
 		errx(EX_USAGE, "--fixed goes with --method fixed, not %s", method_names[op.method]);
 	if (op.nfixed)
@@ -469,6 +515,7 @@ main(int argc, char **argv)
 		cli_progress_end(&p, extra);
 	}
 	rec_out_free(&o);
+	lat_cost_free(&op.cost);
 	cli_finish();
 	return 0;
 }

@@ -46,7 +46,7 @@ setup_file() {
 	rec2json < r.rec | jq -c --arg x "$F/h1.exo" '.exo = $x' | json2rec |
 	    thresh-tune --method fixed --fixed "$(cat thr)" > t.rec 2> /dev/null
 	eenn-infer t.rec > i.rec 2> /dev/null
-	eenn-export -o "$F/out" --eval 1000 t.rec > x.rec 2> /dev/null
+	eenn-export -o "$F/out" --eval 1000 --cc "cc -std=c99 -O2" t.rec > x.rec 2> /dev/null
 	zcat -f h3/t10k-images-idx3-ubyte | tail -c +17 > test.u8
 	expected h1.exo "$(cat thr)" > want
 	for d in f32 int8; do
@@ -143,6 +143,39 @@ setup() {
 	done
 	rec2json < x.rec | jq -e '.sram_bytes_f32 == 4 * .sram_bytes_int8 and
 	    .flash_bytes_int8 < .flash_bytes_f32 / 3'
+}
+
+# the bytes of the allocated sections with contents (objdump -h: ALLOC and
+# CONTENTS; .bss has no contents) of object $2, by objdump $1
+flash_of() {
+	"$1" -h "$2" | perl -ne '$z = hex($1) if /^\s*\d+\s+\S+\s+([0-9a-f]+)\s/;
+	    $s += $z if /ALLOC/ && /CONTENTS/; END { print $s + 0 }'
+}
+
+@test "--cc: code and total flash of NAME.c compiled, as objdump reads the object" {
+	cd "$F"
+	rec2json < x.rec | jq -e '.export_cc == "cc -std=c99 -O2"'
+	for d in f32 int8; do
+		(cd out/s1-0/$d && cc -std=c99 -O2 -c eenn.c -o size.o)
+		total=$(flash_of objdump out/s1-0/$d/size.o)
+		rec2json < x.rec | jq -e --arg d "$d" --argjson t "$total" '
+		    .["flash_total_bytes_" + $d] == $t and
+		    .["flash_code_bytes_" + $d] == $t - .["flash_bytes_" + $d] and
+		    .["flash_code_bytes_" + $d] > 1000'
+		[ ! -e out/s1-0/$d/eenn.size.o ]
+	done
+	# the Cortex-M7 build of the int8 code, at -Os
+	cc="arm-none-eabi-gcc -mcpu=cortex-m7 -mthumb -std=c99 -Os"
+	eenn-export -o arm --dtype int8 --cc "$cc" t.rec > arm.rec 2> /dev/null
+	(cd arm/s1-0/int8 && $cc -c eenn.c -o size.o)
+	total=$(flash_of arm-none-eabi-objdump arm/s1-0/int8/size.o)
+	rec2json < arm.rec | jq -e --argjson t "$total" '.flash_total_bytes_int8 == $t and
+	    .flash_code_bytes_int8 > 1000 and (has("flash_total_bytes_f32") | not)'
+	# a compiler that fails: a clear error, nothing written
+	run --separate-stderr eenn-export -o bad-cc --cc false t.rec
+	assert_failure 70
+	[[ $stderr == *'--cc'*'false'*'failed'* ]]
+	[ -z "$(ls -A bad-cc 2> /dev/null)" ]
 }
 
 @test "--dtype, --name and a second export replace the first whole" {

@@ -82,7 +82,8 @@ agree() {
 	agree i.json
 	jq -e '.infer_split == "test" and .infer_n == 120 and .infer_batch == 1 and
 	    .infer_threads == 1 and .type == "eenn" and
-	    .infer_latency_p50_ms > 0 and .infer_latency_p99_ms >= .infer_latency_p50_ms and
+	    .infer_latency_min_ms > 0 and .infer_latency_p50_ms >= .infer_latency_min_ms and
+	    .infer_latency_p99_ms >= .infer_latency_p50_ms and
 	    .infer_ips > 0' i.json
 	grep -q 'eenn-infer: record 1 test 120/120' err.txt
 	! grep -q 'warning\|mismatch' err.txt

@@ -39,7 +39,7 @@ TINY=(--width 0.25 --resolution 16 --in-ch 1 --classes 3)
 	    rec2json > m.json
 	jq -e -s 'length == 200 and all((.exit_latency | length) == (.exit_stages | length) and
 	    .exit_latency[0] > 0 and (.exit_latency | . == sort))' m.json
-	first=$(jq '.entries[] | select(.key | startswith("first_conv")) | .ms' t.json)
+	first=$(jq '.entries[] | select(.key | startswith("first_conv")) | .min_ms' t.json)
 	jq -e -s --argjson f "$first" 'all(.exit_latency[0] > $f)' m.json
 }
 

@@ -46,7 +46,8 @@ genomes() {
 	assert_success
 	assert_line --index 0 "usage: nsga-step [-h] --err-model FILE --macs-model FILE [--macs-max MACS]"
 	assert_line --index 4 "                 [--skip-missing] [--flash-max BYTES] [--sram-max BYTES]"
-	assert_line --index 5 "                 [--target NAME] [--mem-dtype int8|f32] [FILE ...]"
+	assert_line --index 5 "                 [--target NAME] [--mem-dtype int8|f32] [--cost macs|latency]"
+	assert_line --index 6 "                 [--lat-max MS] [FILE ...]"
 }
 
 @test "bad options exit 64 with the usage or a message, nothing on stdout" {
@@ -236,4 +237,22 @@ genomes() {
 	assert_failure 65
 	[ -z "$output" ]
 	[[ $stderr == *'mm77.rec: record 1: key "d": 77 genes, but the nachos genomes of the archive have 49'* ]]
+}
+
+@test "--cost latency: the cost model predicts ms (a MACs model refused), F_CM's limit --lat-max" {
+	# the synthetic archive's cost in "ms": its MACs / 1e6
+	archive 60 | jq -c '. + {avg_latency_val: (.avg_macs_val / 1e6), cost: "latency"}' |
+	    json2rec > l.rec
+	models l.rec
+	surrogate-fit -t avg_latency_val -m rbf --folds 0 -o lm.rec l.rec
+	run --separate-stderr nsga-step --err-model em.rec --macs-model mm.rec --cost latency \
+	    --lat-max 4.2 -k 4 --gens 2 l.rec
+	[ "$status" -eq 65 ]
+	[[ $stderr == *'mm.rec: record 1: key "target": "avg_macs_val" is not an average latency key (--macs-model with --cost latency: fit avg_latency_val)'* ]]
+	nsga-step --err-model em.rec --macs-model lm.rec --cost latency --lat-max 4.2 -k 8 \
+	    --gens 10 --seed 3 l.rec 2> /dev/null | rec2json > c.json
+	[ "$(wc -l < c.json)" -eq 8 ]
+	jq -e -s 'all(.pred_macs == null and .pred_latency > 0)' c.json > /dev/null
+	# the same search as with MACs: the constraint holds for most candidates
+	key pred_latency < c.json | awk '$1 <= 4.2 { n++ } END { print n; exit !(n >= 6) }'
 }

@@ -36,7 +36,8 @@ ids() {
 	assert_line --index 0 "usage: pareto [-ahq] [-f table|rec] [--split val|test] [--acc-key key] [--macs-key key]"
 	assert_line --index 2 "              [--ref err,macs] [--cols key,...] [--plot file.png|file.svg]"
 	assert_line --index 3 "              [--heatmap-plot file.png|file.svg] [--exit n] [--flash-max bytes]"
-	assert_line --index 4 "              [--sram-max bytes] [--target name] [--mem-dtype int8|f32] [file ...]"
+	assert_line --index 4 "              [--sram-max bytes] [--target name] [--mem-dtype int8|f32]"
+	assert_line --index 5 "              [--cost macs|latency] [--lat-max ms] [file ...]"
 }
 
 @test "bad options exit 64 with nothing on stdout" {

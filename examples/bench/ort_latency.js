@@ -1,8 +1,9 @@
 // ort_latency.js FILE.onnx C H W [REPS] - ONNX Runtime's batch-1 latency on
 // one thread (intra- and inter-op), all graph optimisations on: a forward
-// of one C x H x W image (values fixed), mean over
-// REPS runs (default 200) after 20 untimed ones. Prints one JSON line:
-// {"latency_ms": ..., "ort": version}. onnxruntime-node comes from
+// of one C x H x W image (values fixed), REPS runs (default 200) after 20
+// untimed ones, each timed alone. Prints one JSON line: {"latency_ms": mean,
+// "min_ms": fastest run (the quiet machine's figure: other jobs only add
+// time), "p50_ms": median, "ort": version}. onnxruntime-node comes from
 // tests/onnx/node_modules (tests/npm-deps.sh, make deps-bench).
 'use strict';
 const path = require('path');
@@ -22,11 +23,15 @@ async function main() {
 	const feeds = { [name]: new ort.Tensor('float32', data, shape) };
 	for (let i = 0; i < 20; i++)
 		await s.run(feeds);
-	const t0 = process.hrtime.bigint();
-	for (let i = 0; i < reps; i++)
+	const t = [];
+	for (let i = 0; i < reps; i++) {
+		const t0 = process.hrtime.bigint();
 		await s.run(feeds);
-	const ms = Number(process.hrtime.bigint() - t0) / 1e6 / reps;
-	console.log(JSON.stringify({ latency_ms: ms, ort: require(path.join(__dirname, '..',
+		t.push(Number(process.hrtime.bigint() - t0) / 1e6);
+	}
+	const ms = t.reduce((a, b) => a + b, 0) / reps;
+	t.sort((a, b) => a - b);
+	console.log(JSON.stringify({ latency_ms: ms, min_ms: t[0], p50_ms: t[reps >> 1], ort: require(path.join(__dirname, '..',
 	    '..', 'tests', 'onnx', 'node_modules', 'onnxruntime-node', 'package.json')).version }));
 }
 

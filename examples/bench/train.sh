@@ -10,7 +10,10 @@
 #   - training and inference images/s at 1 and 2 threads, C over PyTorch
 #     (targets: training >= 4x, inference >= 2x);
 #   - batch-1 latency on one thread, C over ONNX Runtime (target <= 0.8x),
-#     PyTorch's beside it;
+#     PyTorch's beside it: the engine (latbench.c) and ONNX Runtime
+#     (ort_latency.js) time single forwards, in LAT_ROUNDS rounds (default 3)
+#     that alternate between them; the ratio is of the fastest forwards
+#     (other jobs only add time), the medians' ratio beside it;
 #   - 2 threads over 1 thread, unloaded (training target >= 1.6x) and beside
 #     one busy process (yes) at nice 19 and at nice 0 (target >= 1x).
 # Each model runs in its own processes. Other jobs on the machine disturb
@@ -57,7 +60,17 @@ for m in $models; do
 	done
 	"$py" examples/bench/train_bench.py onnx "$tmp/$m.json" --out "$tmp/$m.onnx" \
 	    > /dev/null 2>&1
-	node examples/bench/ort_latency.js "$tmp/$m.onnx" 3 32 32 > "$tmp/$m.ort"
+done
+
+# Batch-1 latency, one thread, the two alternating.
+make -s "${BUILD:-build}/bench/latbench"
+r=0
+while [ "$r" -lt "${LAT_ROUNDS:-3}" ]; do
+	for m in $models; do
+		"${BUILD:-build}/bench/latbench" -n 1 -r 300 "$tmp/$m.rec" >> "$tmp/$m.lat"
+		node examples/bench/ort_latency.js "$tmp/$m.onnx" 3 32 32 300 >> "$tmp/$m.ortlat"
+	done
+	r=$((r + 1))
 done
 
 # 2 threads against 1 beside one busy process: nice 19, then nice 0.
@@ -93,14 +106,22 @@ for m in models:
             m, t, c["train_ips"], p["train_ips"], rt, mark(rt >= 4), c["infer_ips"],
             p["infer_ips"], ri, mark(ri >= 2), c["train_gflops"],
             100 * c["train_gflops"] / peak[t]))
-ort = j(models[0], "ort")["ort"]
-print("train: batch-1 latency, 1 thread, ms; C over ONNX Runtime %s (target <= 0.8)" % ort)
-print("train: %-8s %8s %8s %6s %4s %8s   %s" % ("model", "C", "ORT", "C/ORT", "", "PyTorch",
-    "peak RSS MB at 2 threads: C, PyTorch"))
+def lines(m, s):
+    return [json.loads(l) for l in open("%s/%s.%s" % (tmp, m, s))]
+ort = lines(models[0], "ortlat")[0]["ort"]
+print("train: batch-1 latency, 1 thread, ms: fastest single forward (median) over %d runs "
+      "each of C and ONNX Runtime %s, alternating; C over ORT (target <= 0.8)" % (
+      sum(l["rounds"] for l in lines(models[0], "lat")), ort))
+print("train: %-8s %15s %15s %6s %4s %6s %8s   %s" % ("model", "C", "ORT", "C/ORT", "",
+    "median", "PyTorch", "peak RSS MB at 2 threads: C, PyTorch"))
 for m in models:
-    c, o, p = j(m, "c1")["latency_ms"], j(m, "ort")["latency_ms"], j(m, "pt1")["latency_ms"]
-    print("train: %-8s %8.2f %8.2f %6.2f %4s %8.2f   %.0f, %.0f" % (m, c, o, c / o,
-        mark(c / o <= 0.8), p, j(m, "c2")["rss_kb"] / 1024, j(m, "pt2")["rss_kb"] / 1024))
+    c, o = lines(m, "lat"), lines(m, "ortlat")
+    cm, om = min(l["min_ms"] for l in c), min(l["min_ms"] for l in o)
+    c50 = sorted(l["median_ms"] for l in c)[len(c) // 2]
+    o50 = sorted(l["p50_ms"] for l in o)[len(o) // 2]
+    print("train: %-8s %6.3f (%6.3f) %6.3f (%6.3f) %6.2f %4s %6.2f %8.2f   %.0f, %.0f" % (m,
+        cm, c50, om, o50, cm / om, mark(cm / om <= 0.8), c50 / o50, j(m, "pt1")["latency_ms"],
+        j(m, "c2")["rss_kb"] / 1024, j(m, "pt2")["rss_kb"] / 1024))
 print("train: 2 threads over 1 thread (targets: unloaded training >= 1.6, beside a busy "
       "process >= 1)")
 print("train: %-8s %-14s %8s %8s %6s %4s %8s %8s %6s %4s" % ("model", "load", "train t1",

@@ -3,7 +3,8 @@
  * the engine's (model_step_exit) within 1e-4, the int8 form stays near the
  * float one, and the generated C (compiled with cc -std=c99 -Wall -Wextra
  * -Werror) gives the interpreter's logits, confidences, classes and exits
- * bit for bit, for both dtypes. */
+ * bit for bit, for both dtypes, and so does its plain build (-DK_PLAIN: the
+ * kernels without the compiler's vectors). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,7 +230,9 @@ test_generated(void)
 		xnet_write_c(x, dt, dir, "t");
 		snprintf(cmd, sizeof(cmd), "cd %s && cc -std=c99 -Wall -Wextra -Werror -O2 "
 		    "-include stdlib.h -o drv drv.c t.c -lm && cc -std=c99 -Wall -Wextra -Werror "
-		    "-O2 -o h t.c t_main.c -lm && ./drv img 4 > out && ./h img > hout", dir);
+		    "-O2 -o h t.c t_main.c -lm && ./drv img 4 > out && ./h img > hout && "
+		    "cc -std=c99 -Wall -Wextra -Werror -O2 -DK_PLAIN -include stdlib.h -o drvp "
+		    "drv.c t.c -lm && ./drvp img 4 > outp && cmp out outp", dir);
 		CHECK(system(cmd) == 0);
 		snprintf(path, sizeof(path), "%s/out", dir);
 		fp = fopen(path, "r");

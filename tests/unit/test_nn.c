@@ -110,6 +110,9 @@ test_dw(void)
 			dw_case(2, 2, 2, 2, k, s);	/* smaller than the kernel */
 			dw_case(2, 2, 1, 1, k, s);
 			dw_case(2, 9, 6, 5, k, s);	/* small batch: 18 lanes */
+			dw_case(1, 4, 16, 16, k, s);	/* batch 1: plane by plane */
+			dw_case(1, 3, 5, 16, k, s);
+			dw_case(1, 3, 8, 8, k, s);
 		}
 	dw_case(2, 3, 9, 9, 9, 1);	/* generic path */
 	/* batch-vectorised path with a tail; large enough to run threaded */
@@ -133,18 +136,22 @@ test_dw(void)
 	dw_case(16, 64, 8, 8, 5, 1);
 	dw_case(3, 64, 8, 8, 5, 1);	/* small batch, threaded */
 	dw_case(1, 33, 4, 4, 7, 2);
+	dw_case(1, 70, 4, 4, 7, 1);	/* lanes: 32 at a time, then 16, then one */
+	dw_case(2, 41, 3, 3, 3, 1);
 }
 
 /* nn_gemm against a naive product, large enough to be split over threads
- * along N (wide) and along M (tall), and as gemv (one column or row), every
- * transpose combination. */
+ * along N (wide) and along M (tall), as gemv (one column or row), and
+ * skinny (N <= 8: odd N, K not a multiple of 8, rows not a multiple of 4,
+ * several row blocks), every transpose combination. */
 static void
 test_gemm(void)
 {
-	int shapes[4][3] = { { 40, 300, 100 }, { 301, 40, 100 }, { 37, 1, 20 }, { 1, 23, 19 } };
-	int sh, ta, tb;
+	int shapes[][3] = { { 40, 300, 100 }, { 301, 40, 100 }, { 37, 1, 20 }, { 1, 23, 19 },
+		{ 67, 5, 21 }, { 130, 8, 40 }, { 3, 2, 5 }, { 1, 300, 77 }, { 259, 1, 130 } };
+	int sh, ta, tb, ns = sizeof shapes / sizeof shapes[0];
 
-	for (sh = 0; sh < 4 * 4; sh++) {
+	for (sh = 0; sh < ns * 4; sh++) {
 		int M = shapes[sh / 4][0], N = shapes[sh / 4][1], K = shapes[sh / 4][2], i, j, l;
 		float *A = randv((long)M * K), *B = randv((long)K * N);
 		float *C = randv((long)M * N), *R = dupv(C, (long)M * N);
@@ -290,6 +297,32 @@ test_bn_act(void)
 	free(di1), free(di2), free(dz), free(dg1), free(dg2), free(db1), free(db2);
 }
 
+/* Eval BN + act against its formula, on maps of one pixel (batch-1
+ * inference: vectorised over channels) and a few, channels in several
+ * blocks of the coefficients. */
+static void
+test_bn_eval(void)
+{
+	int C = 150, act, c, Ms[2] = { 1, 3 }, mi;
+
+	for (mi = 0; mi < 2; mi++) {
+		long M = Ms[mi], n = C * M, i;
+		float *in = randv(n), *ga = randv(C), *be = randv(C), *rm = randv(C);
+		float *rv = randv(C), *o1 = randv(n), *z = randv(n), *o2 = randv(n);
+
+		for (c = 0; c < C; c++)
+			rv[c] = 0.5f + rv[c] * rv[c];
+		for (i = 0; i < n; i++)
+			z[i] = ga[i / M] * (in[i] - rm[i / M]) / sqrt(rv[i / M] + 1e-5) + be[i / M];
+		for (act = NN_ID; act <= NN_HSIGMOID; act++) {
+			nn_bn_act_fwd_eval(o1, in, ga, be, rm, rv, C, M, 1e-5f, act);
+			nn_act_fwd(o2, z, n, act);
+			CHECK_CLOSE(o1, o2, n, 1e-5, 1e-5);
+		}
+		free(in), free(ga), free(be), free(rm), free(rv), free(o1), free(z), free(o2);
+	}
+}
+
 static void
 test_simple(void)
 {
@@ -418,6 +451,7 @@ main(void)
 	test_conv();
 	test_dw();
 	test_linear();
+	test_bn_eval();
 	test_bn();
 	test_bn_act();
 	test_simple();

@@ -51,7 +51,7 @@ rates(void)
 {
 	struct plan_rates r = { .has_sup = 1, .sup = { { 320, 6 }, { 960, 8 } }, .sup_images = 60000,
 		.cmin = { { 500, 11.6 }, { 1500, 14.8 } }, .cmax = { { 500, 19 }, { 1500, 28.5 } },
-		.jobs = 2 };
+		.ncmax = 2, .jobs = 2 };
 	return r;
 }
 
@@ -99,6 +99,35 @@ test_fits_budget(void)
 	r.cmin[1].n = 500;
 	CHECK(plan_make(&p, &r, &l, why, sizeof(why)) == -1);
 	CHECK(strstr(why, "candidate") != NULL);
+	r = rates();
+	r.ncmax = 3;
+	CHECK(plan_make(&p, &r, &l, why, sizeof(why)) == -1);
+}
+
+/* One all-max probe beside the first all-min one: the all-max line is the
+ * all-min line times their ratio. */
+static void
+test_one_max_probe(void)
+{
+	struct plan_rates r = rates();
+	struct plan_limits l;
+	struct plan p;
+	char why[160];
+
+	plan_limits_default(&l);
+	l.budget = 1500;
+	r.ncmax = 1;
+	r.cmin[0].s = 10;
+	r.cmin[1].s = 12;        /* 9 s + 2 ms per image */
+	r.cmax[0].s = 30;        /* 3 times the all-min at 500 */
+	CHECK(plan_make(&p, &r, &l, why, sizeof(why)) == 0);
+	CHECK_NEAR(p.cmin_fixed, 9, 1e-12);
+	CHECK_NEAR(p.cmin_per_img, 0.002, 1e-15);
+	CHECK_NEAR(p.cmax_fixed, 27, 1e-12);
+	CHECK_NEAR(p.cmax_per_img, 0.006, 1e-15);
+	r.cmax[0].n = 1500;      /* not at the all-min probe's size */
+	CHECK(plan_make(&p, &r, &l, why, sizeof(why)) == -1);
+	CHECK(strstr(why, "all-max") != NULL);
 }
 
 static void
@@ -151,6 +180,7 @@ main(void)
 	test_duration();
 	test_fits_budget();
 	test_fit();
+	test_one_max_probe();
 	test_monotone();
 	return unit_done("test_plan");
 }

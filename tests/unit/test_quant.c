@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "exo.h"
+#include "export.h"
 #include "nn.h"
 #include "quant.h"
 #include "thr.h"
@@ -129,7 +130,7 @@ test_conv_q(void)
 	enum { CI = 5, H = 7, W = 6, CO = 4, K = 3, CM = CI > CO ? CI : CO };
 	struct nn_rng r;
 	float x[CI * H * W], w[CO * CI * K * K], b[CM], xd[CI * H * W], wd[CO * CI * K * K];
-	float y[CM * H * W], sw[CM];
+	float y[CM * H * W], sw[CM], wp[CO * CI * K * K];
 	int8_t qx[CI * H * W], qw[CO * CI * K * K], qy[CM * H * W];
 	int32_t qb[CM], mul[CM], sh[CM];
 	struct qparam qi, qo;
@@ -152,7 +153,9 @@ test_conv_q(void)
 			quant_weights(qw, sw, w, co, per);
 			for (i = 0; i < co * per; i++)
 				wd[i] = qw[i] * sw[i / per];
-			k_conv_f32(y, xd, wd, b, CI, H, W, co, K, 1, 1, dw, relu ? K_ID : K_RELU,
+			if (!dw)
+				xnet_pack(wp, wd, co, per);
+			k_conv_f32(y, xd, dw ? wd : wp, b, CI, H, W, co, K, 1, 1, dw, relu ? K_ID : K_RELU,
 			    relu);
 			lo = 1e9, hi = -1e9;
 			for (i = 0; i < co * H * W; i++) {
