@@ -75,3 +75,18 @@ setup() {
 	[[ $stderr == *'--preset: no preset "nosuch"'* ]]
 	[ ! -e out2 ]
 }
+
+@test "nachos-ft and scratch: their options come after those of every run, so they win" {
+	# every run gets --eval shared here; the two methods fine-tune, and
+	# scratch leaves the supernet out (a shared run would refuse that)
+	run --separate-stderr compare --methods nachos-ft,scratch --seeds 1 --preset none out -- \
+	    "${tiny[@]}" --eval shared
+	assert_success
+	grep -qx 'nachos-ft) p=(nachos) mo=(--eval finetune) ;;' out/run.sh
+	grep -qx 'scratch) p=(nachos) mo=(--eval finetune --supernet none) ;;' out/run.sh
+	for m in nachos-ft scratch; do
+		grep -qx "EVAL='finetune'" out/runs/$m-s1/config
+		[ -s out/runs/$m-s1/report.md ]
+	done
+	grep -q '| nachos-ft |' out/report.md
+}
