@@ -456,6 +456,7 @@ main(int argc, char **argv)
 		super_free(&sn);
 	if (ds.tr.x)
 		train_free_data(&ds);
+	lat_cost_free(&c.cost);
 	cli_finish();
 	return 0;
 }
