@@ -62,13 +62,14 @@ perl -e '
 			$r[$o[$_]] = ($i + $j) / 2 + 1 for $i .. $j; $i = $j + 1; } return @r; }
 	sub cmp2 { my ($x, $y) = @_; my @ra = ranks(@$x); my @rb = ranks(@$y); my $n = @ra;
 		my ($ma, $mb) = (0, 0); $ma += $_ / $n for @ra; $mb += $_ / $n for @rb;
-		my ($sab, $saa, $sbb, $ape) = (0, 0, 0, 0);
+		my ($sab, $saa, $sbb, $ape, $lr) = (0, 0, 0, 0, 0);
 		for (0 .. $n - 1) { $sab += ($ra[$_] - $ma) * ($rb[$_] - $mb); $saa += ($ra[$_] - $ma) ** 2;
-			$sbb += ($rb[$_] - $mb) ** 2; $ape += abs($x->[$_] - $y->[$_]) / $y->[$_]; }
-		return ($n, $sab / sqrt($saa * $sbb), 100 * $ape / $n); }
-	printf "lat: %d points, Spearman rho %.3f, MAPE %.1f%% (predicted by the table / measured by eenn-infer p50, median of the passes)\n", cmp2(\@a, \@b);
-	printf "lat: %d points, Spearman rho %.3f, MAPE %.1f%% (predicted by the table / measured by eenn-infer p50, fastest of the passes)\n", cmp2(\@a, \@f);
-	printf "lat: %d points, Spearman rho %.3f, MAPE %.1f%% (predicted by the table / measured by eenn-infer, the fastest image of all passes)\n", cmp2(\@a, \@g);
+			$sbb += ($rb[$_] - $mb) ** 2; $ape += abs($x->[$_] - $y->[$_]) / $y->[$_];
+			$lr += log($x->[$_] / $y->[$_]) / $n; }
+		return ($n, $sab / sqrt($saa * $sbb), 100 * $ape / $n, exp($lr)); }
+	printf "lat: %d points, Spearman rho %.3f, MAPE %.1f%%, predicted/measured %.2f (geometric mean) (predicted by the table / measured by eenn-infer p50, median of the passes)\n", cmp2(\@a, \@b);
+	printf "lat: %d points, Spearman rho %.3f, MAPE %.1f%%, predicted/measured %.2f (geometric mean) (predicted by the table / measured by eenn-infer p50, fastest of the passes)\n", cmp2(\@a, \@f);
+	printf "lat: %d points, Spearman rho %.3f, MAPE %.1f%%, predicted/measured %.2f (geometric mean) (predicted by the table / measured by eenn-infer, the fastest image of all passes)\n", cmp2(\@a, \@g);
 ' "$tmp/pred" "$tmp/meas" > "$tmp/res"
 echo "lat: $cpu; width $w, 32x32x1, $nets random EENNs, batch 1, 1 thread, $n images, $passes passes"
 echo "lat: load average (1, 5, 15 min) $load0 before, $(cut -d' ' -f1-3 /proc/loadavg) after the eenn-infer passes"
