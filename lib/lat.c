@@ -14,6 +14,7 @@
 #include "model.h"
 #include "nachos.h"
 #include "nn.h"
+#include "stats.h"
 
 static const char *const act_names[] = { "none", "relu", "hswish" };
 
@@ -75,34 +76,10 @@ lat_cpu_model(char *buf, size_t n)
 	fclose(fp);
 }
 
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int
-cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 static int
 cmp_key(const void *a, const void *b)
 {
 	return strcmp(((const struct lat_entry *)a)->key, ((const struct lat_entry *)b)->key);
-}
-
-static double
-median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_dbl);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* A network drawn uniformly per gene from base's space (repaired). */
@@ -213,12 +190,12 @@ runner_pass(struct runner *r, double *prof, double *cum)
 	r->m.prof = prof;
 	if (prof)
 		memset(prof, 0, (1 + r->m.net.nblk + r->m.nexit) * sizeof(*prof));
-	t0 = now();
+	t0 = cli_now();
 	model_step_begin(&r->m, r->x, 1);
 	for (i = 0; i < r->m.nexit; i++) {
 		model_step_exit(&r->m, i);
 		if (cum)
-			cum[i] = now() - t0;
+			cum[i] = cli_now() - t0;
 	}
 	r->m.prof = NULL;
 }
@@ -306,7 +283,7 @@ lat_measure(struct lat_table *t, const struct arch *base, int repeats, uint64_t 
 	t->e = ks_.e;
 	for (i = 0; i < t->n; i++) {
 		t->e[i].n = ks_.nv[i];
-		t->e[i].ms = median(ks_.v[i], ks_.nv[i]);
+		t->e[i].ms = stats_median(ks_.v[i], ks_.nv[i]);
 		t->e[i].min_ms = ks_.v[i][0];    /* sorted by median */
 		free(ks_.v[i]);
 	}
@@ -495,7 +472,7 @@ lat_run(double *exit_ms, double *exit_min, const struct arch_net *nets, int n, i
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < nets[i].nexit; j++)
 			exit_ms[i * (ARCH_EXITS + 1) + j] =
-			    median(v + ((size_t)i * (ARCH_EXITS + 1) + j) * repeats, repeats);
+			    stats_median(v + ((size_t)i * (ARCH_EXITS + 1) + j) * repeats, repeats);
 		if (exit_min)   /* median sorted them */
 			for (j = 0; j < nets[i].nexit; j++)
 				exit_min[i * (ARCH_EXITS + 1) + j] =

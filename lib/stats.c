@@ -66,6 +66,21 @@ vi_cmp(const void *a, const void *b)
 	return p->i - q->i;
 }
 
+static int
+cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+double
+stats_median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_dbl);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 void
 stats_argsort(int *idx, const double *x, int n)
 {

@@ -19,6 +19,10 @@ double stats_std(const double *x /* (n) */, int n, int ddof);
 int stats_finite_mean_std(double *mean, double *std, const double *v /* (n) */, int n,
     double scale);
 
+/* Median of v (n >= 1), sorting v in place: the mean of the middle two for
+ * an even n. */
+double stats_median(double *v /* (n) */, int n);
+
 /* Stable ascending argsort: idx receives 0..n-1 ordered by x, equal values
  * in index order. */
 void stats_argsort(int *idx /* (n) */, const double *x /* (n) */, int n);

@@ -16,29 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "arch.h"
+#include "cli.h"
 #include "model.h"
 #include "nn.h"
 #include "rec.h"
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int
-cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
+#include "stats.h"
 
 static void
 forward(struct model *m, const float *x, int eenn)
@@ -64,7 +48,7 @@ main(int argc, char **argv)
 	struct arch_net net;
 	struct model m;
 	struct nn_rng rng;
-	double *t, *parts;
+	double *t, *parts, med;
 	float *x;
 
 	while ((o = getopt(argc, argv, "epr:n:")) != -1)
@@ -105,26 +89,25 @@ main(int argc, char **argv)
 	for (i = 0; i < 5; i++)	/* page faults, caches */
 		forward(&m, x, eenn);
 	for (r = 0; r < rounds; r++) {
-		double t0 = now();
+		double t0 = cli_now();
 		for (i = 0; i < n; i++)
 			forward(&m, x, eenn);
-		t[r] = (now() - t0) * 1e3 / n;
+		t[r] = (cli_now() - t0) * 1e3 / n;
 		if (prof && eenn) {	/* the parts, outside the timed forwards */
 			m.prof = parts + (long)r * np;
 			forward(&m, x, eenn);
 			m.prof = NULL;
 		}
 	}
-	qsort(t, rounds, sizeof *t, cmp);
+	med = stats_median(t, rounds);
 	printf("{\"min_ms\":%.4f,\"median_ms\":%.4f,\"rounds\":%d,\"forwards\":%d",
-	    t[0], t[rounds / 2], rounds, n);
+	    t[0], med, rounds, n);
 	if (prof && eenn) {
 		printf(",\"parts_us\":[");
 		for (j = 0; j < np; j++) {
 			for (r = 0; r < rounds; r++)
 				t[r] = parts[(long)r * np + j];
-			qsort(t, rounds, sizeof *t, cmp);
-			printf("%s%.1f", j ? "," : "", t[rounds / 2] * 1e6);
+			printf("%s%.1f", j ? "," : "", stats_median(t, rounds) * 1e6);
 		}
 		printf("]");
 	}

@@ -65,6 +65,17 @@ test_argsort(void)
 }
 
 static void
+test_median(void)
+{
+	double odd[] = { 5, -1, 3 }, even[] = { 4, 1, 3, 2 }, one[] = { 7 };
+
+	CHECK_NEAR(stats_median(odd, 3), 3, 0);
+	CHECK_NEAR(odd[0], -1, 0);	/* sorted in place */
+	CHECK_NEAR(stats_median(even, 4), 2.5, 0);
+	CHECK_NEAR(stats_median(one, 1), 7, 0);
+}
+
+static void
 test_correlations(void)
 {
 	/* tau-b with ties in both: C = 2, D = 6, 2 pairs tied in x, 1 in y:
@@ -161,6 +172,7 @@ main(void)
 	test_finite_mean_std();
 	test_rank();
 	test_argsort();
+	test_median();
 	test_correlations();
 	test_gamma();
 	test_friedman();
