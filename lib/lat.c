@@ -3,6 +3,7 @@
 #include "lat.h"
 
 #include <err.h>
+#include <lapacke.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,10 +12,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "exo.h"
 #include "model.h"
 #include "nachos.h"
 #include "nn.h"
 #include "stats.h"
+#include "thr.h"
 
 static const char *const act_names[] = { "none", "relu", "hswish" };
 
@@ -151,10 +154,69 @@ sample_add(struct keyset *s, int i, double v)
 	s->v[i][s->nv[i]++] = v;
 }
 
-/* One model per network at batch 1, random weights and input. */
+int
+lat_part_bytes(long *bytes, const struct arch_net *n)
+{
+	struct arch_layer *l = cli_calloc(ARCH_MAX_LAYERS, sizeof(*l));
+	int nl = arch_net_layers(n, l, ARCH_MAX_LAYERS), np = 1 + n->nblk + n->nexit, i, b;
+
+	if (nl > ARCH_MAX_LAYERS)
+		errx(EX_SOFTWARE, "lat: %d layers, more than %d", nl, ARCH_MAX_LAYERS);
+	memset(bytes, 0, np * sizeof(*bytes));
+	/* the layers' own names say whose they are: arch.c's one rule of
+	 * parameters */
+	for (i = 0; i < nl; i++) {
+		int p = 1 + n->nblk + n->nexit - 1;     /* the final head's */
+
+		if (l[i].exit > 0)
+			p = 1 + n->nblk + l[i].exit - 1;
+		else if (strcmp(l[i].name, "first_conv") == 0)
+			p = 0;
+		else if (strncmp(l[i].name, "blocks.", 7) == 0)
+			for (b = 0; b < n->nblk; b++)
+				if (n->blk[b].slot + 1 == atoi(l[i].name + 7))
+					p = 1 + b;
+		bytes[p] += l[i].params * (long)sizeof(float);
+	}
+	free(l);
+	return np;
+}
+
+int
+lat_exit_parts(int *idx, const struct arch_net *n, int i)
+{
+	int k = 0, j;
+
+	for (j = 0; j <= 1 + n->ex[i].after; j++)
+		idx[k++] = j;
+	for (j = 0; j <= i; j++)
+		idx[k++] = 1 + n->nblk + j;
+	return k;
+}
+
+double
+lat_ws_cost(const struct lat_table *t, double ws)
+{
+	double x = log(ws), x0, x1;
+	int i;
+
+	if (t->nknot < 2 || ws <= t->ws_bytes[0])
+		return t->ws_ms_per_mb[0];
+	for (i = 1; i < t->nknot; i++)
+		if (ws <= t->ws_bytes[i]) {
+			x0 = log(t->ws_bytes[i - 1]), x1 = log(t->ws_bytes[i]);
+			return t->ws_ms_per_mb[i - 1] + (t->ws_ms_per_mb[i] -
+			    t->ws_ms_per_mb[i - 1]) * (x - x0) / (x1 - x0);
+		}
+	return t->ws_ms_per_mb[t->nknot - 1];
+}
+
+/* One model per network at batch 1, random weights and input, and the exit
+ * outputs eenn-infer fills at each exit. */
 struct runner {
 	struct model m;
 	float *x;
+	struct exo e;
 };
 
 static void
@@ -169,35 +231,219 @@ runner_init(struct runner *r, const struct arch_net *net, uint64_t seed)
 	nn_rng_seed(&rng, seed ^ 0x78ULL);
 	for (i = 0; i < n; i++)
 		r->x[i] = (float)(nn_rng_u32(&rng) * (1.0 / 4294967296.0) - 0.5);
+	exo_alloc(&r->e, "test", 1, r->m.nexit, net->classes);
 }
 
 static void
 runner_free(struct runner *r)
 {
 	model_free(&r->m);
+	exo_free(&r->e);
 	free(r->x);
 }
 
-/* Step through every exit once; prof (may be NULL) gets each part's
- * seconds, cum (may be NULL) the seconds from the input to each exit's
- * logits. */
-static void
-runner_pass(struct runner *r, double *prof, double *cum)
+/* the threshold tests' outcomes, so that the compiler keeps them */
+volatile int lat_sink;
+
+/* One image through exits 0..last as eenn-infer's early-exit run does it
+ * (infer_early_exit: each exit's logits, its scores and the threshold test;
+ * here no exit fires before last). prof (may be NULL) gets each part's
+ * seconds. Returns the seconds from the input to the last exit's test. */
+static double
+runner_pass(struct runner *r, int last, double *prof)
 {
+	int K = r->m.net.classes, i;
 	double t0;
-	int i;
 
 	r->m.prof = prof;
 	if (prof)
 		memset(prof, 0, (1 + r->m.net.nblk + r->m.nexit) * sizeof(*prof));
 	t0 = cli_now();
 	model_step_begin(&r->m, r->x, 1);
-	for (i = 0; i < r->m.nexit; i++) {
-		model_step_exit(&r->m, i);
-		if (cum)
-			cum[i] = cli_now() - t0;
+	for (i = 0; i <= last; i++) {
+		const float *lg = model_step_exit(&r->m, i);
+
+		exo_fill_exit(&r->e, 0, i, lg, r->m.nout[i] > K ? lg + K : NULL);
+		if (i < r->m.nexit - 1)
+			lat_sink += thr_fires(0.5, thr_score(&r->e, THR_CUMULATIVE, i, 0));
 	}
+	t0 = cli_now() - t0;
 	r->m.prof = NULL;
+	return t0;
+}
+
+/* The same prefix streamed as eenn-infer streams images: LAT_WARM untimed
+ * passes bring its working set into the caches and push the previous
+ * prefix's out (the caches settle only after several: an L3 filled by what
+ * L2 evicts, prefetchers that learn), then LAT_TIMED timed ones, ms[q] and
+ * prof + q * nprof (prof may be NULL) each part's seconds. */
+static void
+runner_stream(struct runner *r, int last, double *ms /* (LAT_TIMED) */,
+    double *prof /* (LAT_TIMED, nprof) */, int nprof)
+{
+	int q;
+
+	for (q = 0; q < LAT_WARM; q++)
+		runner_pass(r, last, NULL);
+	for (q = 0; q < LAT_TIMED; q++)
+		ms[q] = 1e3 * runner_pass(r, last, prof ? prof + q * nprof : NULL);
+}
+
+static int
+cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double
+min_of(const double *v, int n)
+{
+	double m = v[0];
+	int i;
+
+	for (i = 1; i < n; i++)
+		m = v[i] < m ? v[i] : m;
+	return m;
+}
+
+/* The least-squares solution x (ncol) of A x = y (nrow x ncol, row-major,
+ * both overwritten; y has room for max(nrow, ncol)); rank-deficient
+ * systems get the least-norm one. */
+static void
+lsq(double *A, double *y, int nrow, int ncol)
+{
+	double *sv = cli_calloc(ncol, sizeof(double));
+	lapack_int rank;
+
+	if (LAPACKE_dgelsd(LAPACK_ROW_MAJOR, nrow, ncol, 1, A, ncol, y, 1, sv, 1e-10, &rank) != 0)
+		errx(EX_SOFTWARE, "lat: the least-squares fit failed");
+	free(sv);
+}
+
+/* c(W) at working set ws with knot j at 1 and the others at 0: c is linear
+ * in the knot values. */
+static double
+knot_basis(const struct lat_table *t, int j, double ws)
+{
+	struct lat_table u = *t;
+
+	memset(u.ws_ms_per_mb, 0, sizeof(u.ws_ms_per_mb));
+	u.ws_ms_per_mb[j] = 1;
+	return lat_ws_cost(&u, ws);
+}
+
+/* The parts: ms_k (nk keys) and c at t's knots fitted to the samples by
+ * least squares on relative errors; a weak penalty on c's steps between
+ * neighbouring knots keeps knots without samples near them defined. */
+static void
+fit_parts(struct lat_table *t, const struct lat_sample *s, int ns, int nk)
+{
+	int nc = t->nknot - 1, ncol = nk + nc, nrow = ns + nc, i, j;
+	double *A = cli_calloc((size_t)nrow * ncol, sizeof(double));
+	double *y = cli_calloc(nrow > ncol ? nrow : ncol, sizeof(double)), scale = 0;
+
+	for (i = 0; i < ns; i++) {
+		double w = 1 / s[i].ms;
+
+		A[(size_t)i * ncol + s[i].key] = w;
+		for (j = 0; j < nc; j++) {
+			double a = w * s[i].bytes / 1e6 * knot_basis(t, j + 1, s[i].ws);
+
+			A[(size_t)i * ncol + nk + j] = a;
+			scale += a * a;
+		}
+		y[i] = 1;
+	}
+	scale = 0.01 * sqrt(scale / (ns > 0 ? ns : 1));
+	for (j = 0; j < nc; j++) {
+		A[(size_t)(ns + j) * ncol + nk + j] = scale;
+		if (j > 0)
+			A[(size_t)(ns + j) * ncol + nk + j - 1] = -scale;
+	}
+	lsq(A, y, nrow, ncol);
+	for (i = 0; i < nk; i++)       /* a part never takes less than nothing */
+		t->e[i].ms = y[i] > 0 ? y[i] : 0;
+	free(A), free(y);
+}
+
+/* The passes: with the entries' ms fixed, c at the knots and image_ms and
+ * exit_ms fitted to the fastest whole passes by least squares on relative
+ * errors, so that a prediction is a whole pass as eenn-infer times one
+ * (the parts' fastest samples come from different passes: on a busy
+ * machine their sum falls below any pass, the more the longer it is). An
+ * overhead that comes out below zero is dropped and the rest refitted. */
+static void
+fit_passes(struct lat_table *t, const struct lat_pass *ps, int n)
+{
+	int nc = t->nknot - 1, ncol = nc + 2, use[2] = { 1, 1 }, i, j, again;
+	double *A = cli_calloc((size_t)n * ncol, sizeof(double));
+	double *y = cli_calloc(n > ncol ? n : ncol, sizeof(double));
+
+	do {
+		memset(A, 0, (size_t)n * ncol * sizeof(double));
+		for (i = 0; i < n; i++) {
+			double w = 1 / ps[i].ms;
+
+			for (j = 0; j < nc; j++)
+				A[(size_t)i * ncol + j] = w * ps[i].ws / 1e6 *
+				    knot_basis(t, j + 1, ps[i].ws);
+			A[(size_t)i * ncol + nc] = use[0] * w;
+			A[(size_t)i * ncol + nc + 1] = use[1] * w * ps[i].exits;
+			y[i] = 1 - w * ps[i].base;
+		}
+		lsq(A, y, n, ncol);
+		again = 0;
+		for (j = 0; j < 2; j++)
+			if (use[j] && y[nc + j] < 0)
+				use[j] = 0, again = 1;
+	} while (again);
+	for (j = 0; j < nc; j++)
+		t->ws_ms_per_mb[j + 1] = y[j];
+	t->image_ms = use[0] ? y[nc] : 0;
+	t->exit_ms = use[1] ? y[nc + 1] : 0;
+	free(A), free(y);
+}
+
+void
+lat_fit(struct lat_table *t, const struct lat_sample *s, int ns, struct lat_pass *ps, int np)
+{
+	double *w;
+	int i, j;
+
+	if (np < 1 || ns < 1)
+		errx(EX_SOFTWARE, "lat: nothing to fit (%d passes, %d samples)", np, ns);
+	w = cli_calloc(np, sizeof(double));
+	/* knots: quantiles of the passes' working sets, densest where the
+	 * networks are */
+	for (i = 0; i < np; i++)
+		w[i] = ps[i].ws;
+	qsort(w, np, sizeof(double), cmp_dbl);
+	t->nknot = 0;
+	for (j = 0; j < LAT_KNOTS; j++) {
+		double x = w[(int)((double)(np - 1) * j / (LAT_KNOTS - 1) + 0.5)];
+
+		if (t->nknot == 0 || x > 1.05 * t->ws_bytes[t->nknot - 1])
+			t->ws_bytes[t->nknot++] = x;
+	}
+	memset(t->ws_ms_per_mb, 0, sizeof(t->ws_ms_per_mb));
+	fit_parts(t, s, ns, t->n);
+	for (i = 0; i < np; i++)
+		for (ps[i].base = 0, j = ps[i].first; j < ps[i].first + ps[i].n; j++)
+			ps[i].base += t->e[s[j].key].ms;
+	fit_passes(t, ps, np);
+	/* the fit's error on the passes it was fitted to */
+	t->fit_points = np;
+	t->fit_mape = t->fit_max_ape = 0;
+	for (i = 0; i < np; i++) {
+		double p = ps[i].base + ps[i].ws / 1e6 * lat_ws_cost(t, ps[i].ws) + t->image_ms +
+		    ps[i].exits * t->exit_ms, ape = fabs(p - ps[i].ms) / ps[i].ms;
+
+		t->fit_mape += ape / np;
+		t->fit_max_ape = ape > t->fit_max_ape ? ape : t->fit_max_ape;
+	}
+	free(w);
 }
 
 void
@@ -210,8 +456,13 @@ lat_measure(struct lat_table *t, const struct arch *base, int repeats, uint64_t 
 	struct runner *run;
 	struct cli_progress p;
 	struct nn_rng rng;
-	double prof[LAT_PARTS];
-	int nn = 0, cap = 0, i, j, r, nk;
+	struct lat_sample *smp;
+	struct lat_pass *pass;
+	double prof[LAT_TIMED * LAT_PARTS], all[LAT_TIMED], **v, **tot;
+	long bytes[LAT_PARTS];
+	int nn = 0, cap = 0, i, j, r, k, q, nk, np, ns = 0, no = 0, nsmp = 0, spread = 0;
+	int nr = repeats * LAT_TIMED;
+	int idx[LAT_PARTS];
 	time_t tnow = time(NULL);
 
 	memset(t, 0, sizeof(*t));
@@ -222,7 +473,8 @@ lat_measure(struct lat_table *t, const struct arch *base, int repeats, uint64_t 
 	lat_cpu_model(t->cpu, sizeof(t->cpu));
 	strftime(t->date, sizeof(t->date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&tnow));
 
-	/* carriers: the nine uniform networks, then drawn ones with new keys */
+	/* carriers: the nine uniform networks, then drawn ones with new keys,
+	 * and LAT_SPREAD more for working sets in between */
 	nn_rng_seed(&rng, seed);
 	for (i = 0; i < 9 + LAT_DRAWS; i++) {
 		struct arch a = *base;
@@ -245,8 +497,11 @@ lat_measure(struct lat_table *t, const struct arch *base, int repeats, uint64_t 
 				key_add(&ks_, key[j]);
 				fresh = 1;
 			}
-		if (!fresh)
-			continue;
+		if (!fresh) {
+			if (i < 9 || spread == LAT_SPREAD)
+				continue;
+			spread++;
+		}
 		if (nn == cap) {
 			cap = cap ? 2 * cap : 32;
 			if (!(nets = realloc(nets, cap * sizeof(*nets))))
@@ -254,21 +509,34 @@ lat_measure(struct lat_table *t, const struct arch *base, int repeats, uint64_t 
 		}
 		nets[nn++] = net;
 	}
+	/* samples: v[net][(exit * parts + part) * nr + r] each part's time,
+	 * tot[net][exit * nr + r] the pass's */
 	run = cli_calloc(nn, sizeof(*run));
+	v = cli_calloc(nn, sizeof(*v));
+	tot = cli_calloc(nn, sizeof(*tot));
 	for (i = 0; i < nn; i++) {
+		np = 1 + nets[i].nblk + nets[i].nexit;
 		runner_init(&run[i], &nets[i], seed + i);
-		runner_pass(&run[i], NULL, NULL);     /* warm up: pages, caches */
+		runner_pass(&run[i], nets[i].nexit - 1, NULL);  /* pages in */
+		v[i] = cli_calloc((size_t)nets[i].nexit * np * nr, sizeof(double));
+		tot[i] = cli_calloc((size_t)nets[i].nexit * nr, sizeof(double));
+		nsmp += nets[i].nexit * np;
 	}
 	cli_progress_start(&p, "repeats", repeats);
 	for (r = 0; r < repeats; r++) {
 		for (i = 0; i < nn; i++) {
-			nk = lat_keys(key, &nets[i]);
-			/* hot, as a network streaming images runs: the
-			 * pass before the timed one brings its weights in */
-			runner_pass(&run[i], NULL, NULL);
-			runner_pass(&run[i], prof, NULL);
-			for (j = 0; j < nk; j++)
-				sample_add(&ks_, key_find(&ks_, key[j]), prof[j] * 1e3);
+			np = 1 + nets[i].nblk + nets[i].nexit;
+			for (j = 0; j < nets[i].nexit; j++) {
+				runner_stream(&run[i], j, all, prof, np);
+				for (q = 0; q < LAT_TIMED; q++) {
+					int x = r * LAT_TIMED + q;
+
+					for (k = 0; k < np; k++)
+						v[i][((size_t)j * np + k) * nr + x] =
+						    prof[q * np + k] * 1e3;
+					tot[i][j * nr + x] = all[q];
+				}
+			}
 		}
 		cli_progress(&p, r + 1, NULL);
 	}
@@ -279,18 +547,57 @@ lat_measure(struct lat_table *t, const struct arch *base, int repeats, uint64_t 
 		    ks_.n, nn);
 		cli_progress_end(&p, extra);
 	}
+
+	/* a sample per part of each carrier exit, the fastest of its repeats;
+	 * the exit's fastest pass */
+	smp = cli_calloc(nsmp, sizeof(*smp));
+	pass = cli_calloc(nsmp, sizeof(*pass));
+	for (i = 0; i < nn; i++) {
+		np = lat_keys(key, &nets[i]);
+		lat_part_bytes(bytes, &nets[i]);
+		for (j = 0; j < nets[i].nexit; j++) {
+			int ne = lat_exit_parts(idx, &nets[i], j);
+			double ws = 0;
+
+			for (k = 0; k < ne; k++)
+				ws += bytes[idx[k]];
+			pass[no].exits = j + 1;
+			pass[no].ws = ws;
+			pass[no].first = ns;
+			pass[no].n = ne;
+			pass[no++].ms = min_of(tot[i] + j * nr, nr);
+			for (k = 0; k < ne; k++) {
+				struct lat_sample *x = &smp[ns++];
+				int e = key_find(&ks_, key[idx[k]]);
+				double *vv = v[i] + ((size_t)j * np + idx[k]) * nr;
+
+				x->key = e;
+				x->bytes = bytes[idx[k]];
+				x->ws = ws;
+				x->ms = min_of(vv, nr);
+				if (x->ms <= 0)         /* below the clock's tick */
+					x->ms = 1e-6;
+				for (r = 0; r < nr; r++)
+					sample_add(&ks_, e, vv[r]);
+				ks_.e[e].bytes = x->bytes;
+			}
+		}
+	}
 	t->n = ks_.n;
 	t->e = ks_.e;
+	lat_fit(t, smp, ns, pass, no);
 	for (i = 0; i < t->n; i++) {
 		t->e[i].n = ks_.nv[i];
-		t->e[i].ms = stats_median(ks_.v[i], ks_.nv[i]);
-		t->e[i].min_ms = ks_.v[i][0];    /* sorted by median */
+		t->e[i].min_ms = min_of(ks_.v[i], ks_.nv[i]);
 		free(ks_.v[i]);
 	}
 	qsort(t->e, t->n, sizeof(*t->e), cmp_key);
-	for (i = 0; i < nn; i++)
+	for (i = 0; i < nn; i++) {
 		runner_free(&run[i]);
-	free(run);
+		free(v[i]), free(tot[i]);
+	}
+	free(run), free(v), free(tot);
+	free(smp), free(pass);
 	free(nets);
 	free(ks_.v);
 	free(ks_.nv);
@@ -322,17 +629,26 @@ lat_put(struct rec_out *o, const struct lat_table *t)
 	rec_put_int(o, "threads", t->threads);
 	rec_put_int(o, "batch", 1);
 	rec_put_int(o, "repeats", t->repeats);
-	rec_put_str(o, "stat", "median");
+	rec_put_str(o, "stat", "fastest");
+	rec_put_dbls(o, "ws_bytes", t->ws_bytes, t->nknot);
+	rec_put_dbls(o, "ws_ms_per_mb", t->ws_ms_per_mb, t->nknot);
+	rec_put_dbl(o, "image_ms", t->image_ms);
+	rec_put_dbl(o, "exit_ms", t->exit_ms);
+	rec_put_int(o, "fit_points", t->fit_points);
+	rec_put_dbl(o, "fit_mape", t->fit_mape);
+	rec_put_dbl(o, "fit_max_ape", t->fit_max_ape);
 	rec_key(o, "entries");
 	msgpack_pack_array(&o->pk, t->n);
 	for (i = 0; i < t->n; i++) {
-		msgpack_pack_map(&o->pk, 4);
+		msgpack_pack_map(&o->pk, 5);
 		rec_pack_str(&o->pk, "key");
 		rec_pack_str(&o->pk, t->e[i].key);
 		rec_pack_str(&o->pk, "ms");
 		msgpack_pack_double(&o->pk, t->e[i].ms);
 		rec_pack_str(&o->pk, "min_ms");
 		msgpack_pack_double(&o->pk, t->e[i].min_ms);
+		rec_pack_str(&o->pk, "bytes");
+		msgpack_pack_int64(&o->pk, t->e[i].bytes);
 		rec_pack_str(&o->pk, "n");
 		msgpack_pack_int(&o->pk, t->e[i].n);
 	}
@@ -344,10 +660,15 @@ lat_read(struct lat_table *t, const struct rec_in *r, const msgpack_object *m)
 	const msgpack_object *a;
 	char sp[16];
 	uint32_t i;
+	int j;
 
 	memset(t, 0, sizeof(*t));
 	if (!rec_is(m, "lat"))
 		rec_fail(r, "type", "not \"lat\" (a latency table, lat-table writes one)");
+	if (rec_int(r, m, "v", 1, 1 << 30) != 2)
+		rec_fail(r, "v", "%ld: a latency table of another version than 2 (version 1 "
+		    "has no working-set model): measure it again with lat-table",
+		    rec_int(r, m, "v", 1, 1 << 30));
 	rec_str(r, m, "machine", t->machine, sizeof(t->machine));
 	rec_str(r, m, "cpu", t->cpu, sizeof(t->cpu));
 	rec_str(r, m, "date", t->date, sizeof(t->date));
@@ -363,6 +684,24 @@ lat_read(struct lat_table *t, const struct rec_in *r, const msgpack_object *m)
 	t->base.classes = (int)rec_int(r, m, "classes", 2, 100000);
 	t->threads = (int)rec_int(r, m, "threads", 1, 1024);
 	t->repeats = (int)rec_int(r, m, "repeats", 1, 1 << 30);
+	a = rec_arr(r, m, "ws_bytes", -1);
+	if (a->via.array.size < 1 || a->via.array.size > LAT_KNOTS)
+		rec_fail(r, "ws_bytes", "%u knots, not 1 to %d", a->via.array.size, LAT_KNOTS);
+	t->nknot = (int)a->via.array.size;
+	rec_dbls(r, m, "ws_bytes", t->ws_bytes, t->nknot, 1, 1e12);
+	for (j = 1; j < t->nknot; j++)
+		if (t->ws_bytes[j] <= t->ws_bytes[j - 1])
+			rec_fail(r, "ws_bytes", "knot %d (%g) not above knot %d (%g)", j + 1,
+			    t->ws_bytes[j], j, t->ws_bytes[j - 1]);
+	rec_dbls(r, m, "ws_ms_per_mb", t->ws_ms_per_mb, t->nknot, -1e3, 1e3);
+	if (t->ws_ms_per_mb[0] != 0)
+		rec_fail(r, "ws_ms_per_mb", "%g at the first knot, not 0 (the entries are the "
+		    "parts' times there)", t->ws_ms_per_mb[0]);
+	t->image_ms = rec_dbl(r, m, "image_ms", 0, 1e9);
+	t->exit_ms = rec_dbl(r, m, "exit_ms", 0, 1e9);
+	t->fit_points = (int)rec_int(r, m, "fit_points", 0, 1 << 30);
+	t->fit_mape = rec_dbl(r, m, "fit_mape", 0, 1e9);
+	t->fit_max_ape = rec_dbl(r, m, "fit_max_ape", t->fit_mape, 1e9);
 	a = rec_arr(r, m, "entries", -1);
 	if (a->via.array.size > 100000)
 		rec_fail(r, "entries", "%u entries, more than 100000", a->via.array.size);
@@ -375,8 +714,13 @@ lat_read(struct lat_table *t, const struct rec_in *r, const msgpack_object *m)
 			rec_fail(r, "entries", "entry %u is not a map", i);
 		rec_str(r, x, "key", t->e[i].key, LAT_KEY);
 		t->e[i].ms = rec_dbl(r, x, "ms", 0, 1e9);
-		t->e[i].min_ms = rec_dbl(r, x, "min_ms", 0, t->e[i].ms);
+		t->e[i].min_ms = rec_dbl(r, x, "min_ms", 0, 1e9);
+		t->e[i].bytes = rec_int(r, x, "bytes", 0, 1L << 40);
 		t->e[i].n = (int)rec_int(r, x, "n", 1, 1 << 30);
+		/* lat_predict's binary search needs them sorted */
+		if (i > 0 && strcmp(t->e[i - 1].key, t->e[i].key) >= 0)
+			rec_fail(r, "entries", "entry %u (\"%s\") not after entry %u (\"%s\"): keys "
+			    "unsorted or repeated", i, t->e[i].key, i - 1, t->e[i - 1].key);
 	}
 }
 
@@ -399,13 +743,15 @@ lat_load(struct lat_table *t, const char *path)
 }
 
 int
-lat_predict(double *exit_ms, const struct lat_table *t, const struct arch_net *net, int fastest,
+lat_predict(double *exit_ms, const struct lat_table *t, const struct arch_net *net,
     char *what, size_t n)
 {
 	char (*key)[LAT_KEY] = cli_calloc(LAT_PARTS, LAT_KEY);
-	double part[LAT_PARTS], bb = 0, heads = 0;
+	double part[LAT_PARTS];
+	const struct lat_entry *hit[LAT_PARTS];
 	const struct arch *a = &net->a;
-	int nk, i, b = 0, lo, hi, c;
+	long bytes[LAT_PARTS];
+	int idx[LAT_PARTS], nk, ne, i, j, lo, hi, c;
 
 	*what = '\0';
 	if (a->space != t->base.space || a->width != t->base.width ||
@@ -418,13 +764,14 @@ lat_predict(double *exit_ms, const struct lat_table *t, const struct arch_net *n
 		return -1;
 	}
 	nk = lat_keys(key, net);
+	lat_part_bytes(bytes, net);
 	for (i = 0; i < nk; i++) {
-		part[i] = -1;
+		hit[i] = NULL;
 		for (lo = 0, hi = t->n - 1; lo <= hi;) {
 			int mid = (lo + hi) / 2;
 
 			if ((c = strcmp(key[i], t->e[mid].key)) == 0) {
-				part[i] = fastest ? t->e[mid].min_ms : t->e[mid].ms;
+				hit[i] = &t->e[mid];
 				break;
 			}
 			if (c < 0)
@@ -432,18 +779,25 @@ lat_predict(double *exit_ms, const struct lat_table *t, const struct arch_net *n
 			else
 				lo = mid + 1;
 		}
-		if (part[i] < 0) {
-			snprintf(what, n, "%s", key[i]);
+		if (!hit[i] || hit[i]->bytes != bytes[i]) {
+			snprintf(what, n, "%s%s", hit[i] ? "bytes of " : "", key[i]);
 			free(key);
 			return -1;
 		}
 	}
-	bb = part[0];
+	/* each exit's parts at its own working set */
 	for (i = 0; i < net->nexit; i++) {
-		for (; b <= net->ex[i].after; b++)
-			bb += part[1 + b];
-		heads += part[1 + net->nblk + i];
-		exit_ms[i] = bb + heads;
+		double ws = 0, c_mb;
+
+		ne = lat_exit_parts(idx, net, i);
+		for (j = 0; j < ne; j++)
+			ws += bytes[idx[j]];
+		c_mb = lat_ws_cost(t, ws);
+		exit_ms[i] = t->image_ms + (i + 1) * t->exit_ms;
+		for (j = 0; j < ne; j++) {
+			part[j] = hit[idx[j]]->ms + hit[idx[j]]->bytes / 1e6 * c_mb;
+			exit_ms[i] += part[j] > 0 ? part[j] : 0;
+		}
 	}
 	free(key);
 	return 0;
@@ -454,29 +808,26 @@ lat_run(double *exit_ms, double *exit_min, const struct arch_net *nets, int n, i
     uint64_t seed)
 {
 	struct runner *run = cli_calloc(n, sizeof(*run));
-	double *v = cli_calloc((size_t)n * (ARCH_EXITS + 1) * repeats, sizeof(*v));
-	double cum[ARCH_EXITS + 1];
-	int i, j, r;
+	int nr = repeats * LAT_TIMED, i, j, r;
+	double *v = cli_calloc((size_t)n * (ARCH_EXITS + 1) * nr, sizeof(*v));
 
 	for (i = 0; i < n; i++) {
 		runner_init(&run[i], &nets[i], seed + i);
-		runner_pass(&run[i], NULL, NULL);
+		runner_pass(&run[i], nets[i].nexit - 1, NULL);
 	}
 	for (r = 0; r < repeats; r++)
-		for (i = 0; i < n; i++) {
-			runner_pass(&run[i], NULL, NULL);    /* hot, as lat_measure */
-			runner_pass(&run[i], NULL, cum);
+		for (i = 0; i < n; i++)
 			for (j = 0; j < nets[i].nexit; j++)
-				v[((size_t)i * (ARCH_EXITS + 1) + j) * repeats + r] = cum[j] * 1e3;
-		}
+				runner_stream(&run[i], j, v + ((size_t)i * (ARCH_EXITS + 1) + j) *
+				    nr + r * LAT_TIMED, NULL, 0);
 	for (i = 0; i < n; i++) {
-		for (j = 0; j < nets[i].nexit; j++)
-			exit_ms[i * (ARCH_EXITS + 1) + j] =
-			    stats_median(v + ((size_t)i * (ARCH_EXITS + 1) + j) * repeats, repeats);
-		if (exit_min)   /* median sorted them */
-			for (j = 0; j < nets[i].nexit; j++)
-				exit_min[i * (ARCH_EXITS + 1) + j] =
-				    v[((size_t)i * (ARCH_EXITS + 1) + j) * repeats];
+		for (j = 0; j < nets[i].nexit; j++) {
+			double *x = v + ((size_t)i * (ARCH_EXITS + 1) + j) * nr;
+
+			if (exit_min)
+				exit_min[i * (ARCH_EXITS + 1) + j] = min_of(x, nr);
+			exit_ms[i * (ARCH_EXITS + 1) + j] = stats_median(x, nr);
+		}
 		runner_free(&run[i]);
 	}
 	free(run);
@@ -545,13 +896,12 @@ lat_exits(double *exit_ms, const struct lat_table *t, const char *path, const st
 {
 	char what[LAT_KEY + 32];
 
-	/* The fastest samples: on a machine shared with other work a
-	 * preemption only ever adds time, and it falls on the medians of some
-	 * parts more than others (lat-table --check: rank correlation 0.998
-	 * and 1.7% error for the fastest at a load of 16 on 2 cores, 0.975 and
-	 * 38% for the medians). */
-	if (lat_predict(exit_ms, t, net, 1, what, sizeof(what)) == 0)
+	if (lat_predict(exit_ms, t, net, what, sizeof(what)) == 0)
 		return;
+	if (strncmp(what, "bytes of ", 9) == 0)
+		rec_fail(r, "genome", "%s: the entry \"%s\" has other weights than this "
+		    "network's part (a table of an older engine: measure it again)", path,
+		    what + 9);
 	if (strchr(what, ' '))
 		rec_fail(r, "genome", "%s has no entry for \"%s\" (a table of another space "
 		    "or an older lat-table: measure it again)", path, what);

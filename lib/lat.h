@@ -12,18 +12,40 @@
  * at exit i is the first conv, the blocks up to exit i's features and the
  * heads of exits 1..i (a sample runs every head it passes).
  *
+ * A part's time depends on where its weights come from: at batch 1 the
+ * late blocks and the heads read far more weights than activations, and
+ * eenn-infer, leaving every image at exit i, streams the same prefix of the
+ * network (the parts of exit i) image after image, so what a part finds in
+ * the caches depends on how many bytes that prefix touches, its working set
+ * W_i, not on the part alone (a 0.5 MB prefix runs its parts from L2, a 20
+ * MB one from L3 or memory: up to 1.6 times slower). So a part's latency is
+ * modelled as
+ *	ms_k + bytes_k * c(W_i)
+ * ms_k the part's own time at the smallest working set, bytes_k its
+ * weights' bytes (f32), c(W) this machine's extra milliseconds per MB read
+ * at working set W, piecewise linear in log W between knots (0 at the first,
+ * constant beyond the last); the latency of leaving at exit i adds, for
+ * what eenn-infer does around the parts, image_ms once and exit_ms per exit
+ * passed (each exit's scores and threshold test).
+ *
  * Measuring: the engine (model.h, eval mode, batch 1, the threads of
- * nn_threads) steps through every exit of carrier networks with its
- * profile on (model.prof); each part's time is one sample for its key.
- * Carriers: the nine uniform networks (every slot at one kernel and expand
- * ratio, depth 4 everywhere), which hold every block configuration, then,
- * from LAT_DRAWS networks drawn uniformly from the space, the first to hold
- * a key not yet seen (the exit heads' pools follow Algorithm 1, so their
- * configurations are found by drawing). Repeats are the outer loop, so a
- * disturbance of the machine falls on every key alike; each timed pass
- * follows an untimed one of the same carrier, so its weights are in cache
- * as in a network streaming images. An entry is the median of its samples
- * and the fastest (which the predictions use, lat_exits).
+ * nn_threads) runs carrier networks the way eenn-infer runs a network whose
+ * every image leaves at exit j: for each exit j of each carrier, passes
+ * through exits 0..j with each exit's scores and threshold test, two
+ * untimed (the prefix's weights brought in, the previous one's pushed out)
+ * then one timed with the profile on (model.prof), which gives each part's
+ * time in that working set; repeats are the outer loop, so a disturbance of
+ * the machine falls on every sample alike, and a sample is the fastest of
+ * its repeats (a preemption only ever adds time). Carriers: the nine
+ * uniform networks (every slot at one kernel and expand ratio, depth 4
+ * everywhere), which hold every block configuration, then, from LAT_DRAWS
+ * networks drawn uniformly from the space, each that holds a key not yet
+ * seen (the exit heads' pools follow Algorithm 1, so their configurations
+ * are found by drawing) and LAT_SPREAD more drawn networks, for working
+ * sets between those. ms_k and c are fitted to the samples by weighted least
+ * squares (relative errors), image_ms and exit_ms to the time each timed
+ * pass spends outside its parts; the fit's error on the carriers' own
+ * per-exit latencies is kept in the table.
  */
 #ifndef LAT_H
 #define LAT_H
@@ -36,11 +58,16 @@
 #define LAT_KEY 96
 #define LAT_PARTS (1 + ARCH_MAX_BLOCKS + ARCH_EXITS + 1)
 #define LAT_DRAWS 4000
+#define LAT_SPREAD 24
+#define LAT_KNOTS 6
+#define LAT_WARM 6      /* untimed passes before the timed ones */
+#define LAT_TIMED 3     /* timed passes per exit and repeat */
 
 struct lat_entry {
 	char key[LAT_KEY];
-	double ms;              /* median, milliseconds */
-	double min_ms;          /* fastest sample: the quiet machine's time */
+	double ms;              /* fitted: the part at the smallest working set, ms */
+	double min_ms;          /* its fastest sample, any working set */
+	long bytes;             /* its weights, f32 */
 	int n;                  /* samples */
 };
 
@@ -50,11 +77,25 @@ struct lat_table {
 	int threads, repeats;
 	int n;
 	struct lat_entry *e;    /* (n), sorted by key */
+	int nknot;              /* 1..LAT_KNOTS */
+	double ws_bytes[LAT_KNOTS];     /* working-set knots, increasing */
+	double ws_ms_per_mb[LAT_KNOTS]; /* c at each knot, [0] = 0 */
+	double image_ms, exit_ms;       /* eenn-infer's work around the parts */
+	int fit_points;                 /* carrier exits the fit is checked on */
+	double fit_mape, fit_max_ape;   /* its error there (fractions) */
 };
 
 /* The keys of net's parts: [0] first conv, [1 + b] block b, [1 + nblk + i]
  * exit i's head. Returns 1 + nblk + nexit. */
 int lat_keys(char (*key)[LAT_KEY], const struct arch_net *net);
+
+/* The weights' bytes (f32) of each of net's parts, in lat_keys' order.
+ * Returns the number of parts. */
+int lat_part_bytes(long *bytes /* (LAT_PARTS) */, const struct arch_net *net);
+
+/* The parts eenn-infer runs for a sample leaving at exit i: their indices
+ * in lat_keys' order. Returns their number. */
+int lat_exit_parts(int *idx /* (LAT_PARTS) */, const struct arch_net *net, int i);
 
 /* This machine's CPU model (/proc/cpuinfo "model name"), or "unknown". */
 void lat_cpu_model(char *buf, size_t n);
@@ -64,6 +105,26 @@ void lat_cpu_model(char *buf, size_t n);
 void lat_measure(struct lat_table *t, const struct arch *base, int repeats, uint64_t seed);
 void lat_free(struct lat_table *t);
 
+/* The fit (lat_measure's, here for tests): sample s[i] is part key s[i].key
+ * (an index into t->e, which holds the t->n keys) of bytes s[i].bytes
+ * timed at working set s[i].ws (its fastest of the repeats, ms); pass p[i]
+ * is a carrier exit: its s[first .. first + n) parts, exits passed, working
+ * set and fastest whole pass (ms). Sets the knots (quantiles of the passes'
+ * working sets), the entries' ms and c by least squares on the samples'
+ * relative errors, then, the entries' ms fixed, c, image_ms and exit_ms by
+ * least squares on the passes' (base gets each pass's sum of ms), and the
+ * fit's error on the passes. */
+struct lat_sample {
+	int key;
+	long bytes;
+	double ws, ms;
+};
+struct lat_pass {
+	int first, n, exits;
+	double ws, ms, base;
+};
+void lat_fit(struct lat_table *t, const struct lat_sample *s, int ns, struct lat_pass *p, int np);
+
 /* The table as a "lat" record (formats/lat.md), and back (bad keys fail
  * via rec_fail). */
 void lat_put(struct rec_out *o, const struct lat_table *t);
@@ -72,19 +133,23 @@ void lat_read(struct lat_table *t, const struct rec_in *r, const msgpack_object 
  * when it was measured on another CPU model than this one's. */
 void lat_load(struct lat_table *t, const char *path);
 
-/* Predicted latency (ms) of leaving at each exit of net (nexit values),
- * from the entries' medians, or their fastest samples when fastest is set.
- * Returns 0, or -1 with what (n bytes) naming the first part the table
- * does not hold or the input key that differs from the table's. */
-int lat_predict(double *exit_ms /* (nexit) */, const struct lat_table *t,
-    const struct arch_net *net, int fastest, char *what, size_t n);
+/* The extra ms per MB at working set ws (bytes): c(W) above. */
+double lat_ws_cost(const struct lat_table *t, double ws);
 
-/* Measured latency (ms) of leaving at each exit of each of the n networks:
- * the engine steps through the exits at batch 1, timing from the input to
- * each exit's logits; the median of repeats (repeats the outer loop), and
- * in exit_min (may be NULL) the fastest. A pass is longer than a part, so
- * on a loaded machine a preemption falls into more of them: the fastest
- * shows what the median would be on a quiet one. */
+/* Predicted latency (ms) of leaving at each exit of net (nexit values).
+ * Returns 0, or -1 with what (n bytes) naming the first part the table
+ * does not hold (or holds with other weights' bytes: "bytes of KEY") or
+ * the input key that differs from the table's. */
+int lat_predict(double *exit_ms /* (nexit) */, const struct lat_table *t,
+    const struct arch_net *net, char *what, size_t n);
+
+/* Measured latency (ms) of leaving at each exit of each of the n networks,
+ * as eenn-infer runs it: for each exit, passes through the exits up to it
+ * (scores and threshold tests included), two untimed then one timed, at
+ * batch 1; the median of repeats (repeats the outer loop), and in exit_min
+ * (may be NULL) the fastest. A pass is longer than a part, so on a loaded
+ * machine a preemption falls into more of them: the fastest shows what the
+ * median would be on a quiet one. */
 void lat_run(double *exit_ms /* (n, ARCH_EXITS + 1) */, double *exit_min /* (n, ARCH_EXITS + 1) */,
     const struct arch_net *nets, int n, int repeats, uint64_t seed);
 
@@ -125,7 +190,7 @@ void lat_cost_finish(struct lat_cost *c, const char *macs_opt, int macs_given, i
 void lat_cost_free(struct lat_cost *c);
 
 /* The predicted latency of leaving at each exit of net (nexit values) from
- * table t (read from path), its entries' fastest samples, or exit EX_DATAERR via rec_fail naming record
+ * table t (read from path, lat_predict), or exit EX_DATAERR via rec_fail naming record
  * r's key that differs from the table (width, resolution, ...) or the part
  * the table lacks. */
 void lat_exits(double *exit_ms, const struct lat_table *t, const char *path,

@@ -38,8 +38,6 @@ check(const struct lat_table *t, const char *path, int n, int repeats, uint64_t 
 {
 	struct arch_net *nets = cli_calloc(n, sizeof(*nets));
 	double *pred = cli_calloc((size_t)n * (ARCH_EXITS + 1), sizeof(double));
-	double *predf = cli_calloc((size_t)n * (ARCH_EXITS + 1), sizeof(double));
-	double *pfx = cli_calloc((size_t)n * (ARCH_EXITS + 1), sizeof(double));
 	double *meas = cli_calloc((size_t)n * (ARCH_EXITS + 1), sizeof(double));
 	double *px = cli_calloc((size_t)n * (ARCH_EXITS + 1), sizeof(double));
 	double *mx = cli_calloc((size_t)n * (ARCH_EXITS + 1), sizeof(double));
@@ -47,7 +45,7 @@ check(const struct lat_table *t, const char *path, int n, int repeats, uint64_t 
 	double *fx = cli_calloc((size_t)n * (ARCH_EXITS + 1), sizeof(double));
 	int lo[ARCH_MAX_GENOME], hi[ARCH_MAX_GENOME], g[ARCH_MAX_GENOME];
 	int i, j, np = 0, nv = arch_genome_len(t->base.space), bad;
-	double ape = 0, ape_f = 0, worst = 0;
+	double ape = 0, ape_f = 0, worst = 0, lr = 0, lr_f = 0;
 	struct nn_rng rng;
 	struct rec_out o;
 	char what[LAT_KEY + 32];
@@ -63,26 +61,26 @@ check(const struct lat_table *t, const char *path, int n, int repeats, uint64_t 
 		if (arch_from_genome(&a, g, &bad) < 0)
 			errx(EX_SOFTWARE, "genome invalid at gene %d", bad);
 		arch_net_build(&nets[i], &a);
-		if (lat_predict(pred + i * (ARCH_EXITS + 1), t, &nets[i], 0, what, sizeof(what)) < 0 ||
-		    lat_predict(predf + i * (ARCH_EXITS + 1), t, &nets[i], 1, what, sizeof(what)) < 0)
+		if (lat_predict(pred + i * (ARCH_EXITS + 1), t, &nets[i], what, sizeof(what)) < 0)
 			errx(EX_DATAERR, "%s: no entry for \"%s\"", path, what);
 	}
 	lat_run(meas, fast, nets, n, repeats, seed);
 	for (i = 0; i < n; i++)
 		for (j = 0; j < nets[i].nexit; j++) {
 			double p = pred[i * (ARCH_EXITS + 1) + j], m = meas[i * (ARCH_EXITS + 1) + j];
-			double f = fast[i * (ARCH_EXITS + 1) + j], pf = predf[i * (ARCH_EXITS + 1) + j];
+			double f = fast[i * (ARCH_EXITS + 1) + j];
 
 			px[np] = p;
 			fx[np] = f;
-			pfx[np] = pf;
 			mx[np++] = m;
 			ape += fabs(p - m) / m;
-			ape_f += fabs(pf - f) / f;
+			ape_f += fabs(p - f) / f;
+			lr += log(p / m);
+			lr_f += log(p / f);
 			worst = fabs(p - m) / m > worst ? fabs(p - m) / m : worst;
 		}
 	rec_out_init(&o);
-	rec_out_begin(&o, NULL, "lat_check", 1);
+	rec_out_begin(&o, NULL, "lat_check", 2);
 	rec_put_str(&o, "table", path);
 	rec_put_str(&o, "cpu", t->cpu);
 	rec_put_int(&o, "nets", n);
@@ -91,11 +89,12 @@ check(const struct lat_table *t, const char *path, int n, int repeats, uint64_t 
 	rec_put_dbl(&o, "spearman", stats_spearman(px, mx, np));
 	rec_put_dbl(&o, "mape", ape / np);
 	rec_put_dbl(&o, "max_ape", worst);
-	rec_put_dbl(&o, "spearman_fastest", stats_spearman(pfx, fx, np));
+	rec_put_dbl(&o, "ratio", exp(lr / np));
+	rec_put_dbl(&o, "spearman_fastest", stats_spearman(px, fx, np));
 	rec_put_dbl(&o, "mape_fastest", ape_f / np);
+	rec_put_dbl(&o, "ratio_fastest", exp(lr_f / np));
 	rec_put_dbls(&o, "pred_ms", px, np);
 	rec_put_dbls(&o, "meas_ms", mx, np);
-	rec_put_dbls(&o, "pred_fastest_ms", pfx, np);
 	rec_put_dbls(&o, "fastest_ms", fx, np);
 	rec_out_end(&o, stdout);
 	rec_out_free(&o);
@@ -106,8 +105,6 @@ check(const struct lat_table *t, const char *path, int n, int repeats, uint64_t 
 	free(mx);
 	free(fast);
 	free(fx);
-	free(predf);
-	free(pfx);
 }
 
 int
@@ -130,7 +127,7 @@ main(int argc, char **argv)
 	struct lat_table t;
 	struct rec_out o;
 	long seed = 1;
-	int c, repeats = 21, ncheck = 0, shape = 0;
+	int c, repeats = 11, ncheck = 0, shape = 0;
 
 	arch_defaults(&a);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -180,7 +177,7 @@ main(int argc, char **argv)
 			usage(stderr, EX_USAGE);
 		lat_measure(&t, &a, repeats, (uint64_t)seed);
 		rec_out_init(&o);
-		rec_out_begin(&o, NULL, "lat", 1);
+		rec_out_begin(&o, NULL, "lat", 2);
 		lat_put(&o, &t);
 		rec_out_end(&o, stdout);
 		rec_out_free(&o);

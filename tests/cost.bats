@@ -112,7 +112,7 @@ setup_eenn() {
 	[ "$status" -eq 65 ]
 	[[ $stderr == *"r.rec: record 1: key \"genome\": hole.rec has no entry for \"$key\""* ]]
 	# a malformed table
-	echo '{"type":"lat","v":1}' | json2rec > bad.rec
+	echo '{"type":"lat","v":2}' | json2rec > bad.rec
 	run --separate-stderr eenn-train --data d --cost latency --latency bad.rec --lat-max 1 r.rec
 	[ "$status" -eq 65 ]
 	[[ $stderr == *'bad.rec: record 1: key "machine"'* ]]

@@ -1,8 +1,11 @@
 #!/usr/bin/env bats
 # lat-table: the latency table record (every configuration a network of its
-# shape needs, this machine's CPU), --check's record, mac-count --latency,
-# and tables of another machine or input refused. No timing is judged here
-# (tests are not benchmarks): the table's accuracy is in the note.
+# shape needs, this machine's CPU, the working-set curve and overheads and
+# the fit's error), --check's record, mac-count --latency worked by hand on
+# an edited table, and tables of another machine, input or version, or
+# broken ones, refused. No timing is judged here (tests are not
+# benchmarks): the table's accuracy is in the note; test_lat pins the model
+# and the fit.
 load helper
 bats_require_minimum_version 1.5.0
 
@@ -26,11 +29,15 @@ TINY=(--width 0.25 --resolution 16 --in-ch 1 --classes 3)
 	grep -q 'configurations on [0-9]* carrier networks' err
 	rec2json t.rec > t.json
 	cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)
-	jq -e --arg cpu "${cpu:-unknown}" --arg host "$(hostname)" '.type == "lat" and .cpu == $cpu and
-	    .machine == $host and .width == 0.25 and .resolution == 16 and .in_ch == 1 and
-	    .classes == 3 and .threads == 1 and .batch == 1 and .repeats == 3 and .stat == "median" and
-	    (.date | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")) and
-	    (.entries | length > 90 and all(.ms > 0 and .min_ms > 0 and .min_ms <= .ms and .n >= 3)) and
+	jq -e --arg cpu "${cpu:-unknown}" --arg host "$(hostname)" '.type == "lat" and .v == 2 and
+	    .cpu == $cpu and .machine == $host and .width == 0.25 and .resolution == 16 and
+	    .in_ch == 1 and .classes == 3 and .threads == 1 and .batch == 1 and .repeats == 3 and
+	    .stat == "fastest" and (.date | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T")) and
+	    (.ws_bytes | length >= 2 and length <= 6 and . == (sort | unique)) and
+	    (.ws_ms_per_mb | length) == (.ws_bytes | length) and .ws_ms_per_mb[0] == 0 and
+	    .image_ms >= 0 and .exit_ms >= 0 and .fit_points > 9 and .fit_mape >= 0 and
+	    .fit_max_ape >= .fit_mape and
+	    (.entries | length > 90 and all(.ms >= 0 and .min_ms > 0 and .bytes > 0 and .n >= 9)) and
 	    ([.entries[].key] == ([.entries[].key] | sort)) and
 	    ([.entries[].key | select(startswith("block "))] | length) == 91' t.json
 	# 200 networks of the space: every part has its entry; the latency of
@@ -39,17 +46,40 @@ TINY=(--width 0.25 --resolution 16 --in-ch 1 --classes 3)
 	    rec2json > m.json
 	jq -e -s 'length == 200 and all((.exit_latency | length) == (.exit_stages | length) and
 	    .exit_latency[0] > 0 and (.exit_latency | . == sort))' m.json
-	first=$(jq '.entries[] | select(.key | startswith("first_conv")) | .min_ms' t.json)
+	first=$(jq '.entries[] | select(.key | startswith("first_conv")) | .ms' t.json)
 	jq -e -s --argjson f "$first" 'all(.exit_latency[0] > $f)' m.json
+}
+
+@test "mac-count --latency: image_ms, exit_ms per exit passed, the parts and the working-set curve" {
+	lat-table "${TINY[@]}" --repeats 1 > t.rec 2> /dev/null
+	ofa-sample -n 3 "${TINY[@]}" --seed 4 | eec-place > a.rec
+	# no parts, no curve: the overheads alone
+	rec2json t.rec | jq -c '.entries |= map(.ms = 0) | .ws_ms_per_mb |= map(0) |
+	    .image_ms = 1 | .exit_ms = 0.25' | json2rec > o.rec
+	mac-count -f rec --latency o.rec a.rec | rec2json |
+	    jq -e -s 'length == 3 and
+	    all(.exit_latency == [range(.exit_stages | length) | 1 + 0.25 * (. + 1)])'
+	# the first conv, in every exit
+	rec2json t.rec | jq -c '.entries |= map(.ms = (if .key | startswith("first_conv") then 2
+	    else 0 end)) | .ws_ms_per_mb |= map(0) | .image_ms = 0 | .exit_ms = 0' | json2rec > f.rec
+	mac-count -f rec --latency f.rec a.rec | rec2json | jq -e -s 'length == 3 and all(.exit_latency | all(. == 2))'
+	# a flat curve of 1 ms per MB past 2 bytes: each exit its weights' MB,
+	# growing along the exits, the last one the network's (f32)
+	rec2json t.rec | jq -c '.entries |= map(.ms = 0) | .ws_bytes = [1, 2] |
+	    .ws_ms_per_mb = [0, 1] | .image_ms = 0 | .exit_ms = 0' | json2rec > w.rec
+	mac-count -f rec --latency w.rec a.rec | rec2json > w.json
+	jq -e -s 'length == 3 and all((.exit_latency | . == sort and .[0] > 0) and
+	    ((.exit_latency[-1] - .flash_bytes_f32 / 1e6) | fabs) < 0.05 * .exit_latency[-1])' w.json
 }
 
 @test "--check: predicted against measured per-exit latency, a lat_check record" {
 	lat-table "${TINY[@]}" --repeats 3 > t.rec 2> /dev/null
 	lat-table --check 4 --repeats 3 t.rec | rec2json > c.json
-	jq -e '.type == "lat_check" and .nets == 4 and .points >= 8 and
+	jq -e '.type == "lat_check" and .v == 2 and .nets == 4 and .points >= 8 and
 	    (.pred_ms | length) == .points and (.meas_ms | length) == .points and
 	    (.fastest_ms | length) == .points and .spearman >= -1 and .spearman <= 1 and
-	    .mape >= 0 and .mape_fastest >= 0 and .max_ape >= .mape' c.json
+	    .mape >= 0 and .mape_fastest >= 0 and .max_ape >= .mape and .ratio > 0 and
+	    .ratio_fastest > 0 and all(.fastest_ms, .meas_ms | .[]; . > 0)' c.json
 }
 
 @test "a table of another machine, input or space, or a broken one, is refused naming the key" {
@@ -74,6 +104,35 @@ TINY=(--width 0.25 --resolution 16 --in-ch 1 --classes 3)
 	run --separate-stderr mac-count -f rec --latency a.rec a.rec
 	assert_failure 65
 	[[ $stderr == *'a.rec: record 1: key "type": not "lat"'* ]]
+	# an older table, a broken curve, unsorted entries, other weights
+	rec2json t.rec | jq -c '.v = 1' | json2rec > v1.rec
+	run --separate-stderr mac-count -f rec --latency v1.rec a.rec
+	assert_failure 65
+	[[ $stderr == *'v1.rec: record 1: key "v": 1: a latency table of another version than 2'*'measure it again'* ]]
+	rec2json t.rec | jq -c '.ws_bytes |= reverse' | json2rec > k.rec
+	run --separate-stderr mac-count -f rec --latency k.rec a.rec
+	assert_failure 65
+	[[ $stderr == *'k.rec: record 1: key "ws_bytes": knot 2 ('*') not above knot 1'* ]]
+	rec2json t.rec | jq -c '.ws_ms_per_mb[0] = 0.5' | json2rec > c0.rec
+	run --separate-stderr mac-count -f rec --latency c0.rec a.rec
+	assert_failure 65
+	[[ $stderr == *'key "ws_ms_per_mb": 0.5 at the first knot, not 0'* ]]
+	rec2json t.rec | jq -c '.ws_ms_per_mb |= .[:1]' | json2rec > c1.rec
+	run --separate-stderr mac-count -f rec --latency c1.rec a.rec
+	assert_failure 65
+	[[ $stderr == *'c1.rec: record 1: key "ws_ms_per_mb"'* ]]
+	rec2json t.rec | jq -c '.entries |= reverse' | json2rec > u.rec
+	run --separate-stderr mac-count -f rec --latency u.rec a.rec
+	assert_failure 65
+	[[ $stderr == *'u.rec: record 1: key "entries": entry 1 ('*'): keys unsorted or repeated'* ]]
+	rec2json t.rec | jq -c '.entries |= map(.bytes += 4)' | json2rec > b.rec
+	run --separate-stderr mac-count -f rec --latency b.rec a.rec
+	assert_failure 65
+	[[ $stderr == *'a.rec: record 1: key "genome": b.rec: the entry "'*'" has other weights than this network'* ]]
+	rec2json t.rec | jq -c 'del(.image_ms)' | json2rec > i.rec
+	run --separate-stderr mac-count -f rec --latency i.rec a.rec
+	assert_failure 65
+	[[ $stderr == *'i.rec: record 1: key "image_ms"'* ]]
 	run --separate-stderr mac-count -f rec --latency nosuch.rec a.rec
 	assert_failure 66
 }
