@@ -11,9 +11,9 @@
 #   engine    eenn-infer --threads 1 (its infer_latency_ms)
 #   ort       onnxruntime-node 1.16.3 on the exported ONNX, the segments
 #             chained by examples/bench/onnx-latency.js
-# The C harness is timed over R passes of the N images (wall clock per
-# image, process start included). Every figure is taken in each of ROUNDS
-# rounds (5), the tools interleaved within a round, and shown as the
+# The C harness is timed over R passes of the N images (R=2; int8: one
+# pass), wall clock per image, process start included. Every figure is taken in each of ROUNDS
+# rounds (3), the tools interleaved within a round, and shown as the
 # fastest round and the median round: on a loaded machine the fastest is
 # the one to compare, and the two apart say how noisy the run was. Prints
 # the CPU model and the load (uptime) before and after, the ratios ort /
@@ -28,7 +28,7 @@ set -e
 cd "$(dirname "$0")/../.."
 n=${N:-300}
 reps=${R:-2}
-rounds=${ROUNDS:-5}
+rounds=${ROUNDS:-3}
 data=${DATA:-/usr/share/datasets/fashion-mnist}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -82,12 +82,15 @@ if [ ! -s "$cache/max.r.rec" ]; then
 		    --threads 1 -o "$cache/$net.ckpt" "$cache/$net.rec" > "$cache/$net.r.rec" 2> /dev/null
 	done
 fi
-# ms per image of a harness over rep.u8
+# ms per image of a harness over rep.u8 (R passes), or over img.u8 (one
+# pass: the int8 code, several times slower) with a second argument 1
 ctime() {
+	f=$tmp/rep.u8 k=$reps
+	[ "${2:-}" = 1 ] && f=$tmp/img.u8 k=1
 	t0=$(date +%s%N)
-	"$1" "$tmp/rep.u8" > /dev/null
+	"$1" "$f" > /dev/null
 	t1=$(date +%s%N)
-	echo "($t1 - $t0) / 1000000 / $n / $reps" | bc -l
+	echo "($t1 - $t0) / 1000000 / $n / $k" | bc -l
 }
 med() { sort -g | sed -n "$(((rounds + 1) / 2))p"; }
 min() { sort -g | sed -n 1p; }
@@ -114,8 +117,8 @@ for e in $list; do
 	while [ $round -le "$rounds" ]; do
 		echo "f2 $(ctime "$x/f32/run2")"
 		echo "f3 $(ctime "$x/f32/run3")"
-		echo "q2 $(ctime "$x/int8/run2")"
-		echo "q3 $(ctime "$x/int8/run3")"
+		echo "q2 $(ctime "$x/int8/run2" 1)"
+		echo "q3 $(ctime "$x/int8/run3" 1)"
 		echo "en $(bin/eenn-infer --weights "$w" --data "$data" --limit "$n" --threads 1 \
 		    --thresholds "$th" "$r" 2> /dev/null | bin/rec2json | jq -r .infer_latency_ms)"
 		echo "or $(node examples/bench/onnx-latency.js --thresholds "$th" "$x/onnx" \
