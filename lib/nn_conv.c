@@ -608,7 +608,7 @@ static inline __attribute__((always_inline)) void
 dw_lane_weights(float *wl, const float *w /* (C, k*k) */, int c0, int nc, int N, int k,
     int H, int W)
 {
-	int t, c, n, L = nc * N, p = k / 2;
+	int c, n, L = nc * N, p = k / 2;
 	int y0 = p - H + 1 > 0 ? p - H + 1 : 0, y1 = p + H < k ? p + H : k;
 	int x0 = p - W + 1 > 0 ? p - W + 1 : 0, x1 = p + W < k ? p + W : k;
 
@@ -616,12 +616,15 @@ dw_lane_weights(float *wl, const float *w /* (C, k*k) */, int c0, int nc, int N,
 		dw_tr(wl, w + (long)c0 * k * k, nc, k * k, 0);
 		return;
 	}
-	for (t = 0; t < k * k; t++) {
-		if (t / k < y0 || t / k >= y1 || t % k < x0 || t % k >= x1)
-			continue;
-		for (c = 0; c < nc; c++)
-			for (n = 0; n < N; n++)
-				wl[(long)t * L + c * N + n] = w[(long)(c0 + c) * k * k + t];
+	/* channel by channel: each one's taps are read in order (tap by tap,
+	 * every read was a cache miss on weights not in cache) */
+	for (c = 0; c < nc; c++) {
+		const float *wc = w + (long)(c0 + c) * k * k;
+		int ky, kx;
+		for (ky = y0; ky < y1; ky++)
+			for (kx = x0; kx < x1; kx++)
+				for (n = 0; n < N; n++)
+					wl[(long)(ky * k + kx) * L + c * N + n] = wc[ky * k + kx];
 	}
 }
 
@@ -736,40 +739,61 @@ dw_rows_ok(int W, int k, int s, int bwd)
 	return W == 16 && (k == 3 || (k == 5 && !bwd));
 }
 
+/* Output rows oy .. oy + R of dw_rows_plane: R rows at once, so R * NV
+ * accumulators hide the FMA latency (one row's NV chains of K*K FMAs each
+ * waited on it: 2-3x slower); each output still sums its taps in order. */
+static inline __attribute__((always_inline)) void
+dw_rows_band(float *o, const float *w, const float *pad, int oy, int acc, const int K,
+    const int NV, const int S, const int R)
+{
+	const int p = K / 2, W = NV * 8, PW = W + 2 * p, Wo = W / S;
+	const v8i even = { 0, 2, 4, 6, 8, 10, 12, 14 };
+	v8f a[4][2] = { { { 0 } } }, t;
+	int ky, kx, v, r, y;
+
+	for (ky = 0; ky < K; ky++)
+#pragma GCC unroll 8
+		for (kx = 0; kx < K; kx++) {
+			float wt = w[ky * K + kx];
+#pragma GCC unroll 4
+			for (r = 0; r < R; r++)
+#pragma GCC unroll 2
+				for (v = 0; v < NV; v++) {
+					memcpy(&t, pad + (long)((oy + r) * S + ky) * PW + kx + 8 * v,
+					    sizeof t);
+					a[r][v] += wt * t;
+				}
+		}
+#pragma GCC unroll 4
+	for (r = 0; r < R; r++) {
+		if (S == 2)	/* keep the even columns */
+			a[r][0] = __builtin_shuffle(a[r][0], a[r][NV - 1], even);
+		for (v = 0; v * 8 < Wo; v++) {
+			int nw = Wo - 8 * v < 8 ? Wo - 8 * v : 8;
+			float *q = o + (long)(oy + r) * Wo + 8 * v;
+			if (acc)
+				for (y = 0; y < nw; y++)
+					q[y] += a[r][v][y];
+			else
+				memcpy(q, &a[r][v], nw * sizeof *q);
+		}
+	}
+}
+
 /* o (Ho, Wo) (+)= x (H, NV*8) * w (K*K), stride S, over padded copy pad. */
 static inline __attribute__((always_inline)) void
 dw_rows_plane(float *o, const float *x, const float *w, float *pad, int H, int acc,
     const int K, const int NV, const int S)
 {
-	const int p = K / 2, W = NV * 8, PW = W + 2 * p, Wo = W / S;
-	const v8i even = { 0, 2, 4, 6, 8, 10, 12, 14 };
-	int y, oy, ky, kx, v, Ho = (H - 1) / S + 1;
+	const int p = K / 2, W = NV * 8, PW = W + 2 * p, R = 4 / NV;
+	int y, oy, Ho = (H - 1) / S + 1;
 
 	for (y = 0; y < H; y++)
 		memcpy(pad + (long)(y + p) * PW + p, x + (long)y * W, W * sizeof *x);
-	for (oy = 0; oy < Ho; oy++) {
-		v8f a[2] = { { 0 }, { 0 } }, t;
-		for (ky = 0; ky < K; ky++) {
-			const float *r = pad + (long)(oy * S + ky) * PW;
-#pragma GCC unroll 8
-			for (kx = 0; kx < K; kx++)
-				for (v = 0; v < NV; v++) {
-					memcpy(&t, r + kx + 8 * v, sizeof t);
-					a[v] += w[ky * K + kx] * t;
-				}
-		}
-		if (S == 2)	/* keep the even columns */
-			a[0] = __builtin_shuffle(a[0], a[NV - 1], even);
-		for (v = 0; v * 8 < Wo; v++) {
-			int nw = Wo - 8 * v < 8 ? Wo - 8 * v : 8;
-			float *q = o + (long)oy * Wo + 8 * v;
-			if (acc)
-				for (y = 0; y < nw; y++)
-					q[y] += a[v][y];
-			else
-				memcpy(q, &a[v], nw * sizeof *q);
-		}
-	}
+	for (oy = 0; oy + R <= Ho; oy += R)
+		dw_rows_band(o, w, pad, oy, acc, K, NV, S, R);
+	for (; oy < Ho; oy++)
+		dw_rows_band(o, w, pad, oy, acc, K, NV, S, 1);
 }
 
 /* dw (K*K) += sum over the plane of g (H, W) times the taps of x's padded

@@ -113,6 +113,11 @@ test_dw(void)
 			dw_case(1, 4, 16, 16, k, s);	/* batch 1: plane by plane */
 			dw_case(1, 3, 5, 16, k, s);
 			dw_case(1, 3, 8, 8, k, s);
+			dw_case(1, 3, 7, 8, k, s);	/* bands of 4 rows and a tail */
+			/* batch 1, small maps: lanes of channels */
+			dw_case(1, 40, 4, 4, k, s);
+			dw_case(1, 300, 2, 2, k, s);
+			dw_case(1, 40, 1, 1, k, s);
 		}
 	dw_case(2, 3, 9, 9, 9, 1);	/* generic path */
 	/* batch-vectorised path with a tail; large enough to run threaded */
@@ -298,14 +303,15 @@ test_bn_act(void)
 }
 
 /* Eval BN + act against its formula, on maps of one pixel (batch-1
- * inference: vectorised over channels) and a few, channels in several
- * blocks of the coefficients. */
+ * inference: vectorised over channels), of a few (up to 16: one loop over
+ * the elements of many channels) and more, channels in several blocks of
+ * the coefficients. */
 static void
 test_bn_eval(void)
 {
-	int C = 150, act, c, Ms[2] = { 1, 3 }, mi;
+	int C = 150, act, c, Ms[5] = { 1, 3, 4, 16, 17 }, mi;
 
-	for (mi = 0; mi < 2; mi++) {
+	for (mi = 0; mi < 5; mi++) {
 		long M = Ms[mi], n = C * M, i;
 		float *in = randv(n), *ga = randv(C), *be = randv(C), *rm = randv(C);
 		float *rv = randv(C), *o1 = randv(n), *z = randv(n), *o2 = randv(n);
