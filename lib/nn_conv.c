@@ -785,7 +785,7 @@ static inline __attribute__((always_inline)) void
 dw_rows_plane(float *o, const float *x, const float *w, float *pad, int H, int acc,
     const int K, const int NV, const int S)
 {
-	const int p = K / 2, W = NV * 8, PW = W + 2 * p, R = 4 / NV;
+	const int p = K / 2, W = NV * 8, PW = W + 2 * p, R = NV == 1 ? 4 : 1;
 	int y, oy, Ho = (H - 1) / S + 1;
 
 	for (y = 0; y < H; y++)
@@ -880,6 +880,53 @@ dw_rows(float *out, const float *in, const float *w, float *din, float *dw,
 #undef ROWS
 }
 
+/*
+ * 2x2 and 1x1 maps below DW_SMALL_N images (the last stages at batch 1):
+ * every tap of a 3x3 or larger kernel centred on such a map lands on it,
+ * so each output is a fixed sum of the 4 (or 1) pixels, computed straight
+ * from each channel's weights read in order. The lanes path spent most of
+ * its time gathering those few taps out of each channel's k*k weights and
+ * transposing maps of 1-4 pixels (2x2, k 7, 672 channels: 28 us). Each
+ * output sums its taps in dw_taps' order (pixels in raster order), so the
+ * sums are the lanes path's, bit for bit.
+ */
+static int
+dw_tiny_ok(int N, int H, int W, int k)
+{
+	return N < DW_V && k >= 3 && ((H == 2 && W == 2) || (H == 1 && W == 1));
+}
+
+static NN_CLONES void
+dw_tiny_fwd(float *out /* (nc, N, Ho, Wo) */, const float *in /* (nc, N, H, H) */,
+    const float *w /* (nc, k*k) */, int nc, int N, int H, int k, int s)
+{
+	int p = k / 2, c, n, oy, ox, Ho = (H - 1) / s + 1;
+	long kk = (long)k * k;
+
+	if (H == 1) {
+		for (c = 0; c < nc; c++)
+			for (n = 0; n < N; n++)
+				out[(long)c * N + n] = w[c * kk + p * k + p] * in[(long)c * N + n];
+		return;
+	}
+	for (c = 0; c < nc; c++)
+		for (n = 0; n < N; n++) {
+			const float *x = in + ((long)c * N + n) * 4, *wc = w + c * kk;
+			float *o = out + ((long)c * N + n) * Ho * Ho;
+			for (oy = 0; oy < Ho; oy++)
+				for (ox = 0; ox < Ho; ox++) {
+					/* tap of pixel (iy, ix): (iy - oy*s + p, ix - ox*s + p) */
+					const float *t = wc + (p - oy * s) * k + p - ox * s;
+					float acc = 0;
+					acc += t[0] * x[0];
+					acc += t[1] * x[1];
+					acc += t[k] * x[2];
+					acc += t[k + 1] * x[3];
+					o[oy * Ho + ox] = acc;
+				}
+		}
+}
+
 /* Below this batch the lanes path runs (vectors of images would be short),
  * but for the forward of every map dw_rows can take (8 or 16 wide, k 3, 5
  * or 7, stride 1 or 2): plane by plane, with no transposes, is faster there
@@ -895,6 +942,7 @@ struct dw_job {
 	const float *in, *w, *dout;
 	int N, C, H, W, k, s, group;  /* group: channels per lanes task */
 	int rows;                     /* forward plane by plane (dw_rows) */
+	int tiny;                     /* forward of 2x2 / 1x1 maps (dw_tiny_fwd) */
 };
 
 static void
@@ -906,7 +954,11 @@ dw_fwd_task(void *arg, long t)
 	long HW = (long)H * W, HWo = (long)Ho * Wo;
 	struct dw_scr sc;
 
-	if (N < DW_SMALL_N && !j->rows) {
+	if (j->tiny) {
+		int c0 = t * j->group, c1 = c0 + j->group < j->C ? c0 + j->group : j->C;
+		dw_tiny_fwd(j->out + c0 * N * HWo, j->in + c0 * N * HW, j->w + (long)c0 * k * k,
+		    c1 - c0, N, H, k, s);
+	} else if (N < DW_SMALL_N && !j->rows) {
 		int c0 = t * j->group, c1 = c0 + j->group < j->C ? c0 + j->group : j->C;
 		dw_scr_get(&sc, (HW + HWo + k * k) * (long)(c1 - c0) * N, k);
 		dw_lanes_fwd(j->out + c0 * N * HWo, j->in + c0 * N * HW, j->w, &sc, c0, c1 - c0,
@@ -955,7 +1007,7 @@ dw_bwd_task(void *arg, long t)
 static long
 dw_tasks(struct dw_job *j)
 {
-	if (j->N >= DW_SMALL_N || j->rows)
+	if ((j->N >= DW_SMALL_N || j->rows) && !j->tiny)
 		return j->C;
 	j->group = (DW_LANES + j->N - 1) / j->N;
 	return (j->C + j->group - 1) / j->group;
@@ -967,7 +1019,7 @@ nn_dw_fwd(float *out /* (C, N, Ho, Wo) */, const float *in /* (C, N, H, W) */,
 {
 	struct dw_job j = { .out = out, .in = in, .w = w, .N = N, .C = C, .H = H, .W = W,
 		.k = k, .s = s, .rows = N < DW_SMALL_N && (W == 8 || W == 16) && (k == 3 || k == 5 || k == 7) &&
-		(s == 1 || s == 2) };
+		(s == 1 || s == 2), .tiny = dw_tiny_ok(N, H, W, k) };
 	long Ho = (H - 1) / s + 1, Wo = (W - 1) / s + 1;
 
 	nn_par(dw_tasks(&j), (long)C * N * Ho * Wo * k * k, dw_fwd_task, &j);

@@ -98,6 +98,35 @@ dw_case(int N, int C, int H, int W, int k, int s)
 	free(in), free(w), free(o1), free(o2), free(g), free(di1), free(di2), free(dw1), free(dw2);
 }
 
+/* Maps of 1 or 2 pixels a side at batch 1 (dw_tiny_fwd) sum each output's
+ * taps in the order the batch path does: the same bits as an image of a
+ * larger batch. */
+static void
+test_dw_tiny(void)
+{
+	int k, s, H, C = 70, N = 17, c, same;
+
+	for (k = 3; k <= 7; k += 2)
+		for (s = 1; s <= 2; s++)
+			for (H = 1; H <= 2; H++) {
+				int Ho = (H - 1) / s + 1;
+				long hw = H * H, hwo = Ho * Ho;
+				float *in = randv(C * N * hw), *w = randv((long)C * k * k);
+				float *one = randv(C * hw), *o1 = randv(C * hwo);
+				float *oN = randv(C * N * hwo);
+
+				for (c = 0; c < C; c++)
+					memcpy(one + c * hw, in + c * N * hw, hw * sizeof *in);
+				nn_dw_fwd(o1, one, w, 1, C, H, H, k, s);
+				nn_dw_fwd(oN, in, w, N, C, H, H, k, s);
+				for (same = 1, c = 0; c < C; c++)
+					same &= !memcmp(o1 + c * hwo, oN + c * N * hwo,
+					    hwo * sizeof *o1);
+				CHECK(same);
+				free(in), free(w), free(one), free(o1), free(oN);
+			}
+}
+
 static void
 test_dw(void)
 {
@@ -458,6 +487,7 @@ main(void)
 	test_dw();
 	test_linear();
 	test_bn_eval();
+	test_dw_tiny();
 	test_bn();
 	test_bn_act();
 	test_simple();
