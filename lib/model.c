@@ -43,6 +43,7 @@ struct model_op {
 	long argmax;           /* L_POOL: the int32 argmax of each output */
 	long mask;             /* L_DROP: the uint8 keep mask */
 	long se_p, se_r, se_rr, se_e, se_s; /* L_SE, each (C, N) */
+	long pk;               /* L_CONV: its packed weights in m->pack, -1 none */
 };
 
 #define ALIGN 16           /* floats: 64-byte alignment of every block */
@@ -150,6 +151,7 @@ add_op(struct builder *B, int kind, long in, int ci, int h, int wd)
 	memset(o, 0, sizeof(*o));
 	o->kind = kind;
 	o->w = o->b = -1;
+	o->pk = -1;
 	o->in = in;
 	o->ci = o->co = ci;
 	o->h = o->ho = h;
@@ -567,9 +569,55 @@ model_build(struct model *m, const struct arch_net *net, int flags, int max_batc
 				m->feat_op[j] = i;
 }
 
+/* 1x1 convolutions (no bias) on maps of 2 to NN_PACK_N pixels: their
+ * products at batch 1 are narrow enough for nn_gemm_packed */
+static int
+packable(const struct model_op *o)
+{
+	int hw = o->h * o->wd;
+
+	return o->kind == L_CONV && o->k == 1 && o->s == 1 && o->p == 0 && o->b < 0 &&
+	    hw >= 2 && hw <= NN_PACK_N;
+}
+
+void
+model_pack(struct model *m)
+{
+	long n = 0;
+	int i;
+
+	model_unpack(m);
+	for (i = 0; i < m->nop; i++)
+		if (packable(&m->op[i])) {
+			m->op[i].pk = n;
+			n += aligned(nn_pack_size(m->op[i].co, m->op[i].ci));
+		}
+	if (!n)
+		return;
+	m->pack = arena(n);
+	m->npack = n;
+	for (i = 0; i < m->nop; i++)
+		if (m->op[i].pk >= 0)
+			nn_pack_a(m->pack + m->op[i].pk, m->param + m->t[m->op[i].w].off,
+			    m->op[i].co, m->op[i].ci);
+}
+
+void
+model_unpack(struct model *m)
+{
+	int i;
+
+	free(m->pack);
+	m->pack = NULL;
+	m->npack = 0;
+	for (i = 0; i < m->nop; i++)
+		m->op[i].pk = -1;
+}
+
 void
 model_free(struct model *m)
 {
+	free(m->pack);
 	free(m->param);
 	free(m->grad);
 	free(m->act);
@@ -674,6 +722,11 @@ op_fwd(struct model *m, struct model_op *o, const float *x, int N, int train)
 
 	switch (o->kind) {
 	case L_CONV:
+		if (!train && o->pk >= 0 && N * hw >= 2 && N * hw <= NN_PACK_N) {
+			nn_gemm_packed(out, m->pack + o->pk, in, o->co, N * hw, o->ci, N * hw,
+			    N * hw);
+			break;
+		}
 		nn_conv_fwd(out, in, P(o->w), o->b >= 0 ? P(o->b) : NULL, m->col, N, o->ci,
 		    o->h, o->wd, o->co, o->k, o->s, o->p);
 		break;

@@ -205,6 +205,37 @@ test_gemm(void)
 	}
 }
 
+/* nn_gemm_packed against a naive product: rows not a multiple of the
+ * panels (8) nor of their pairs, every column count up to NN_PACK_N (the
+ * four-column steps and their tails), strided B and C, several tasks. */
+static void
+test_gemm_packed(void)
+{
+	int Ms[] = { 1, 7, 16, 37, 130 }, Ks[] = { 1, 9, 112 }, mi, ki, N;
+
+	for (mi = 0; mi < 5; mi++)
+		for (ki = 0; ki < 3; ki++)
+			for (N = 2; N <= NN_PACK_N; N++) {
+				int M = Ms[mi], K = Ks[ki], ldb = N + 3, ldc = N + 1, i, j, l;
+				float *A = randv((long)M * K), *B = randv((long)K * ldb);
+				float *C = randv((long)M * ldc), *R = dupv(C, (long)M * ldc), *Ap;
+
+				if (posix_memalign((void **)&Ap, 64, nn_pack_size(M, K) * sizeof *Ap))
+					abort();
+				for (i = 0; i < M; i++)
+					for (j = 0; j < N; j++) {
+						double acc = 0;
+						for (l = 0; l < K; l++)
+							acc += (double)A[i * K + l] * B[l * ldb + j];
+						R[i * ldc + j] = acc;
+					}
+				nn_pack_a(Ap, A, M, K);
+				nn_gemm_packed(C, Ap, B, M, N, K, ldb, ldc);
+				CHECK_CLOSE(C, R, (long)M * ldc, 1e-5, 1e-5);
+				free(A), free(B), free(C), free(R), free(Ap);
+			}
+}
+
 static void
 test_linear(void)
 {
@@ -483,6 +514,7 @@ main(void)
 	nn_rng_seed(&rng, 1);
 	nn_threads(2);
 	test_gemm();
+	test_gemm_packed();
 	test_conv();
 	test_dw();
 	test_linear();
