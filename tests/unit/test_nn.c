@@ -206,17 +206,18 @@ test_gemm(void)
 }
 
 /* nn_gemm_packed against a naive product: rows not a multiple of the
- * panels (8) nor of their pairs, every column count up to NN_PACK_N (the
- * four-column steps and their tails), strided B and C, several tasks. */
+ * panels (8) nor of their pairs, columns 2 to NN_PACK_N (the four-column
+ * steps and every tail), strided B and C, several tasks. */
 static void
 test_gemm_packed(void)
 {
-	int Ms[] = { 1, 7, 16, 37, 130 }, Ks[] = { 1, 9, 112 }, mi, ki, N;
+	int Ms[] = { 1, 7, 16, 37, 130 }, Ks[] = { 1, 9, 112 }, mi, ki, ni;
+	int Ns[] = { 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 63, NN_PACK_N - 1, NN_PACK_N };
 
 	for (mi = 0; mi < 5; mi++)
 		for (ki = 0; ki < 3; ki++)
-			for (N = 2; N <= NN_PACK_N; N++) {
-				int M = Ms[mi], K = Ks[ki], ldb = N + 3, ldc = N + 1, i, j, l;
+			for (ni = 0; ni < 13; ni++) {
+				int M = Ms[mi], K = Ks[ki], N = Ns[ni], ldb = N + 3, ldc = N + 1, i, j, l;
 				float *A = randv((long)M * K), *B = randv((long)K * ldb);
 				float *C = randv((long)M * ldc), *R = dupv(C, (long)M * ldc), *Ap;
 
