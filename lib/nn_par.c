@@ -47,7 +47,7 @@
 static struct {
 	void (*fn)(void *, long);
 	void *ctx;
-	long n;                        /* tasks of the current job */
+	_Atomic long n;                /* tasks of the current job */
 	_Atomic uint64_t next;         /* generation << 32 | next task index */
 	_Atomic int gen;               /* futex word helpers sleep on */
 	_Atomic int sleepers;          /* helpers asleep or about to be */
@@ -115,13 +115,16 @@ work(uint32_t g)
 
 		if ((uint32_t)(v >> 32) != g)
 			return ran;
+		/* n before the exchange: the caller moves the counter to the
+		 * next generation before it sets the next job's n, so an n read
+		 * after that makes the exchange fail */
+		i = (long)(uint32_t)v;
+		if (i >= (n = atomic_load(&P.n)))
+			return ran;
 		if (!atomic_compare_exchange_weak(&P.next, &v, v + 1))
 			continue;
-		i = (long)(uint32_t)v;
-		/* a task claimed and not done keeps job g current: n, fn, ctx
+		/* a task claimed and not done keeps job g current: fn and ctx
 		 * are g's until then */
-		if (i >= (n = P.n))
-			return ran;
 		P.fn(P.ctx, i);
 		ran++;
 		if (atomic_fetch_add(&P.done, 1) + 1 == n && atomic_load(&P.waiting))
@@ -219,12 +222,15 @@ nn_par(long n, long work_elems, void (*fn)(void *ctx, long i), void *ctx)
 	}
 	if (n > INT_MAX)
 		errx(EX_SOFTWARE, "nn_par: %ld tasks", n);
+	/* the new generation in the counter before the job's fields: a
+	 * helper still claiming in the last job then cannot win a claim
+	 * with this job's n (work) */
+	g = (uint32_t)atomic_load(&P.gen) + 1;
+	atomic_store(&P.next, (uint64_t)g << 32);
 	P.fn = fn;
 	P.ctx = ctx;
 	P.n = n;
 	atomic_store(&P.done, 0);
-	g = (uint32_t)atomic_load(&P.gen) + 1;
-	atomic_store(&P.next, (uint64_t)g << 32);
 	atomic_store(&P.gen, (int)g);
 	if (atomic_load(&P.sleepers) > 0)
 		futex_wake(&P.gen);

@@ -53,21 +53,23 @@ plan_limits_default(struct plan_limits *l)
 int
 plan_fit(double *fixed, double *per, const struct plan_probe *p)
 {
-	double a, b;
+	int cpu = p[0].cpu > 0 && p[1].cpu > 0;
+	double t[2] = { cpu ? p[0].cpu : p[0].s, cpu ? p[1].cpu : p[1].s };
+	double f = cpu ? fmax(p[0].s / p[0].cpu, p[1].s / p[1].cpu) : 1, a, b;
 
 	if (p[0].n == p[1].n || p[0].n <= 0 || p[1].n <= 0)
 		return -1;
-	b = (p[1].s - p[0].s) / (double)(p[1].n - p[0].n);
+	b = (t[1] - t[0]) / (double)(p[1].n - p[0].n);
 	if (!(b > 0))
 		b = 0;
-	a = p[0].s - b * (double)p[0].n;
+	a = t[0] - b * (double)p[0].n;
 	if (!(a > 0)) {
 		/* all cost is per image: the steeper of the two through 0 */
 		a = 0;
-		b = fmax(p[0].s / (double)p[0].n, p[1].s / (double)p[1].n);
+		b = fmax(t[0] / (double)p[0].n, t[1] / (double)p[1].n);
 	}
-	*fixed = a;
-	*per = b;
+	*fixed = f * a;
+	*per = f * b;
 	return 0;
 }
 
@@ -123,7 +125,9 @@ plan_make(struct plan *p, const struct plan_rates *r, const struct plan_limits *
 		if (r->cmax[0].n != r->cmin[0].n || !(r->cmin[0].s > 0))
 			return snprintf(why, n, "one all-max probe goes beside the first all-min "
 			    "one, at its size"), -1;
-		rho = r->cmax[0].s / r->cmin[0].s;
+		/* by CPU time where known, as the lines are */
+		rho = r->cmax[0].cpu > 0 && r->cmin[0].cpu > 0 ?
+		    r->cmax[0].cpu / r->cmin[0].cpu : r->cmax[0].s / r->cmin[0].s;
 		p->cmax_fixed = rho * p->cmin_fixed;
 		p->cmax_per_img = rho * p->cmin_per_img;
 	} else if (r->ncmax != 2) {

@@ -9,10 +9,12 @@
 #ifndef PLAN_H
 #define PLAN_H
 
-/* A timed probe: wall seconds of one run at a training-set size. */
+/* A timed probe: wall seconds of one run at a training-set size, and its
+ * CPU seconds when known. */
 struct plan_probe {
 	long n;        /* the --subset given */
 	double s;      /* its wall time, seconds */
+	double cpu;    /* its CPU time (user + system, all its processes); 0: unknown */
 };
 
 /* What was measured. Candidate probes ran the all-min and all-max networks
@@ -64,8 +66,12 @@ int plan_make(struct plan *p, const struct plan_rates *r, const struct plan_limi
 /* A duration: one or more of <integer><unit>, units h, m, s in that order,
  * each at most once ("25m", "2h", "1h30m", "90s"); seconds, or -1. */
 long plan_duration(const char *s);
-/* A line through two probes: fixed and per-image cost, each clamped at 0
- * (a noisy probe can make either look negative). -1 on equal sizes. */
+/* A line through two probes: fixed and per-image wall seconds, each
+ * clamped at 0 (a noisy probe can make either look negative). With both
+ * probes' CPU times the line goes through those (a busy machine stretches
+ * wall times at random, CPU times hardly), times the larger of the two
+ * probes' wall / CPU: the machine's load as the probes met it. -1 on
+ * equal sizes. */
 int plan_fit(double *fixed, double *per, const struct plan_probe *p);
 
 #endif

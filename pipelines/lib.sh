@@ -632,9 +632,22 @@ nl_data_size() {
 # nl_secs_since T0: seconds (3 decimals) since T0 (date +%s.%N).
 nl_secs_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f\n", b - a }'; }
 
+# nl_timed FILE COMMAND...: COMMAND, its standard error passed through, and
+# its wall and CPU seconds (user + system, every process it ran) as
+# "wall cpu" into FILE. The plan fits costs on CPU time, which a busy
+# machine hardly changes, and takes the load from wall / CPU (plan(5)).
+nl_timed() {
+	local f=$1 TIMEFORMAT='%R %U %S' st
+	shift
+	{ time "$@" 2>&3; } 3>&2 2> "$f.tmp" && st=0 || st=$?
+	awk '{ printf "%s %.3f\n", $1, $2 + $3 }' "$f.tmp" > "$f"
+	rm -f "$f.tmp"
+	return "$st"
+}
+
 # nl_budget_probe > rates record: the probes of this machine (see above).
 nl_budget_probe() {
-	local size n1 n2 space n id ids t0 ok js ofa_sub sup_n= sup_s= cmin=() cmax=()
+	local size n1 n2 space n id ids ok w c ofa_sub sup_n= sup_s= sup_c= cmin=() cmax=() cminc=() cmaxc=()
 	local train=("${NL_TRAIN[@]}")
 	mkdir -p probe
 	size=$(nl_data_size)
@@ -646,13 +659,13 @@ nl_budget_probe() {
 		n1=$((size / 4 < 384 ? size / 4 : 384)) n2=$((size / 4 < 384 ? size : 4 * 384))
 		for n in $n1 $n2; do
 			nl_log "budget: timing the supernet trainer, one epoch on $n images"
-			t0=$(date +%s.%N)
 			# shellcheck disable=SC2086
-			ofa-train $OFA_ARGS --width "$WIDTH" --data "$DATA" --in-ch "$IN_CH" \
+			nl_timed "probe/time-sup-$n" ofa-train $OFA_ARGS --width "$WIDTH" --data "$DATA" --in-ch "$IN_CH" \
 			    --resolution "$RESOLUTION" --epochs 1 --ps 0,0,0 --subset "$n" -o "probe/sup-$n.ckpt" \
 			    > "probe/sup-$n.rec" 2>> probe/ofa-train.log ||
 			    nl_die 70 "budget: the supernet probe failed, see probe/ofa-train.log"
-			sup_n+=${sup_n:+,}$n sup_s+=${sup_s:+,}$(nl_secs_since "$t0")
+			read -r w c < "probe/time-sup-$n"
+			sup_n+=${sup_n:+,}$n sup_s+=${sup_s:+,}$w sup_c+=${sup_c:+,}$c
 		done
 		NL_TRAIN+=(--supernet "probe/sup-$n2.ckpt")
 	fi
@@ -678,28 +691,32 @@ nl_budget_probe() {
 		done
 		NL_TRAIN=("${train[@]}" "${NL_TRAIN[@]:${#train[@]}}" --subset "$n")
 		nl_write_job
-		parallel --will-cite -j "$JOBS" --joblog "probe/joblog-$n" sh job.sh '{}' < probe/ids >&2
+		# shellcheck disable=SC2016
+		printf '%s\n' "$(declare -f nl_timed)" 'nl_timed "probe/time-$1" sh job.sh "$1"' > probe/timed.sh
+		parallel --will-cite -j "$JOBS" --joblog "probe/joblog-$n" bash probe/timed.sh '{}' < probe/ids >&2
 		NL_TRAIN=("${NL_TRAIN[@]:0:${#NL_TRAIN[@]}-2}")
 		for id in $ids; do
 			ok=$(cat "cand/probe-$n-$id/status" 2> /dev/null)
 			cp "cand/probe-$n-$id/train.log" "probe/train-$n-$id.log" 2> /dev/null
 			[ "$ok" = "ok 0" ] || nl_die 70 "budget: the candidate probe on the all-$id network failed ($ok), see probe/train-$n-$id.log"
-			# parallel's joblog: Seq Host Starttime JobRuntime ... Command
-			js=$(awk -v c="sh job.sh probe-$n-$id" 'index($0, c) { print $4 }' "probe/joblog-$n")
-			[ "$id" = min ] && cmin+=("$js") || cmax+=("$js")
+			read -r w c < "probe/time-probe-$n-$id"
+			if [ "$id" = min ]; then cmin+=("$w") cminc+=("$c"); else cmax+=("$w") cmaxc+=("$c"); fi
 		done
 		rm -rf cand/probe-"$n"-*
 	done
 	NL_TRAIN=("${train[@]}")
 	rm -f probe/sup-*.ckpt
-	jq -nc --argjson j "$JOBS" --arg sn "$sup_n" --arg ss "$sup_s" --argjson size "$size" \
+	jq -nc --argjson j "$JOBS" --arg sn "$sup_n" --arg ss "$sup_s" --arg sc "$sup_c" --argjson size "$size" \
 	    --argjson cn "[$n1,$n2]" --argjson cmin "[${cmin[0]},${cmin[1]}]" --argjson cmax "[${cmax[0]}]" \
+	    --argjson cminc "[${cminc[0]},${cminc[1]}]" --argjson cmaxc "[${cmaxc[0]}]" \
 	    --arg cpu "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
 	    --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --arg threads "${THREADS:-}" '
 	    {type: "rates", v: 1, jobs: $j, threads: (if $threads == "" then null else ($threads | tonumber) end),
-	     cand_probe_n: $cn, cand_min_probe_s: $cmin, cand_max_probe_s: $cmax, cpu: $cpu, loadavg: $load}
+	     cand_probe_n: $cn, cand_min_probe_s: $cmin, cand_max_probe_s: $cmax,
+	     cand_min_probe_cpu_s: $cminc, cand_max_probe_cpu_s: $cmaxc, cpu: $cpu, loadavg: $load}
 	    + if $sn == "" then {} else {sup_probe_n: ($sn | split(",") | map(tonumber)),
-	       sup_probe_s: ($ss | split(",") | map(tonumber)), sup_images: $size} end' | json2rec
+	       sup_probe_s: ($ss | split(",") | map(tonumber)),
+	       sup_probe_cpu_s: ($sc | split(",") | map(tonumber)), sup_images: $size} end' | json2rec
 }
 
 # nl_budget: with BUDGET, the probes (once: rates.rec), the plan (once:

@@ -9,6 +9,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "nachos.h"
@@ -30,13 +31,15 @@ usage(FILE *fp, int status)
 
 /* The probes under key_n and key_s: the times of key_s (ns of them, 1 or
  * 2; 0: as many as it holds, 1 or 2) at the first sizes of key_n (two,
- * different). Returns how many. */
+ * different), and their CPU times from key_s with "_s" made "_cpu_s"
+ * when the record has it (as many). Returns how many. */
 static int
 probes(struct plan_probe *p, const struct rec_in *r, const msgpack_object *m, const char *key_n,
     const char *key_s, int ns)
 {
 	const msgpack_object *o;
-	double n[2], s[2];
+	double n[2], s[2], c[2] = { 0, 0 };
+	char key_c[64];
 	int i;
 
 	rec_dbls(r, m, key_n, n, 2, 1, 1e9);
@@ -47,8 +50,11 @@ probes(struct plan_probe *p, const struct rec_in *r, const msgpack_object *m, co
 		ns = o && o->type == MSGPACK_OBJECT_ARRAY && o->via.array.size == 1 ? 1 : 2;
 	}
 	rec_dbls(r, m, key_s, s, ns, 0, 1e9);
+	snprintf(key_c, sizeof(key_c), "%.*s_cpu_s", (int)strlen(key_s) - 2, key_s);
+	if (rec_get(m, key_c))
+		rec_dbls(r, m, key_c, c, ns, 1e-6, 1e9);
 	for (i = 0; i < ns; i++)
-		p[i] = (struct plan_probe){ .n = (long)n[i], .s = s[i] };
+		p[i] = (struct plan_probe){ .n = (long)n[i], .s = s[i], .cpu = c[i] };
 	return ns;
 }
 

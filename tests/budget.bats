@@ -67,6 +67,25 @@ rates() {
 	run --separate-stderr budget-plan -b 25m same.rec
 	assert_failure 65
 	[[ $stderr == *"cand_probe_n"*"two different sizes"* ]]
+	rec2json r.rec | jq -c '.cand_min_probe_cpu_s = [10]' | json2rec > cpu1.rec
+	run --separate-stderr budget-plan -b 25m cpu1.rec
+	assert_failure 65
+	[[ $stderr == *"cand_min_probe_cpu_s"* ]]
+}
+
+@test "budget-plan: the lines through the probes' CPU times, scaled by their wall / CPU" {
+	# make demo's probes on a busy machine: the larger all-min probe's
+	# wall time no longer than the smaller's, its CPU time longer
+	echo '{"type":"rates","v":1,"jobs":2,"cand_probe_n":[500,1500],
+	    "cand_min_probe_s":[32.4,30.0],"cand_min_probe_cpu_s":[10,17.4],
+	    "cand_max_probe_s":[82.6],"cand_max_probe_cpu_s":[40]}' | jq -c . | json2rec > cpu.rec
+	budget-plan -b 25m cpu.rec | rec2json | jq -e '
+	    (.cand_min_per_img_s - 3.24 * 0.0074 | fabs) < 1e-12 and
+	    (.cand_min_fixed_s - 3.24 * 6.3 | fabs) < 1e-9 and
+	    (.cand_max_per_img_s / .cand_min_per_img_s - 4 | fabs) < 1e-12'
+	# by the wall times alone, no cost per image at all
+	rec2json cpu.rec | jq -c 'del(.cand_min_probe_cpu_s, .cand_max_probe_cpu_s)' | json2rec |
+	    budget-plan -b 25m | rec2json | jq -e '.cand_min_per_img_s == 0'
 }
 
 @test "bad --budget values exit 64 before creating anything, in every pipeline and compare" {
@@ -100,7 +119,8 @@ rates() {
 	cd run
 	grep -qx "BUDGET='4m'" config
 	rec2json rates.rec | jq -e '.type == "rates" and .jobs == 2 and .probe_wall_s > 0 and (.cand_probe_n | length) == 2 and
-	    (.cand_min_probe_s | all(. > 0)) and (.cand_max_probe_s | all(. > 0)) and (.sup_probe_n | not)'
+	    (.cand_min_probe_s | all(. > 0)) and (.cand_max_probe_s | all(. > 0)) and (.sup_probe_n | not) and
+	    (.cand_min_probe_cpu_s | length == 2 and all(. > 0)) and (.cand_max_probe_cpu_s | length == 1 and all(. > 0))'
 	rec2json plan.rec | jq -e '.type == "plan" and .sup_epochs == 0 and .budget_s <= 240'
 	# the probes ran the real job (their logs kept), and left no candidate behind
 	ls probe/train-*-min.log probe/train-*-max.log

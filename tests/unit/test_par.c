@@ -3,6 +3,7 @@
  * serially, and the split ops give the same bits at 1, 2 and 3 threads
  * (GEMM tiles and K chunks, convolutions, depthwise, batch norm), close
  * to a double-precision product. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,53 @@ nested(void *ctx, long i)
 	for (j = 0; j < 4; j++)
 		nn_par(4, 1L << 30, count, NULL);
 	__atomic_fetch_add(h, 1, __ATOMIC_RELAXED);
+}
+
+/* A job whose context lives on the caller's stack for its call only. */
+struct job {
+	int id, n;
+	int *seen;                      /* (jobs, 4): runs of task i of job id */
+};
+
+static void
+mark(void *ctx, long i)
+{
+	const struct job *j = ctx;
+	volatile int spin;
+
+	/* long enough that helping pays, so the pool keeps its helpers */
+	for (spin = 0; spin < 200; spin++)
+		;
+	if (i < j->n)
+		__atomic_fetch_add(&j->seen[j->id * 4 + i], 1, __ATOMIC_RELAXED);
+}
+
+/* Back-to-back jobs of 2-4 tasks, each context on the stack: a helper
+ * claiming past the end of one job while the next is being set up once
+ * ran a task of the new job under the old claim (twice, or with the old
+ * job's context after it was gone). */
+static void
+test_back_to_back(void)
+{
+	enum { JOBS = 1000000 };
+	int *seen = calloc((size_t)JOBS * 4, sizeof(int));
+	long bad = 0, k;
+
+	/* more threads than this machine's cores: helpers are preempted
+	 * anywhere, between a claim's load and its exchange too */
+	nn_threads(4);
+	for (k = 0; k < JOBS; k++) {
+		struct job j = { .id = (int)k, .n = 2 + (int)(k % 3), .seen = seen };
+
+		nn_par(j.n, 1L << 30, mark, &j);
+	}
+	for (k = 0; k < (long)JOBS * 4; k++)
+		bad += seen[k] != (k % 4 < 2 + (k / 4) % 3);
+	if (bad)
+		fprintf(stderr, "test_par: %ld task counts wrong\n", bad);
+	unit_report(bad == 0, __FILE__, __LINE__, "back-to-back jobs: every task once");
+	nn_threads(1);
+	free(seen);
 }
 
 static void
@@ -190,6 +238,7 @@ main(void)
 {
 	nn_rng_seed(&rng, 7);
 	test_tasks();
+	test_back_to_back();
 	test_gemm();
 	test_ops();
 	return unit_done("test_par");

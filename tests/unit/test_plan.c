@@ -32,7 +32,8 @@ test_duration(void)
 static void
 test_fit(void)
 {
-	struct plan_probe p[2] = { { 1000, 12 }, { 3000, 16 } }, q[2] = { { 1000, 9 }, { 2000, 8 } };
+	struct plan_probe p[2] = { { 1000, 12, 0 }, { 3000, 16, 0 } },
+	    q[2] = { { 1000, 9, 0 }, { 2000, 8, 0 } };
 	double a, b;
 
 	CHECK(plan_fit(&a, &b, p) == 0);
@@ -42,6 +43,21 @@ test_fit(void)
 	CHECK(plan_fit(&a, &b, q) == 0);
 	CHECK_NEAR(b, 0, 0);
 	CHECK_NEAR(a, 9, 1e-12);
+	/* CPU times: the line through them, times the larger wall / CPU. The
+	 * make demo probes under load: walls 32.4 and 30.0 s (slope 0 by
+	 * them), CPU 10 and 17.4 s */
+	{
+		struct plan_probe c[2] = { { 500, 32.4, 10 }, { 1500, 30.0, 17.4 } };
+
+		CHECK(plan_fit(&a, &b, c) == 0);
+		CHECK_NEAR(b, 3.24 * 0.0074, 1e-12);
+		CHECK_NEAR(a, 3.24 * 6.3, 1e-9);
+		/* one CPU time unknown: the walls alone */
+		c[1].cpu = 0;
+		CHECK(plan_fit(&a, &b, c) == 0);
+		CHECK_NEAR(b, 0, 0);
+		CHECK_NEAR(a, 32.4, 1e-12);
+	}
 	p[1].n = 1000;
 	CHECK(plan_fit(&a, &b, p) == -1);
 }
@@ -49,8 +65,9 @@ test_fit(void)
 static struct plan_rates
 rates(void)
 {
-	struct plan_rates r = { .has_sup = 1, .sup = { { 320, 6 }, { 960, 8 } }, .sup_images = 60000,
-		.cmin = { { 500, 11.6 }, { 1500, 14.8 } }, .cmax = { { 500, 19 }, { 1500, 28.5 } },
+	struct plan_rates r = { .has_sup = 1, .sup = { { 320, 6, 0 }, { 960, 8, 0 } }, .sup_images = 60000,
+		.cmin = { { 500, 11.6, 0 }, { 1500, 14.8, 0 } },
+		.cmax = { { 500, 19, 0 }, { 1500, 28.5, 0 } },
 		.ncmax = 2, .jobs = 2 };
 	return r;
 }
