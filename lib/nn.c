@@ -335,10 +335,10 @@ nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int ld
 }
 
 /*
- * Packed products for batch-1 inference of 1x1 convolutions on maps up to
- * 16x16 (C (M, N) = A (M, K) B (K, N), 2 <= N <= NN_PACK_N; OpenBLAS
- * packs both operands every call, for 20-30 GMAC/s on these shapes, and
- * the skinny kernel sums horizontally): A is packed once
+ * Packed products for batch-1 inference of 1x1 convolutions on 2x2 and
+ * 4x4 maps (C (M, N) = A (M, K) B (K, N), 2 <= N <= NN_PACK_N; wider, on
+ * 8x8 and 16x16 maps with few k, storing C lane by lane cost more than
+ * OpenBLAS's packing: measured): A is packed once
  * into panels of 8 rows, k-major (nn_pack_a), so a vector of A holds one
  * k of 8 rows and each B element is broadcast: no horizontal sums (the
  * row-major skinny kernel spent a third of its time in them at K of

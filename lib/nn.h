@@ -48,7 +48,7 @@ void nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, i
  * then nn_gemm_packed computes C (M, N) = A B, B (K, N) row stride ldb,
  * C row stride ldc, each output summed over k in order; for N up to
  * NN_PACK_N (wider: nn_gemm). Ap must be 32-byte aligned. */
-#define NN_PACK_N 256
+#define NN_PACK_N 16
 long nn_pack_size(int M, int K);
 void nn_pack_a(float *Ap, const float *A, int M, int K);
 void nn_gemm_packed(float *C, const float *Ap, const float *B, int M, int N, int K,

@@ -212,11 +212,11 @@ static void
 test_gemm_packed(void)
 {
 	int Ms[] = { 1, 7, 16, 37, 130 }, Ks[] = { 1, 9, 112 }, mi, ki, ni;
-	int Ns[] = { 2, 3, 4, 5, 6, 7, 8, 9, 16, 17, 63, NN_PACK_N - 1, NN_PACK_N };
+	int Ns[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, NN_PACK_N - 1, NN_PACK_N };
 
 	for (mi = 0; mi < 5; mi++)
 		for (ki = 0; ki < 3; ki++)
-			for (ni = 0; ni < 13; ni++) {
+			for (ni = 0; ni < 14; ni++) {
 				int M = Ms[mi], K = Ks[ki], N = Ns[ni], ldb = N + 3, ldc = N + 1, i, j, l;
 				float *A = randv((long)M * K), *B = randv((long)K * ldb);
 				float *C = randv((long)M * ldc), *R = dupv(C, (long)M * ldc), *Ap;
