@@ -587,19 +587,32 @@ model_pack(struct model *m)
 	int i;
 
 	model_unpack(m);
-	for (i = 0; i < m->nop; i++)
-		if (packable(&m->op[i])) {
-			m->op[i].pk = n;
-			n += aligned(nn_pack_size(m->op[i].co, m->op[i].ci));
+	for (i = 0; i < m->nop; i++) {
+		struct model_op *o = &m->op[i];
+		if (packable(o)) {
+			o->pk = n;
+			n += aligned(nn_pack_size(o->co, o->ci));
+		} else if (o->kind == L_BN) {	/* its affine (a, b) */
+			o->pk = n;
+			n += aligned(2L * o->ci);
 		}
+	}
 	if (!n)
 		return;
 	m->pack = arena(n);
 	m->npack = n;
-	for (i = 0; i < m->nop; i++)
-		if (m->op[i].pk >= 0)
-			nn_pack_a(m->pack + m->op[i].pk, m->param + m->t[m->op[i].w].off,
-			    m->op[i].co, m->op[i].ci);
+	for (i = 0; i < m->nop; i++) {
+		struct model_op *o = &m->op[i];
+		if (o->pk < 0)
+			continue;
+		const float *w = m->param + m->t[o->w].off;
+		if (o->kind == L_BN)
+			nn_bn_eval_coef(m->pack + o->pk, m->pack + o->pk + o->ci, w,
+			    m->param + m->t[o->w + 1].off, m->param + m->t[o->w + 2].off,
+			    m->param + m->t[o->w + 3].off, o->ci, m->bn_eps);
+		else
+			nn_pack_a(m->pack + o->pk, w, o->co, o->ci);
+	}
 }
 
 void
@@ -738,6 +751,9 @@ op_fwd(struct model *m, struct model_op *o, const float *x, int N, int train)
 			nn_bn_act_fwd_train(out, A(o->mean), A(o->rstd), P(o->w + 2),
 			    P(o->w + 3), in, P(o->w), P(o->w + 1), o->ci, (long)N * hw,
 			    m->bn_momentum, m->bn_eps, o->act);
+		else if (o->pk >= 0)
+			nn_affine_act_fwd(out, in, m->pack + o->pk, m->pack + o->pk + o->ci, o->ci,
+			    (long)N * hw, o->act);
 		else
 			nn_bn_act_fwd_eval(out, in, P(o->w), P(o->w + 1), P(o->w + 2),
 			    P(o->w + 3), o->ci, (long)N * hw, m->bn_eps, o->act);

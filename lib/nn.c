@@ -544,6 +544,7 @@ bn_chan_fwd(float *y /* (M) */, const float *x /* (M) */, long M, float a, float
 struct bn_job {
 	float *out, *mean, *rstd, *run_mean, *run_var, *din, *dgamma, *dbeta;
 	const float *in, *gamma, *beta, *dout, *m, *r;
+	const float *ca, *cb;        /* eval: the affine, precomputed (or NULL) */
 	long M, C, per;
 	float momentum, eps;
 	int act;
@@ -662,12 +663,18 @@ bn_fwd_eval_task(void *p, long t)
 {
 	const struct bn_job *j = p;
 	long c0 = t * j->per, c1 = c0 + j->per < j->C ? c0 + j->per : j->C, c, M = j->M;
-	float a[BN_COEF], b[BN_COEF];
+	float ca[BN_COEF], cb[BN_COEF];
+	const float *a, *b;
 	int i, n;
 
 	for (c = c0; c < c1; c += n) {
 		n = c1 - c < BN_COEF ? c1 - c : BN_COEF;
-		bn_eval_coef(a, b, j, c, n);
+		if (j->ca) {	/* nn_affine_act_fwd: computed before */
+			a = j->ca + c, b = j->cb + c;
+		} else {
+			bn_eval_coef(ca, cb, j, c, n);
+			a = ca, b = cb;
+		}
 		if (M == 1) {
 #define FWD(A) affine_act_chans(j->out + c, j->in + c, a, b, n, A)
 			ACT_DISPATCH(j->act, FWD)
@@ -699,6 +706,31 @@ nn_bn_act_fwd_eval(float *out /* (C, M) */, const float *in /* (C, M) */,
 {
 	struct bn_job j = { .out = out, .in = in, .gamma = gamma, .beta = beta, .m = run_mean,
 		.r = run_var, .M = M, .C = C, .eps = eps, .act = act };
+
+	nn_par(bn_tasks(&j), C * M, bn_fwd_eval_task, &j);
+}
+
+void
+nn_bn_eval_coef(float *a /* (C) */, float *b /* (C) */, const float *gamma /* (C) */,
+    const float *beta /* (C) */, const float *run_mean /* (C) */,
+    const float *run_var /* (C) */, int C, float eps)
+{
+	struct bn_job j = { .gamma = gamma, .beta = beta, .m = run_mean, .r = run_var,
+		.C = C, .eps = eps };
+	int c, n;
+
+	for (c = 0; c < C; c += n) {
+		n = C - c < BN_COEF ? C - c : BN_COEF;
+		bn_eval_coef(a + c, b + c, &j, c, n);
+	}
+}
+
+void
+nn_affine_act_fwd(float *out /* (C, M) */, const float *in /* (C, M) */,
+    const float *a /* (C) */, const float *b /* (C) */, int C, long M, int act)
+{
+	struct bn_job j = { .out = out, .in = in, .ca = a, .cb = b, .M = M, .C = C,
+		.act = act };
 
 	nn_par(bn_tasks(&j), C * M, bn_fwd_eval_task, &j);
 }

@@ -101,6 +101,14 @@ void nn_bn_act_fwd_train(float *out, float *mean, float *rstd, float *run_mean,
 void nn_bn_act_fwd_eval(float *out, const float *in, const float *gamma,
     const float *beta, const float *run_mean, const float *run_var,
     int C, long M, float eps, int act);
+/* Eval BN + activation in two halves, for weights that no longer change:
+ * nn_bn_eval_coef computes the affine a = gamma / sqrt(var + eps),
+ * b = beta - mean * a (C each) once, nn_affine_act_fwd applies
+ * out = act(in * a + b); the same bits as nn_bn_act_fwd_eval. */
+void nn_bn_eval_coef(float *a, float *b, const float *gamma, const float *beta,
+    const float *run_mean, const float *run_var, int C, float eps);
+void nn_affine_act_fwd(float *out, const float *in, const float *a, const float *b,
+    int C, long M, int act);
 void nn_bn_act_bwd(float *din, float *dgamma, float *dbeta, const float *dout,
     const float *in, const float *mean, const float *rstd, const float *gamma,
     const float *beta, int C, long M, int act);

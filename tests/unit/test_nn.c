@@ -376,17 +376,23 @@ test_bn_eval(void)
 		long M = Ms[mi], n = C * M, i;
 		float *in = randv(n), *ga = randv(C), *be = randv(C), *rm = randv(C);
 		float *rv = randv(C), *o1 = randv(n), *z = randv(n), *o2 = randv(n);
+		float *ca = randv(C), *cb = randv(C);
 
 		for (c = 0; c < C; c++)
 			rv[c] = 0.5f + rv[c] * rv[c];
 		for (i = 0; i < n; i++)
 			z[i] = ga[i / M] * (in[i] - rm[i / M]) / sqrt(rv[i / M] + 1e-5) + be[i / M];
+		nn_bn_eval_coef(ca, cb, ga, be, rm, rv, C, 1e-5f);
 		for (act = NN_ID; act <= NN_HSIGMOID; act++) {
 			nn_bn_act_fwd_eval(o1, in, ga, be, rm, rv, C, M, 1e-5f, act);
 			nn_act_fwd(o2, z, n, act);
 			CHECK_CLOSE(o1, o2, n, 1e-5, 1e-5);
+			/* the affine computed once (model_pack): the same bits */
+			nn_affine_act_fwd(o2, in, ca, cb, C, M, act);
+			CHECK(memcmp(o1, o2, n * sizeof *o1) == 0);
 		}
 		free(in), free(ga), free(be), free(rm), free(rv), free(o1), free(z), free(o2);
+		free(ca), free(cb);
 	}
 }
 
