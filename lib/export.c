@@ -15,6 +15,12 @@
 #include "thr.h"
 
 #include "export_kern.inc"
+#ifdef K_DISPATCH
+#define K_AVX2_PASS
+#include "export_kern_vec.inc"
+#undef K_AVX2_PASS
+#endif
+#include "export_kern_vec.inc"
 
 static void *
 xcalloc(size_t n, size_t sz)
@@ -116,7 +122,7 @@ fold(struct xop *x, const struct sched_op *o, const struct model *m)
 	memcpy(x->w, tensor(m, "%s", o->wname), per * o->co * sizeof(float));
 	if (o->bias)
 		fold_bias(x, o, m, per);
-	x->wp = o->kind == SK_DW ? x->w : packed(x->w, o->co, per);
+	x->wp = packed(x->w, o->co, per);
 }
 
 struct xnet *
@@ -159,9 +165,7 @@ xnet_free(struct xnet *x)
 	for (i = 0; i < x->s.nop; i++) {
 		struct xop *o = &x->op[i];
 
-		if (o->wp != o->w)
-			free(o->wp);
-		free(o->w), free(o->b), free(o->w2), free(o->b2), free(o->w2p);
+		free(o->w), free(o->wp), free(o->b), free(o->w2), free(o->b2), free(o->w2p);
 		free(o->qw), free(o->qw2), free(o->qb), free(o->qb2);
 		free(o->mul), free(o->mul2), free(o->sh), free(o->sh2);
 	}

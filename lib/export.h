@@ -33,7 +33,7 @@ struct xop {
 	/* f32, BN folded: conv (co, ci, k, k), dw (c, k, k), linear (co, ci);
 	 * SK_SE: w, b the reduce (mid, c), w2, b2 the expand (c, mid) */
 	float *w, *b, *w2, *b2;
-	/* w, w2 packed for the kernels (xnet_pack; depthwise: w itself) */
+	/* w, w2 packed for the kernels (xnet_pack) */
 	float *wp, *w2p;
 	/* int8 (TFLite convention, quant.h) */
 	int8_t *qw, *qw2;
@@ -121,7 +121,8 @@ struct export_opts {
 void export_record(struct rec_out *o, const struct export_opts *op, struct result_data *s,
     const struct rec_in *r, const msgpack_object *m, long recno);
 
-/* The kernels' source text (export_kern.inc), copied into every NAME.c. */
-extern const char export_kern_src[];
+/* The kernels' source text (export_kern.inc, export_kern_vec.inc), copied
+ * into every NAME.c. */
+extern const char export_kern_src[], export_kern_vec_src[];
 
 #endif

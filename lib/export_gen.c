@@ -323,6 +323,10 @@ write_c(const struct xnet *x, enum sched_dtype dt, const char *dir, const char *
 	    "#include \"%s.h\"\n\n#define NCLASS %d\n\n", name, sched_dtype_names[dt], name,
 	    name, s->net.classes);
 	fputs(export_kern_src, o.fp);
+	pr(&o, "\n#ifdef K_DISPATCH\n#define K_AVX2_PASS\n");
+	fputs(export_kern_vec_src, o.fp);
+	pr(&o, "#undef K_AVX2_PASS\n#endif\n\n");
+	fputs(export_kern_vec_src, o.fp);
 	pr(&o, "\n/* rule %s */\n#define RULE %d\n", thr_rule_names[x->rule], x->rule);
 	if (s->nseg > 1) {
 		pr(&o, "static const double thr[%d] = {", s->nseg - 1);

@@ -34,6 +34,7 @@ infer_all_exits(struct exo *e, struct model *m, const struct infer_split *sp, in
 	struct cli_progress p;
 	long done;
 
+	model_pack(m);		/* as infer_early_exit: the same bits at the same batch */
 	if (what)
 		cli_progress_start(&p, what, sp->n);
 	for (done = 0; done < sp->n; done += bs) {
@@ -55,6 +56,7 @@ infer_all_exits(struct exo *e, struct model *m, const struct infer_split *sp, in
 	}
 	if (what)
 		cli_progress_end(&p, NULL);
+	model_unpack(m);
 	free(x), free(y);
 }
 
@@ -97,6 +99,7 @@ infer_early_exit(struct infer_res *res, struct model *m, const struct infer_spli
 	for (i = 0; i < B; i++)
 		res->exit_macs[i] = -1;
 	exo_alloc(&e, sp->name, bs, B, K);
+	model_pack(m);		/* the weights stay as they are until the end */
 	cli_progress_start(&p, what, n);
 	for (done = 0; done < n; done += bs) {
 		int N = n - done < bs ? (int)(n - done) : bs, nlive = N, k;
@@ -157,6 +160,7 @@ infer_early_exit(struct infer_res *res, struct model *m, const struct infer_spli
 		res->lat_p50 = pct(lat, n, 50);
 		res->lat_p99 = pct(lat, n, 99);
 	}
+	model_unpack(m);
 	exo_free(&e);
 	free(lat), free(x), free(y), free(live), free(keep);
 }

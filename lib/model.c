@@ -43,6 +43,7 @@ struct model_op {
 	long argmax;           /* L_POOL: the int32 argmax of each output */
 	long mask;             /* L_DROP: the uint8 keep mask */
 	long se_p, se_r, se_rr, se_e, se_s; /* L_SE, each (C, N) */
+	long pk;               /* L_CONV: its packed weights in m->pack, -1 none */
 };
 
 #define ALIGN 16           /* floats: 64-byte alignment of every block */
@@ -150,6 +151,7 @@ add_op(struct builder *B, int kind, long in, int ci, int h, int wd)
 	memset(o, 0, sizeof(*o));
 	o->kind = kind;
 	o->w = o->b = -1;
+	o->pk = -1;
 	o->in = in;
 	o->ci = o->co = ci;
 	o->h = o->ho = h;
@@ -567,9 +569,68 @@ model_build(struct model *m, const struct arch_net *net, int flags, int max_batc
 				m->feat_op[j] = i;
 }
 
+/* 1x1 convolutions (no bias) on maps of 2 to NN_PACK_N pixels: their
+ * products at batch 1 are narrow enough for nn_gemm_packed */
+static int
+packable(const struct model_op *o)
+{
+	int hw = o->h * o->wd;
+
+	return o->kind == L_CONV && o->k == 1 && o->s == 1 && o->p == 0 && o->b < 0 &&
+	    hw >= 2 && hw <= NN_PACK_N;
+}
+
+void
+model_pack(struct model *m)
+{
+	long n = 0;
+	int i;
+
+	model_unpack(m);
+	for (i = 0; i < m->nop; i++) {
+		struct model_op *o = &m->op[i];
+		if (packable(o)) {
+			o->pk = n;
+			n += aligned(nn_pack_size(o->co, o->ci));
+		} else if (o->kind == L_BN) {	/* its affine (a, b) */
+			o->pk = n;
+			n += aligned(2L * o->ci);
+		}
+	}
+	if (!n)
+		return;
+	m->pack = arena(n);
+	m->npack = n;
+	for (i = 0; i < m->nop; i++) {
+		struct model_op *o = &m->op[i];
+		if (o->pk < 0)
+			continue;
+		const float *w = m->param + m->t[o->w].off;
+		if (o->kind == L_BN)
+			nn_bn_eval_coef(m->pack + o->pk, m->pack + o->pk + o->ci, w,
+			    m->param + m->t[o->w + 1].off, m->param + m->t[o->w + 2].off,
+			    m->param + m->t[o->w + 3].off, o->ci, m->bn_eps);
+		else
+			nn_pack_a(m->pack + o->pk, w, o->co, o->ci);
+	}
+}
+
+void
+model_unpack(struct model *m)
+{
+	int i;
+
+	free(m->pack);
+	m->pack = NULL;
+	m->npack = 0;
+	for (i = 0; i < m->nop; i++)
+		m->op[i].pk = -1;
+}
+
 void
 model_free(struct model *m)
 {
+	free(m->pack);
 	free(m->param);
 	free(m->grad);
 	free(m->act);
@@ -674,6 +735,11 @@ op_fwd(struct model *m, struct model_op *o, const float *x, int N, int train)
 
 	switch (o->kind) {
 	case L_CONV:
+		if (!train && o->pk >= 0 && N * hw >= 2 && N * hw <= NN_PACK_N) {
+			nn_gemm_packed(out, m->pack + o->pk, in, o->co, N * hw, o->ci, N * hw,
+			    N * hw);
+			break;
+		}
 		nn_conv_fwd(out, in, P(o->w), o->b >= 0 ? P(o->b) : NULL, m->col, N, o->ci,
 		    o->h, o->wd, o->co, o->k, o->s, o->p);
 		break;
@@ -685,6 +751,9 @@ op_fwd(struct model *m, struct model_op *o, const float *x, int N, int train)
 			nn_bn_act_fwd_train(out, A(o->mean), A(o->rstd), P(o->w + 2),
 			    P(o->w + 3), in, P(o->w), P(o->w + 1), o->ci, (long)N * hw,
 			    m->bn_momentum, m->bn_eps, o->act);
+		else if (o->pk >= 0)
+			nn_affine_act_fwd(out, in, m->pack + o->pk, m->pack + o->pk + o->ci, o->ci,
+			    (long)N * hw, o->act);
 		else
 			nn_bn_act_fwd_eval(out, in, P(o->w), P(o->w + 1), P(o->w + 2),
 			    P(o->w + 3), o->ci, (long)N * hw, m->bn_eps, o->act);

@@ -53,7 +53,8 @@
  *   model_zero_grad(m); model_backward(m, dlogits);  ... optimiser on
  *   m->param / m->grad using m->t[] flags ...
  * Weights written straight into m->param (a checkpoint, a supernet slice)
- * take effect at the next forward; nothing is cached from them.
+ * take effect at the next forward; nothing is cached from them, except
+ * between model_pack and model_unpack (below).
  */
 #ifndef MODEL_H
 #define MODEL_H
@@ -140,6 +141,9 @@ struct model {
 	 * first conv, [1 + b] block b, [1 + nblk + e] head e. */
 	int blk_op[ARCH_MAX_BLOCKS + 1];
 	double *prof;
+
+	float *pack;                      /* model_pack's copies, or NULL */
+	long npack;                       /* their floats */
 };
 
 /* Build the network of net for batches up to max_batch; flags MODEL_*.
@@ -173,6 +177,21 @@ void model_forward_backbone(struct model *m, const float *x /* (Cin, N, H, W) */
 void model_forward_heads(struct model *m, int train);
 void model_backward_heads(struct model *m, const float *const *dlogits);
 float *model_feature(struct model *m, int i);
+
+/*
+ * Batch-1 inference with weights that no longer change: model_pack copies
+ * the weights of the 1x1 convolutions on maps of 2 to NN_PACK_N pixels
+ * into nn_gemm_packed's panels, which eval-mode forwards then use while
+ * a layer's product is at most NN_PACK_N wide (batch 1 on 2x2 and 4x4
+ * maps: 1.5-2x faster there when the weights are in cache), and computes
+ * every BN's eval affine once (nn_bn_eval_coef: the same bits). Until
+ * model_unpack (or model_free), writes into m->param do not reach those
+ * layers in eval mode: pack again after them. The outputs differ from the
+ * unpacked forward's by rounding only (each packed output sums in k
+ * order). Training forwards never use the copies.
+ */
+void model_pack(struct model *m);
+void model_unpack(struct model *m);
 
 /*
  * Incremental eval-mode forward, for early-exit inference: nothing past the

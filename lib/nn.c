@@ -7,6 +7,9 @@
  * most tensors of a 32x32 network are small.
  */
 #include <cblas.h>
+#ifdef __SSE2__
+#include <immintrin.h>
+#endif
 #include <err.h>
 #include <math.h>
 #include <stdlib.h>
@@ -107,7 +110,8 @@ typedef float v8f __attribute__((vector_size(8 * sizeof(float))));
 struct skinny_job {
 	int M, N, K, lda, ldc;
 	float alpha, beta;
-	const float *A, *Bt;         /* A (M, K) row stride lda, Bt (N, K) */
+	const float *A, *Bt;         /* A (M, K) row stride lda, Bt (N, K) row stride ldbt */
+	long ldbt;
 	float *C;
 };
 
@@ -131,8 +135,8 @@ skinny_put(const struct skinny_job *j, int r, int n, float s)
 static inline __attribute__((always_inline)) void
 skinny_block(const struct skinny_job *j, int r0, int n0, const int R, const int P)
 {
-	const float *A = j->A + (long)r0 * j->lda, *B0 = j->Bt + (long)n0 * j->K;
-	const float *B1 = P > 1 ? B0 + j->K : B0;
+	const float *A = j->A + (long)r0 * j->lda, *B0 = j->Bt + n0 * j->ldbt;
+	const float *B1 = P > 1 ? B0 + j->ldbt : B0;
 	const float *A1 = A + (R > 1 ? j->lda : 0), *A2 = A1 + (R > 1 ? j->lda : 0);
 	const float *A3 = A2 + (R > 1 ? j->lda : 0);
 	int K = j->K, k;
@@ -253,22 +257,27 @@ static void
 gemm_skinny(int tb, int M, int N, int K, float alpha, const float *A, int lda,
     const float *B, int ldb, float beta, float *C, int ldc)
 {
-	struct skinny_job j = { M, N, K, lda, ldc, alpha, beta, A, B, C };
+	struct skinny_job j = { M, N, K, lda, ldc, alpha, beta, A, B, tb ? ldb : K, C };
 	int n, k;
 
 	if (!(tb ? ldb == K || N == 1 : N == 1 && ldb == 1)) {
+		/* rows 64-byte aligned, as the weights in the model's arena: a
+		 * vector load across two cache lines costs two (measured 2x on 2x2
+		 * maps at batch 1) */
+		long kp = (K + 15) / 16 * 16;
 		float *bt;
-		if ((long)N * K > sk_keep_n) {
+		if (N * kp > sk_keep_n) {
 			free(sk_keep);
-			if (!(sk_keep = malloc((size_t)N * K * sizeof *sk_keep)))
+			if (posix_memalign((void **)&sk_keep, 64, (size_t)N * kp * sizeof *sk_keep))
 				errx(EX_SOFTWARE, "nn_gemm: out of memory");
-			sk_keep_n = (long)N * K;
+			sk_keep_n = N * kp;
 		}
 		bt = sk_keep;
 		for (n = 0; n < N; n++)
 			for (k = 0; k < K; k++)
-				bt[(long)n * K + k] = tb ? B[(long)n * ldb + k] : B[(long)k * ldb + n];
+				bt[n * kp + k] = tb ? B[(long)n * ldb + k] : B[(long)k * ldb + n];
 		j.Bt = bt;
+		j.ldbt = kp;
 	}
 	nn_par((M + SK_ROWS - 1) / SK_ROWS, (long)M * N * K, skinny_task, &j);
 }
@@ -323,6 +332,109 @@ nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int ld
 	j.step = (len + GEMM_TASKS - 1) / GEMM_TASKS;
 	j.step = j.step < GEMM_TILE ? GEMM_TILE : (j.step + 15) / 16 * 16;
 	nn_par((len + j.step - 1) / j.step, (long)M * N * K, gemm_tile, &j);
+}
+
+/*
+ * Packed products for batch-1 inference of 1x1 convolutions on 2x2 and
+ * 4x4 maps (C (M, N) = A (M, K) B (K, N), 2 <= N <= NN_PACK_N; wider, on
+ * 8x8 and 16x16 maps with few k, storing C lane by lane cost more than
+ * OpenBLAS's packing: measured): A is packed once
+ * into panels of 8 rows, k-major (nn_pack_a), so a vector of A holds one
+ * k of 8 rows and each B element is broadcast: no horizontal sums (the
+ * row-major skinny kernel spent a third of its time in them at K of
+ * 100-500) and one aligned stream of A. Two panels by four columns a
+ * step: eight accumulators, six loads per eight FMAs (measured 49 against
+ * 29 GMAC/s for M 448, N 4, K 112). Each output sums over k in order.
+ */
+#define PK_ROWS 8                /* rows of a panel */
+#define PK_TASK 64               /* rows of C per task */
+
+long
+nn_pack_size(int M, int K)
+{
+	return (long)(M + 2 * PK_ROWS - 1) / (2 * PK_ROWS) * 2 * PK_ROWS * K;
+}
+
+void
+nn_pack_a(float *Ap /* (nn_pack_size) */, const float *A /* (M, K) */, int M, int K)
+{
+	long m, k, rows = nn_pack_size(M, K) / (K ? K : 1);
+
+	for (m = 0; m < rows; m++)
+		for (k = 0; k < K; k++)
+			Ap[(m / PK_ROWS * K + k) * PK_ROWS + m % PK_ROWS] =
+			    m < M ? A[m * K + k] : 0;
+}
+
+struct pk_job {
+	int M, N, K, ldb, ldc;
+	const float *Ap, *B;
+	float *C;
+};
+
+/* C rows of panels p, p + 1 (P of them), columns n0 .. n0 + NB */
+static inline __attribute__((always_inline)) void
+pk_block(const struct pk_job *j, int p, int n0, const int P, const int NB)
+{
+	const float *a0 = j->Ap + (long)p * PK_ROWS * j->K, *a1 = a0 + PK_ROWS * j->K;
+	const float *b = j->B + n0;
+	v8f c[2][4] = { { { 0 } } }, x0, x1 = { 0 };
+	int k, i, n, r;
+
+	for (k = 0; k < j->K; k++, b += j->ldb) {
+		memcpy(&x0, a0 + (long)k * PK_ROWS, sizeof x0);
+		if (P > 1)
+			memcpy(&x1, a1 + (long)k * PK_ROWS, sizeof x1);
+#pragma GCC unroll 4
+		for (n = 0; n < NB; n++) {
+			c[0][n] += x0 * b[n];
+			if (P > 1)
+				c[1][n] += x1 * b[n];
+		}
+	}
+	for (r = 0; r < P; r++)
+		for (i = 0; i < PK_ROWS && (p + r) * PK_ROWS + i < j->M; i++)
+			for (n = 0; n < NB; n++)
+				j->C[(long)((p + r) * PK_ROWS + i) * j->ldc + n0 + n] = c[r][n][i];
+}
+
+static NN_CLONES void
+pk_rows(const struct pk_job *j, int p0, int p1)
+{
+	int p, n;
+
+	for (p = p0; p < p1; p += 2)
+		for (n = 0; n < j->N; n += 4) {
+			int nb = j->N - n < 4 ? j->N - n : 4;
+#define PK(P) do { if (nb == 4) pk_block(j, p, n, P, 4); \
+	else if (nb == 3) pk_block(j, p, n, P, 3); \
+	else if (nb == 2) pk_block(j, p, n, P, 2); \
+	else pk_block(j, p, n, P, 1); } while (0)
+			if (p + 1 < p1)
+				PK(2);
+			else
+				PK(1);
+#undef PK
+		}
+}
+
+static void
+pk_task(void *q, long t)
+{
+	const struct pk_job *j = q;
+	int np = (j->M + PK_ROWS - 1) / PK_ROWS, p0 = t * (PK_TASK / PK_ROWS);
+	int p1 = p0 + PK_TASK / PK_ROWS < np ? p0 + PK_TASK / PK_ROWS : np;
+
+	pk_rows(j, p0, p1);
+}
+
+void
+nn_gemm_packed(float *C /* (M, N) row stride ldc */, const float *Ap /* nn_pack_a of (M, K) */,
+    const float *B /* (K, N) row stride ldb */, int M, int N, int K, int ldb, int ldc)
+{
+	struct pk_job j = { M, N, K, ldb, ldc, Ap, B, C };
+
+	nn_par((M + PK_TASK - 1) / PK_TASK, (long)M * N * K, pk_task, &j);
 }
 
 /* Activations: value and derivative. Called with a literal act, so the
@@ -427,10 +539,12 @@ bn_chan_fwd(float *y /* (M) */, const float *x /* (M) */, long M, float a, float
  * call of the vectorised clone for all of them). */
 #define BN_GROUP 16384L
 #define BN_COEF 64               /* channels whose affine is computed at once */
+#define BN_SMALL_M 16            /* most elements a channel of the per-element path */
 
 struct bn_job {
 	float *out, *mean, *rstd, *run_mean, *run_var, *din, *dgamma, *dbeta;
 	const float *in, *gamma, *beta, *dout, *m, *r;
+	const float *ca, *cb;        /* eval: the affine, precomputed (or NULL) */
 	long M, C, per;
 	float momentum, eps;
 	int act;
@@ -504,20 +618,32 @@ nn_bn_fwd_train(float *out /* (C, M) */, float *mean /* (C) */, float *rstd /* (
 }
 
 /* The eval affine of channels c0 .. c0 + n: a = gamma / sqrt(var + eps),
- * b = beta - mean * a, vectorised over channels (small maps have many);
- * outside the clones, so b is rounded twice on every CPU as bn_shift. */
+ * b = beta - mean * a, over channels (small maps have many); outside the
+ * clones, so b is rounded twice on every CPU as bn_shift. SSE's square
+ * root and division are correctly rounded as sqrtf and /, so the same
+ * bits, four channels an instruction (sqrtf's errno keeps GCC from
+ * vectorising it: scalar, this was a third of BN's time at batch 1). */
 static void
 bn_eval_coef(float *a /* (n) */, float *b /* (n) */, const struct bn_job *j, long c0, int n)
 {
-	float t[BN_COEF];
-	int i;
+	const float *g = j->gamma + c0, *be = j->beta + c0, *mu = j->m + c0, *r = j->r + c0;
+	int i = 0;
 
-	for (i = 0; i < n; i++)
-		a[i] = j->gamma[c0 + i] / sqrtf(j->r[c0 + i] + j->eps);
-	for (i = 0; i < n; i++)
-		t[i] = j->m[c0 + i] * a[i];
-	for (i = 0; i < n; i++)
-		b[i] = j->beta[c0 + i] - t[i];
+#ifdef __SSE2__
+	for (; i + 4 <= n; i += 4) {
+		__m128 ai = _mm_div_ps(_mm_loadu_ps(g + i),
+		    _mm_sqrt_ps(_mm_add_ps(_mm_loadu_ps(r + i), _mm_set1_ps(j->eps))));
+		_mm_storeu_ps(a + i, ai);
+		_mm_storeu_ps(b + i, _mm_sub_ps(_mm_loadu_ps(be + i),
+		    _mm_mul_ps(_mm_loadu_ps(mu + i), ai)));
+	}
+#endif
+	for (; i < n; i++) {
+		float t;
+		a[i] = g[i] / sqrtf(r[i] + j->eps);
+		t = mu[i] * a[i];
+		b[i] = be[i] - t;
+	}
 }
 
 /* y (n) = act(x * a + b), one element per channel (1 x 1 maps at batch 1) */
@@ -537,14 +663,31 @@ bn_fwd_eval_task(void *p, long t)
 {
 	const struct bn_job *j = p;
 	long c0 = t * j->per, c1 = c0 + j->per < j->C ? c0 + j->per : j->C, c, M = j->M;
-	float a[BN_COEF], b[BN_COEF];
+	float ca[BN_COEF], cb[BN_COEF];
+	const float *a, *b;
 	int i, n;
 
 	for (c = c0; c < c1; c += n) {
 		n = c1 - c < BN_COEF ? c1 - c : BN_COEF;
-		bn_eval_coef(a, b, j, c, n);
+		if (j->ca) {	/* nn_affine_act_fwd: computed before */
+			a = j->ca + c, b = j->cb + c;
+		} else {
+			bn_eval_coef(ca, cb, j, c, n);
+			a = ca, b = cb;
+		}
 		if (M == 1) {
 #define FWD(A) affine_act_chans(j->out + c, j->in + c, a, b, n, A)
+			ACT_DISPATCH(j->act, FWD)
+#undef FWD
+			continue;
+		}
+		if (M <= BN_SMALL_M) {	/* 2x2 .. 4x4 maps at batch 1: one loop */
+			float ae[BN_COEF * BN_SMALL_M], be[BN_COEF * BN_SMALL_M];
+			int e, q = 0;
+			for (i = 0; i < n; i++)
+				for (e = 0; e < M; e++, q++)
+					ae[q] = a[i], be[q] = b[i];
+#define FWD(A) affine_act_chans(j->out + c * M, j->in + c * M, ae, be, n * M, A)
 			ACT_DISPATCH(j->act, FWD)
 #undef FWD
 			continue;
@@ -563,6 +706,31 @@ nn_bn_act_fwd_eval(float *out /* (C, M) */, const float *in /* (C, M) */,
 {
 	struct bn_job j = { .out = out, .in = in, .gamma = gamma, .beta = beta, .m = run_mean,
 		.r = run_var, .M = M, .C = C, .eps = eps, .act = act };
+
+	nn_par(bn_tasks(&j), C * M, bn_fwd_eval_task, &j);
+}
+
+void
+nn_bn_eval_coef(float *a /* (C) */, float *b /* (C) */, const float *gamma /* (C) */,
+    const float *beta /* (C) */, const float *run_mean /* (C) */,
+    const float *run_var /* (C) */, int C, float eps)
+{
+	struct bn_job j = { .gamma = gamma, .beta = beta, .m = run_mean, .r = run_var,
+		.C = C, .eps = eps };
+	int c, n;
+
+	for (c = 0; c < C; c += n) {
+		n = C - c < BN_COEF ? C - c : BN_COEF;
+		bn_eval_coef(a + c, b + c, &j, c, n);
+	}
+}
+
+void
+nn_affine_act_fwd(float *out /* (C, M) */, const float *in /* (C, M) */,
+    const float *a /* (C) */, const float *b /* (C) */, int C, long M, int act)
+{
+	struct bn_job j = { .out = out, .in = in, .ca = a, .cb = b, .M = M, .C = C,
+		.act = act };
 
 	nn_par(bn_tasks(&j), C * M, bn_fwd_eval_task, &j);
 }

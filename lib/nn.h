@@ -43,6 +43,17 @@ void nn_par(long n, long work, void (*fn)(void *ctx, long i), void *ctx);
 void nn_gemm(int ta, int tb, int M, int N, int K, float alpha, const float *A, int lda,
     const float *B, int ldb, float beta, float *C, int ldc);
 
+/* Packed products (batch-1 inference of 1x1 convolutions on small maps):
+ * nn_pack_a writes A (M, K) into nn_pack_size(M, K) floats of panels once,
+ * then nn_gemm_packed computes C (M, N) = A B, B (K, N) row stride ldb,
+ * C row stride ldc, each output summed over k in order; for N up to
+ * NN_PACK_N (wider: nn_gemm). Ap must be 32-byte aligned. */
+#define NN_PACK_N 16
+long nn_pack_size(int M, int K);
+void nn_pack_a(float *Ap, const float *A, int M, int K);
+void nn_gemm_packed(float *C, const float *Ap, const float *B, int M, int N, int K,
+    int ldb, int ldc);
+
 /* Convolution, groups = 1, square kernel k, stride s, zero padding p.
  * in (Ci, N, H, W) -> out (Co, N, Ho, Wo), Ho = (H + 2p - k)/s + 1.
  * w (Co, Ci*k*k), b (Co) or NULL. col: scratch of nn_conv_col_size floats
@@ -90,6 +101,14 @@ void nn_bn_act_fwd_train(float *out, float *mean, float *rstd, float *run_mean,
 void nn_bn_act_fwd_eval(float *out, const float *in, const float *gamma,
     const float *beta, const float *run_mean, const float *run_var,
     int C, long M, float eps, int act);
+/* Eval BN + activation in two halves, for weights that no longer change:
+ * nn_bn_eval_coef computes the affine a = gamma / sqrt(var + eps),
+ * b = beta - mean * a (C each) once, nn_affine_act_fwd applies
+ * out = act(in * a + b); the same bits as nn_bn_act_fwd_eval. */
+void nn_bn_eval_coef(float *a, float *b, const float *gamma, const float *beta,
+    const float *run_mean, const float *run_var, int C, float eps);
+void nn_affine_act_fwd(float *out, const float *in, const float *a, const float *b,
+    int C, long M, int act);
 void nn_bn_act_bwd(float *din, float *dgamma, float *dbeta, const float *dout,
     const float *in, const float *mean, const float *rstd, const float *gamma,
     const float *beta, int C, long M, int act);

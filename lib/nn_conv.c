@@ -608,7 +608,7 @@ static inline __attribute__((always_inline)) void
 dw_lane_weights(float *wl, const float *w /* (C, k*k) */, int c0, int nc, int N, int k,
     int H, int W)
 {
-	int t, c, n, L = nc * N, p = k / 2;
+	int c, n, L = nc * N, p = k / 2;
 	int y0 = p - H + 1 > 0 ? p - H + 1 : 0, y1 = p + H < k ? p + H : k;
 	int x0 = p - W + 1 > 0 ? p - W + 1 : 0, x1 = p + W < k ? p + W : k;
 
@@ -616,12 +616,15 @@ dw_lane_weights(float *wl, const float *w /* (C, k*k) */, int c0, int nc, int N,
 		dw_tr(wl, w + (long)c0 * k * k, nc, k * k, 0);
 		return;
 	}
-	for (t = 0; t < k * k; t++) {
-		if (t / k < y0 || t / k >= y1 || t % k < x0 || t % k >= x1)
-			continue;
-		for (c = 0; c < nc; c++)
-			for (n = 0; n < N; n++)
-				wl[(long)t * L + c * N + n] = w[(long)(c0 + c) * k * k + t];
+	/* channel by channel: each one's taps are read in order (tap by tap,
+	 * every read was a cache miss on weights not in cache) */
+	for (c = 0; c < nc; c++) {
+		const float *wc = w + (long)(c0 + c) * k * k;
+		int ky, kx;
+		for (ky = y0; ky < y1; ky++)
+			for (kx = x0; kx < x1; kx++)
+				for (n = 0; n < N; n++)
+					wl[(long)(ky * k + kx) * L + c * N + n] = wc[ky * k + kx];
 	}
 }
 
@@ -736,40 +739,61 @@ dw_rows_ok(int W, int k, int s, int bwd)
 	return W == 16 && (k == 3 || (k == 5 && !bwd));
 }
 
+/* Output rows oy .. oy + R of dw_rows_plane: R rows at once, so R * NV
+ * accumulators hide the FMA latency (one row's NV chains of K*K FMAs each
+ * waited on it: 2-3x slower); each output still sums its taps in order. */
+static inline __attribute__((always_inline)) void
+dw_rows_band(float *o, const float *w, const float *pad, int oy, int acc, const int K,
+    const int NV, const int S, const int R)
+{
+	const int p = K / 2, W = NV * 8, PW = W + 2 * p, Wo = W / S;
+	const v8i even = { 0, 2, 4, 6, 8, 10, 12, 14 };
+	v8f a[4][2] = { { { 0 } } }, t;
+	int ky, kx, v, r, y;
+
+	for (ky = 0; ky < K; ky++)
+#pragma GCC unroll 8
+		for (kx = 0; kx < K; kx++) {
+			float wt = w[ky * K + kx];
+#pragma GCC unroll 4
+			for (r = 0; r < R; r++)
+#pragma GCC unroll 2
+				for (v = 0; v < NV; v++) {
+					memcpy(&t, pad + (long)((oy + r) * S + ky) * PW + kx + 8 * v,
+					    sizeof t);
+					a[r][v] += wt * t;
+				}
+		}
+#pragma GCC unroll 4
+	for (r = 0; r < R; r++) {
+		if (S == 2)	/* keep the even columns */
+			a[r][0] = __builtin_shuffle(a[r][0], a[r][NV - 1], even);
+		for (v = 0; v * 8 < Wo; v++) {
+			int nw = Wo - 8 * v < 8 ? Wo - 8 * v : 8;
+			float *q = o + (long)(oy + r) * Wo + 8 * v;
+			if (acc)
+				for (y = 0; y < nw; y++)
+					q[y] += a[r][v][y];
+			else
+				memcpy(q, &a[r][v], nw * sizeof *q);
+		}
+	}
+}
+
 /* o (Ho, Wo) (+)= x (H, NV*8) * w (K*K), stride S, over padded copy pad. */
 static inline __attribute__((always_inline)) void
 dw_rows_plane(float *o, const float *x, const float *w, float *pad, int H, int acc,
     const int K, const int NV, const int S)
 {
-	const int p = K / 2, W = NV * 8, PW = W + 2 * p, Wo = W / S;
-	const v8i even = { 0, 2, 4, 6, 8, 10, 12, 14 };
-	int y, oy, ky, kx, v, Ho = (H - 1) / S + 1;
+	const int p = K / 2, W = NV * 8, PW = W + 2 * p, R = NV == 1 ? 4 : 1;
+	int y, oy, Ho = (H - 1) / S + 1;
 
 	for (y = 0; y < H; y++)
 		memcpy(pad + (long)(y + p) * PW + p, x + (long)y * W, W * sizeof *x);
-	for (oy = 0; oy < Ho; oy++) {
-		v8f a[2] = { { 0 }, { 0 } }, t;
-		for (ky = 0; ky < K; ky++) {
-			const float *r = pad + (long)(oy * S + ky) * PW;
-#pragma GCC unroll 8
-			for (kx = 0; kx < K; kx++)
-				for (v = 0; v < NV; v++) {
-					memcpy(&t, r + kx + 8 * v, sizeof t);
-					a[v] += w[ky * K + kx] * t;
-				}
-		}
-		if (S == 2)	/* keep the even columns */
-			a[0] = __builtin_shuffle(a[0], a[NV - 1], even);
-		for (v = 0; v * 8 < Wo; v++) {
-			int nw = Wo - 8 * v < 8 ? Wo - 8 * v : 8;
-			float *q = o + (long)oy * Wo + 8 * v;
-			if (acc)
-				for (y = 0; y < nw; y++)
-					q[y] += a[v][y];
-			else
-				memcpy(q, &a[v], nw * sizeof *q);
-		}
-	}
+	for (oy = 0; oy + R <= Ho; oy += R)
+		dw_rows_band(o, w, pad, oy, acc, K, NV, S, R);
+	for (; oy < Ho; oy++)
+		dw_rows_band(o, w, pad, oy, acc, K, NV, S, 1);
 }
 
 /* dw (K*K) += sum over the plane of g (H, W) times the taps of x's padded
@@ -856,6 +880,53 @@ dw_rows(float *out, const float *in, const float *w, float *din, float *dw,
 #undef ROWS
 }
 
+/*
+ * 2x2 and 1x1 maps below DW_SMALL_N images (the last stages at batch 1):
+ * every tap of a 3x3 or larger kernel centred on such a map lands on it,
+ * so each output is a fixed sum of the 4 (or 1) pixels, computed straight
+ * from each channel's weights read in order. The lanes path spent most of
+ * its time gathering those few taps out of each channel's k*k weights and
+ * transposing maps of 1-4 pixels (2x2, k 7, 672 channels: 28 us). Each
+ * output sums its taps in dw_taps' order (pixels in raster order), so the
+ * sums are the lanes path's, bit for bit.
+ */
+static int
+dw_tiny_ok(int N, int H, int W, int k)
+{
+	return N < DW_V && k >= 3 && ((H == 2 && W == 2) || (H == 1 && W == 1));
+}
+
+static NN_CLONES void
+dw_tiny_fwd(float *out /* (nc, N, Ho, Wo) */, const float *in /* (nc, N, H, H) */,
+    const float *w /* (nc, k*k) */, int nc, int N, int H, int k, int s)
+{
+	int p = k / 2, c, n, oy, ox, Ho = (H - 1) / s + 1;
+	long kk = (long)k * k;
+
+	if (H == 1) {
+		for (c = 0; c < nc; c++)
+			for (n = 0; n < N; n++)
+				out[(long)c * N + n] = w[c * kk + p * k + p] * in[(long)c * N + n];
+		return;
+	}
+	for (c = 0; c < nc; c++)
+		for (n = 0; n < N; n++) {
+			const float *x = in + ((long)c * N + n) * 4, *wc = w + c * kk;
+			float *o = out + ((long)c * N + n) * Ho * Ho;
+			for (oy = 0; oy < Ho; oy++)
+				for (ox = 0; ox < Ho; ox++) {
+					/* tap of pixel (iy, ix): (iy - oy*s + p, ix - ox*s + p) */
+					const float *t = wc + (p - oy * s) * k + p - ox * s;
+					float acc = 0;
+					acc += t[0] * x[0];
+					acc += t[1] * x[1];
+					acc += t[k] * x[2];
+					acc += t[k + 1] * x[3];
+					o[oy * Ho + ox] = acc;
+				}
+		}
+}
+
 /* Below this batch the lanes path runs (vectors of images would be short),
  * but for the forward of every map dw_rows can take (8 or 16 wide, k 3, 5
  * or 7, stride 1 or 2): plane by plane, with no transposes, is faster there
@@ -871,6 +942,7 @@ struct dw_job {
 	const float *in, *w, *dout;
 	int N, C, H, W, k, s, group;  /* group: channels per lanes task */
 	int rows;                     /* forward plane by plane (dw_rows) */
+	int tiny;                     /* forward of 2x2 / 1x1 maps (dw_tiny_fwd) */
 };
 
 static void
@@ -882,7 +954,11 @@ dw_fwd_task(void *arg, long t)
 	long HW = (long)H * W, HWo = (long)Ho * Wo;
 	struct dw_scr sc;
 
-	if (N < DW_SMALL_N && !j->rows) {
+	if (j->tiny) {
+		int c0 = t * j->group, c1 = c0 + j->group < j->C ? c0 + j->group : j->C;
+		dw_tiny_fwd(j->out + c0 * N * HWo, j->in + c0 * N * HW, j->w + (long)c0 * k * k,
+		    c1 - c0, N, H, k, s);
+	} else if (N < DW_SMALL_N && !j->rows) {
 		int c0 = t * j->group, c1 = c0 + j->group < j->C ? c0 + j->group : j->C;
 		dw_scr_get(&sc, (HW + HWo + k * k) * (long)(c1 - c0) * N, k);
 		dw_lanes_fwd(j->out + c0 * N * HWo, j->in + c0 * N * HW, j->w, &sc, c0, c1 - c0,
@@ -931,7 +1007,7 @@ dw_bwd_task(void *arg, long t)
 static long
 dw_tasks(struct dw_job *j)
 {
-	if (j->N >= DW_SMALL_N || j->rows)
+	if ((j->N >= DW_SMALL_N || j->rows) && !j->tiny)
 		return j->C;
 	j->group = (DW_LANES + j->N - 1) / j->N;
 	return (j->C + j->group - 1) / j->group;
@@ -943,7 +1019,7 @@ nn_dw_fwd(float *out /* (C, N, Ho, Wo) */, const float *in /* (C, N, H, W) */,
 {
 	struct dw_job j = { .out = out, .in = in, .w = w, .N = N, .C = C, .H = H, .W = W,
 		.k = k, .s = s, .rows = N < DW_SMALL_N && (W == 8 || W == 16) && (k == 3 || k == 5 || k == 7) &&
-		(s == 1 || s == 2) };
+		(s == 1 || s == 2), .tiny = dw_tiny_ok(N, H, W, k) };
 	long Ho = (H - 1) / s + 1, Wo = (W - 1) / s + 1;
 
 	nn_par(dw_tasks(&j), (long)C * N * Ho * Wo * k * k, dw_fwd_task, &j);

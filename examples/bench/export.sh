@@ -5,22 +5,30 @@
 # initialisation, run through every exit (thresholds all 1), and of each
 # result record given as an argument (a trained EENN, at its own
 # thresholds), over the first N Fashion-MNIST test images (N=300):
-#   f32 -O2   the exported float C, cc -std=c99 -O2
+#   f32 -O2   the exported float C, cc -std=c99 -Wall -Wextra -Werror -O2
 #   f32 -O3n  the same, cc -std=c99 -O3 -march=native
-#   int8 -O2  the exported int8 C, cc -std=c99 -O2
+#   int8 -O2, int8 -O3n  the exported int8 C, built the same two ways
 #   engine    eenn-infer --threads 1 (its infer_latency_ms)
 #   ort       onnxruntime-node 1.16.3 on the exported ONNX, the segments
 #             chained by examples/bench/onnx-latency.js
-# The C harness is timed over R passes of the N images (wall clock per
-# image, process start included); every figure is the median of 3 rounds,
-# the tools interleaved within a round. Prints the CPU model and the ratios
-# ort / f32 (the target is >= 2) and engine / f32. CACHE=dir keeps the
-# random-init records and checkpoints between runs.
+# The C harness is timed over R passes of the N images (R=2; int8: one
+# pass), wall clock per image, process start included. Every figure is taken in each of ROUNDS
+# rounds (3), the tools interleaved within a round, and shown as the
+# fastest round and the median round: on a loaded machine the fastest is
+# the one to compare, and the two apart say how noisy the run was. Prints
+# the CPU model and the load (uptime) before and after, the ratios ort /
+# f32 (the target is >= 2) and engine / f32, and "stream": the time to
+# read the f32 weights once (EENN_CONST_BYTES, the whole network, since
+# every exit runs) at the read bandwidth this machine shows for an array
+# of that size, the floor of a batch-1 pass whose weights do not stay in
+# cache. CACHE=dir keeps the random-init records and checkpoints between
+# runs.
 #   sh examples/bench/export.sh [result.rec ...]
 set -e
 cd "$(dirname "$0")/../.."
 n=${N:-300}
-reps=${R:-3}
+reps=${R:-2}
+rounds=${ROUNDS:-3}
 data=${DATA:-/usr/share/datasets/fashion-mnist}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -28,6 +36,37 @@ cache=${CACHE:-$tmp}
 mkdir -p "$cache"
 make -s bin/eenn-export bin/eenn-infer bin/eenn-train
 sh tests/npm-deps.sh
+# ms to read BYTES once: 4 chains of 32-byte adds, the best of 20 passes
+# after 2
+cat > "$tmp/stream.c" <<'EOF2'
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+typedef float v8 __attribute__((vector_size(32)));
+int
+main(int argc, char **argv)
+{
+	long n = atol(argv[1]) / 128 * 4, i;
+	v8 *a = aligned_alloc(64, n * sizeof(v8)), s0 = { 0 }, s1 = s0, s2 = s0, s3 = s0;
+	double best = 1e9, t;
+	struct timespec t0, t1;
+	int r;
+
+	for (i = 0; i < n; i++)
+		a[i] = s0 + 1;
+	for (r = 0; r < 22; r++) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		for (i = 0; i < n; i += 4)
+			s0 += a[i], s1 += a[i + 1], s2 += a[i + 2], s3 += a[i + 3];
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		t = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+		best = r >= 2 && t < best ? t : best;
+	}
+	printf("%.4f\n", (s0 + s1 + s2 + s3)[0] > 0 ? best : -1);
+	return 0;
+}
+EOF2
+cc -std=gnu11 -O2 -march=native -o "$tmp/stream" "$tmp/stream.c"
 zcat -f "$data/t10k-images-idx3-ubyte"* | tail -c +17 | head -c $((n * 784)) > "$tmp/img.u8"
 i=0
 while [ $i -lt "$reps" ]; do cat "$tmp/img.u8"; i=$((i + 1)); done > "$tmp/rep.u8"
@@ -43,20 +82,25 @@ if [ ! -s "$cache/max.r.rec" ]; then
 		    --threads 1 -o "$cache/$net.ckpt" "$cache/$net.rec" > "$cache/$net.r.rec" 2> /dev/null
 	done
 fi
-# ms per image of a harness over rep.u8
+# ms per image of a harness over rep.u8 (R passes), or over img.u8 (one
+# pass: the int8 code, several times slower) with a second argument 1
 ctime() {
+	f=$tmp/rep.u8 k=$reps
+	[ "${2:-}" = 1 ] && f=$tmp/img.u8 k=1
 	t0=$(date +%s%N)
-	"$1" "$tmp/rep.u8" > /dev/null
+	"$1" "$f" > /dev/null
 	t1=$(date +%s%N)
-	echo "($t1 - $t0) / 1000000 / $n / $reps" | bc -l
+	echo "($t1 - $t0) / 1000000 / $n / $k" | bc -l
 }
-med() { sort -g | sed -n 2p; }
+med() { sort -g | sed -n "$(((rounds + 1) / 2))p"; }
+min() { sort -g | sed -n 1p; }
 list="min:$cache/min.r.rec:1,1,1,1 mid:$cache/mid.r.rec:1,1,1,1 max:$cache/max.r.rec:1,1,1,1"
 for r in "$@"; do
 	list="$list $(basename "$r" .rec):$r:"
 done
 echo "export: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), batch 1, 1 thread," \
-    "$n images, median of 3 rounds; latency ms per image"
+    "$n images x $reps, fastest / median of $rounds rounds; latency ms per image"
+echo "export: load before:$(uptime | sed 's/.*load average://')"
 for e in $list; do
 	net=${e%%:*} r=${e#*:} th=${r#*:} r=${r%%:*}
 	d=$tmp/x-$net
@@ -64,20 +108,32 @@ for e in $list; do
 	x=$(bin/rec2json "$d.rec" | jq -r .export_dir)
 	th=$(bin/rec2json "$d.rec" | jq -r '.export_thresholds // .thresholds | join(",")')
 	w=$(bin/rec2json "$d.rec" | jq -r .weights)
-	(cd "$x/f32" && cc -std=c99 -O2 -o run2 ./*.c -lm && cc -std=c99 -O3 -march=native -o run3 ./*.c -lm)
-	(cd "$x/int8" && cc -std=c99 -O2 -o run2 ./*.c -lm)
-	for round in 1 2 3; do
+	for dt in f32 int8; do
+		(cd "$x/$dt" && cc -std=c99 -Wall -Wextra -Werror -O2 -o run2 ./*.c -lm &&
+		    cc -std=c99 -O3 -march=native -o run3 ./*.c -lm)
+	done
+	st=$("$tmp/stream" "$(sed -n 's/.*_CONST_BYTES \([0-9]*\).*/\1/p' "$x/f32/"*.h)")
+	round=1
+	while [ $round -le "$rounds" ]; do
 		echo "f2 $(ctime "$x/f32/run2")"
 		echo "f3 $(ctime "$x/f32/run3")"
-		echo "q2 $(ctime "$x/int8/run2")"
+		echo "q2 $(ctime "$x/int8/run2" 1)"
+		echo "q3 $(ctime "$x/int8/run3" 1)"
 		echo "en $(bin/eenn-infer --weights "$w" --data "$data" --limit "$n" --threads 1 \
 		    --thresholds "$th" "$r" 2> /dev/null | bin/rec2json | jq -r .infer_latency_ms)"
 		echo "or $(node examples/bench/onnx-latency.js --thresholds "$th" "$x/onnx" \
 		    "$tmp/img.u8" 1 28 28 | jq -r .latency_ms)"
+		round=$((round + 1))
 	done > "$tmp/t"
-	for k in f2 f3 q2 en or; do
-		eval "$k=$(grep "^$k " "$tmp/t" | cut -d' ' -f2 | med)"
+	line="$net $st"
+	for k in f2 f3 q2 q3 en or; do
+		line="$line $(grep "^$k " "$tmp/t" | cut -d' ' -f2 | min)"
+		line="$line $(grep "^$k " "$tmp/t" | cut -d' ' -f2 | med)"
 	done
-	echo "$net $f2 $f3 $q2 $en $or"
-done | awk '{ printf "export: %-10s f32 -O2 %7.3f  f32 -O3n %7.3f  int8 -O2 %7.3f  engine %7.3f  " \
-    "ort %7.3f  ort/f32 %.2fx  engine/f32 %.2fx\n", $1, $2, $3, $4, $5, $6, $6 / $2, $5 / $2 }'
+	echo "$line"
+done | awk '{ printf "export: %-8s f32 -O2 %6.3f/%6.3f  f32 -O3n %6.3f/%6.3f  int8 -O2 " \
+    "%6.3f/%6.3f  int8 -O3n %6.3f/%6.3f  engine %6.3f/%6.3f  ort %6.3f/%6.3f  " \
+    "stream %6.3f  ort/f32 -O2 %.2fx/%.2fx  -O3n %.2fx/%.2fx  ort/int8 -O2 %.2fx  " \
+    "engine/f32 %.2fx\n", $1, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $2,
+    $13 / $3, $14 / $4, $13 / $5, $14 / $6, $13 / $7, $11 / $3 }'
+echo "export: load after:$(uptime | sed 's/.*load average://')"

@@ -79,6 +79,7 @@ main(int argc, char **argv)
 	nn_threads(1);
 	model_build(&m, &net, eenn ? 0 : MODEL_BACKBONE_ONLY, 1);
 	model_init(&m, 1);
+	model_pack(&m);		/* weights final: as eenn-infer's early-exit run */
 	nn_rng_seed(&rng, 1);
 	x = malloc((size_t)a.in_ch * a.resolution * a.resolution * sizeof *x);
 	for (i = 0; i < a.in_ch * a.resolution * a.resolution; i++)

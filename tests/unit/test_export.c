@@ -3,8 +3,13 @@
  * the engine's (model_step_exit) within 1e-4, the int8 form stays near the
  * float one, and the generated C (compiled with cc -std=c99 -Wall -Wextra
  * -Werror) gives the interpreter's logits, confidences, classes and exits
- * bit for bit, for both dtypes, and so does its plain build (-DK_PLAIN: the
- * kernels without the compiler's vectors). */
+ * bit for bit, for both dtypes, and so do its plain build (-DK_PLAIN: the
+ * kernels without the compiler's vectors) and its build for the compiler's
+ * default target only (-DK_NO_DISPATCH: on x86-64 the default build runs
+ * the AVX2 copy of the kernels where the CPU has it, this one SSE2). The
+ * network of test_generated reaches every vector path of the float
+ * kernels (pointwise rows, pixel tiles and block tiles, k x k tiles and
+ * small-map pixels, depthwise bands and channel lanes). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,7 +237,9 @@ test_generated(void)
 		    "-include stdlib.h -o drv drv.c t.c -lm && cc -std=c99 -Wall -Wextra -Werror "
 		    "-O2 -o h t.c t_main.c -lm && ./drv img 4 > out && ./h img > hout && "
 		    "cc -std=c99 -Wall -Wextra -Werror -O2 -DK_PLAIN -include stdlib.h -o drvp "
-		    "drv.c t.c -lm && ./drvp img 4 > outp && cmp out outp", dir);
+		    "drv.c t.c -lm && ./drvp img 4 > outp && cmp out outp && "
+		    "cc -std=c99 -Wall -Wextra -Werror -O2 -DK_NO_DISPATCH -include stdlib.h "
+		    "-o drvn drv.c t.c -lm && ./drvn img 4 > outn && cmp out outn", dir);
 		CHECK(system(cmd) == 0);
 		snprintf(path, sizeof(path), "%s/out", dir);
 		fp = fopen(path, "r");

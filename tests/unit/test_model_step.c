@@ -114,6 +114,58 @@ test_steps(void)
 	check_steps(ARCH_NACHOS, 0, MODEL_BACKBONE_ONLY, 1, 32);
 }
 
+/* model_pack: at batch 1 and 3 the packed layers run (spoiling the copies
+ * changes the logits), the logits stay those of the unpacked forward up to
+ * rounding, the incremental forward equals the full one bit for bit, and
+ * after model_unpack the unpacked forward's bits come back. */
+static void
+check_pack(int max, int N)
+{
+	struct arch a;
+	struct arch_net n;
+	struct model m;
+	float *x = input(3, N, 32, 11), **ref, **pk;
+	int i;
+
+	small_arch(&a, ARCH_NACHOS, max, 3, 32);
+	arch_net_build(&n, &a);
+	model_build(&m, &n, 0, 4);
+	model_init(&m, 9);
+	ref = full_logits(&m, x, N);
+	model_pack(&m);
+	CHECK(m.pack != NULL);
+	pk = full_logits(&m, x, N);
+	model_step_begin(&m, x, N);
+	for (i = 0; i < m.nexit; i++) {
+		long nl = (long)N * m.nout[i];
+		const float *lg = model_step_exit(&m, i);
+
+		CHECK_CLOSE(pk[i], ref[i], nl, 1e-4, 1e-4);
+		CHECK(memcmp(lg, pk[i], nl * sizeof(float)) == 0);
+	}
+	memset(m.pack, 0, m.npack * sizeof(float));
+	model_forward(&m, x, N, 0);
+	CHECK(memcmp(m.logits[m.nexit - 1], pk[m.nexit - 1],
+	    (size_t)N * m.nout[m.nexit - 1] * sizeof(float)) != 0);
+	model_unpack(&m);
+	CHECK(m.pack == NULL);
+	model_forward(&m, x, N, 0);
+	for (i = 0; i < m.nexit; i++)
+		CHECK(memcmp(m.logits[i], ref[i], (size_t)N * m.nout[i] * sizeof(float)) == 0);
+	free_logits(ref, m.nexit);
+	free_logits(pk, m.nexit);
+	free(x);
+	model_free(&m);
+}
+
+static void
+test_pack(void)
+{
+	check_pack(0, 1);
+	check_pack(1, 1);
+	check_pack(1, 3);
+}
+
 /* Jumping straight to a later exit runs the backbone to it and its head
  * only: cost_i MACs, the same logits. */
 static void
@@ -194,5 +246,6 @@ main(void)
 	test_steps();
 	test_skip();
 	test_keep();
+	test_pack();
 	return unit_done("test_model_step");
 }

@@ -98,6 +98,35 @@ dw_case(int N, int C, int H, int W, int k, int s)
 	free(in), free(w), free(o1), free(o2), free(g), free(di1), free(di2), free(dw1), free(dw2);
 }
 
+/* Maps of 1 or 2 pixels a side at batch 1 (dw_tiny_fwd) sum each output's
+ * taps in the order the batch path does: the same bits as an image of a
+ * larger batch. */
+static void
+test_dw_tiny(void)
+{
+	int k, s, H, C = 70, N = 17, c, same;
+
+	for (k = 3; k <= 7; k += 2)
+		for (s = 1; s <= 2; s++)
+			for (H = 1; H <= 2; H++) {
+				int Ho = (H - 1) / s + 1;
+				long hw = H * H, hwo = Ho * Ho;
+				float *in = randv(C * N * hw), *w = randv((long)C * k * k);
+				float *one = randv(C * hw), *o1 = randv(C * hwo);
+				float *oN = randv(C * N * hwo);
+
+				for (c = 0; c < C; c++)
+					memcpy(one + c * hw, in + c * N * hw, hw * sizeof *in);
+				nn_dw_fwd(o1, one, w, 1, C, H, H, k, s);
+				nn_dw_fwd(oN, in, w, N, C, H, H, k, s);
+				for (same = 1, c = 0; c < C; c++)
+					same &= !memcmp(o1 + c * hwo, oN + c * N * hwo,
+					    hwo * sizeof *o1);
+				CHECK(same);
+				free(in), free(w), free(one), free(o1), free(oN);
+			}
+}
+
 static void
 test_dw(void)
 {
@@ -113,6 +142,11 @@ test_dw(void)
 			dw_case(1, 4, 16, 16, k, s);	/* batch 1: plane by plane */
 			dw_case(1, 3, 5, 16, k, s);
 			dw_case(1, 3, 8, 8, k, s);
+			dw_case(1, 3, 7, 8, k, s);	/* bands of 4 rows and a tail */
+			/* batch 1, small maps: lanes of channels */
+			dw_case(1, 40, 4, 4, k, s);
+			dw_case(1, 300, 2, 2, k, s);
+			dw_case(1, 40, 1, 1, k, s);
 		}
 	dw_case(2, 3, 9, 9, 9, 1);	/* generic path */
 	/* batch-vectorised path with a tail; large enough to run threaded */
@@ -169,6 +203,38 @@ test_gemm(void)
 		CHECK_CLOSE(C, R, (long)M * N, 1e-4, 1e-4);
 		free(A), free(B), free(C), free(R);
 	}
+}
+
+/* nn_gemm_packed against a naive product: rows not a multiple of the
+ * panels (8) nor of their pairs, columns 2 to NN_PACK_N (the four-column
+ * steps and every tail), strided B and C, several tasks. */
+static void
+test_gemm_packed(void)
+{
+	int Ms[] = { 1, 7, 16, 37, 130 }, Ks[] = { 1, 9, 112 }, mi, ki, ni;
+	int Ns[] = { 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, NN_PACK_N - 1, NN_PACK_N };
+
+	for (mi = 0; mi < 5; mi++)
+		for (ki = 0; ki < 3; ki++)
+			for (ni = 0; ni < 14; ni++) {
+				int M = Ms[mi], K = Ks[ki], N = Ns[ni], ldb = N + 3, ldc = N + 1, i, j, l;
+				float *A = randv((long)M * K), *B = randv((long)K * ldb);
+				float *C = randv((long)M * ldc), *R = dupv(C, (long)M * ldc), *Ap;
+
+				if (posix_memalign((void **)&Ap, 64, nn_pack_size(M, K) * sizeof *Ap))
+					abort();
+				for (i = 0; i < M; i++)
+					for (j = 0; j < N; j++) {
+						double acc = 0;
+						for (l = 0; l < K; l++)
+							acc += (double)A[i * K + l] * B[l * ldb + j];
+						R[i * ldc + j] = acc;
+					}
+				nn_pack_a(Ap, A, M, K);
+				nn_gemm_packed(C, Ap, B, M, N, K, ldb, ldc);
+				CHECK_CLOSE(C, R, (long)M * ldc, 1e-5, 1e-5);
+				free(A), free(B), free(C), free(R), free(Ap);
+			}
 }
 
 static void
@@ -298,28 +364,35 @@ test_bn_act(void)
 }
 
 /* Eval BN + act against its formula, on maps of one pixel (batch-1
- * inference: vectorised over channels) and a few, channels in several
- * blocks of the coefficients. */
+ * inference: vectorised over channels), of a few (up to 16: one loop over
+ * the elements of many channels) and more, channels in several blocks of
+ * the coefficients. */
 static void
 test_bn_eval(void)
 {
-	int C = 150, act, c, Ms[2] = { 1, 3 }, mi;
+	int C = 150, act, c, Ms[5] = { 1, 3, 4, 16, 17 }, mi;
 
-	for (mi = 0; mi < 2; mi++) {
+	for (mi = 0; mi < 5; mi++) {
 		long M = Ms[mi], n = C * M, i;
 		float *in = randv(n), *ga = randv(C), *be = randv(C), *rm = randv(C);
 		float *rv = randv(C), *o1 = randv(n), *z = randv(n), *o2 = randv(n);
+		float *ca = randv(C), *cb = randv(C);
 
 		for (c = 0; c < C; c++)
 			rv[c] = 0.5f + rv[c] * rv[c];
 		for (i = 0; i < n; i++)
 			z[i] = ga[i / M] * (in[i] - rm[i / M]) / sqrt(rv[i / M] + 1e-5) + be[i / M];
+		nn_bn_eval_coef(ca, cb, ga, be, rm, rv, C, 1e-5f);
 		for (act = NN_ID; act <= NN_HSIGMOID; act++) {
 			nn_bn_act_fwd_eval(o1, in, ga, be, rm, rv, C, M, 1e-5f, act);
 			nn_act_fwd(o2, z, n, act);
 			CHECK_CLOSE(o1, o2, n, 1e-5, 1e-5);
+			/* the affine computed once (model_pack): the same bits */
+			nn_affine_act_fwd(o2, in, ca, cb, C, M, act);
+			CHECK(memcmp(o1, o2, n * sizeof *o1) == 0);
 		}
 		free(in), free(ga), free(be), free(rm), free(rv), free(o1), free(z), free(o2);
+		free(ca), free(cb);
 	}
 }
 
@@ -448,10 +521,12 @@ main(void)
 	nn_rng_seed(&rng, 1);
 	nn_threads(2);
 	test_gemm();
+	test_gemm_packed();
 	test_conv();
 	test_dw();
 	test_linear();
 	test_bn_eval();
+	test_dw_tiny();
 	test_bn();
 	test_bn_act();
 	test_simple();

@@ -13,7 +13,9 @@
 #include "thr.h"
 #include "unit.h"
 
+#define K_NO_DISPATCH   /* one copy of the float kernels is enough here */
 #include "export_kern.inc"
+#include "export_kern_vec.inc"
 
 static void
 test_requant(void)
@@ -153,9 +155,8 @@ test_conv_q(void)
 			quant_weights(qw, sw, w, co, per);
 			for (i = 0; i < co * per; i++)
 				wd[i] = qw[i] * sw[i / per];
-			if (!dw)
-				xnet_pack(wp, wd, co, per);
-			k_conv_f32(y, xd, dw ? wd : wp, b, CI, H, W, co, K, 1, 1, dw, relu ? K_ID : K_RELU,
+			xnet_pack(wp, wd, co, per);
+			k_conv_f32(y, xd, wp, b, CI, H, W, co, K, 1, 1, dw, relu ? K_ID : K_RELU,
 			    relu);
 			lo = 1e9, hi = -1e9;
 			for (i = 0; i < co * H * W; i++) {
