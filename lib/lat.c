@@ -227,6 +227,7 @@ runner_init(struct runner *r, const struct arch_net *net, uint64_t seed)
 
 	model_build(&r->m, net, 0, 1);
 	model_init(&r->m, seed);
+	model_pack(&r->m);      /* eenn-infer's kernels (infer.c packs too) */
 	r->x = cli_calloc(n, sizeof(float));
 	nn_rng_seed(&rng, seed ^ 0x78ULL);
 	for (i = 0; i < n; i++)
