@@ -11,6 +11,15 @@ bats_require_minimum_version 1.5.0
 
 TINY=(--width 0.25 --resolution 16 --in-ch 1 --classes 3)
 
+# refused NAME FILTER PATTERN: the table t.rec edited by the jq FILTER into
+# NAME.rec, which mac-count refuses (exit 65) with a message matching PATTERN.
+refused() {
+	rec2json t.rec | jq -c "$2" | json2rec > "$1.rec"
+	run --separate-stderr mac-count -f rec --latency "$1.rec" a.rec
+	assert_failure 65
+	[[ $stderr == $3 ]]
+}
+
 @test "-h prints the usage; bad options exit 64 with nothing on stdout" {
 	run lat-table -h
 	assert_success
@@ -105,34 +114,13 @@ TINY=(--width 0.25 --resolution 16 --in-ch 1 --classes 3)
 	assert_failure 65
 	[[ $stderr == *'a.rec: record 1: key "type": not "lat"'* ]]
 	# an older table, a broken curve, unsorted entries, other weights
-	rec2json t.rec | jq -c '.v = 1' | json2rec > v1.rec
-	run --separate-stderr mac-count -f rec --latency v1.rec a.rec
-	assert_failure 65
-	[[ $stderr == *'v1.rec: record 1: key "v": 1: a latency table of another version than 2'*'measure it again'* ]]
-	rec2json t.rec | jq -c '.ws_bytes |= reverse' | json2rec > k.rec
-	run --separate-stderr mac-count -f rec --latency k.rec a.rec
-	assert_failure 65
-	[[ $stderr == *'k.rec: record 1: key "ws_bytes": knot 2 ('*') not above knot 1'* ]]
-	rec2json t.rec | jq -c '.ws_ms_per_mb[0] = 0.5' | json2rec > c0.rec
-	run --separate-stderr mac-count -f rec --latency c0.rec a.rec
-	assert_failure 65
-	[[ $stderr == *'key "ws_ms_per_mb": 0.5 at the first knot, not 0'* ]]
-	rec2json t.rec | jq -c '.ws_ms_per_mb |= .[:1]' | json2rec > c1.rec
-	run --separate-stderr mac-count -f rec --latency c1.rec a.rec
-	assert_failure 65
-	[[ $stderr == *'c1.rec: record 1: key "ws_ms_per_mb"'* ]]
-	rec2json t.rec | jq -c '.entries |= reverse' | json2rec > u.rec
-	run --separate-stderr mac-count -f rec --latency u.rec a.rec
-	assert_failure 65
-	[[ $stderr == *'u.rec: record 1: key "entries": entry 1 ('*'): keys unsorted or repeated'* ]]
-	rec2json t.rec | jq -c '.entries |= map(.bytes += 4)' | json2rec > b.rec
-	run --separate-stderr mac-count -f rec --latency b.rec a.rec
-	assert_failure 65
-	[[ $stderr == *'a.rec: record 1: key "genome": b.rec: the entry "'*'" has other weights than this network'* ]]
-	rec2json t.rec | jq -c 'del(.image_ms)' | json2rec > i.rec
-	run --separate-stderr mac-count -f rec --latency i.rec a.rec
-	assert_failure 65
-	[[ $stderr == *'i.rec: record 1: key "image_ms"'* ]]
+	refused v1 '.v = 1' '*v1.rec: record 1: key "v": 1: a latency table of another version than 2*measure it again*'
+	refused k '.ws_bytes |= reverse' '*k.rec: record 1: key "ws_bytes": knot 2 (*) not above knot 1*'
+	refused c0 '.ws_ms_per_mb[0] = 0.5' '*key "ws_ms_per_mb": 0.5 at the first knot, not 0*'
+	refused c1 '.ws_ms_per_mb |= .[:1]' '*c1.rec: record 1: key "ws_ms_per_mb"*'
+	refused u '.entries |= reverse' '*u.rec: record 1: key "entries": entry 1 (*): keys unsorted or repeated*'
+	refused b '.entries |= map(.bytes += 4)' '*a.rec: record 1: key "genome": b.rec: the entry "*" has other weights than this network*'
+	refused i 'del(.image_ms)' '*i.rec: record 1: key "image_ms"*'
 	run --separate-stderr mac-count -f rec --latency nosuch.rec a.rec
 	assert_failure 66
 }
