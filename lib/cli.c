@@ -5,6 +5,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -196,6 +197,40 @@ cli_calloc(size_t n, size_t size)
 	if (p == NULL)
 		err(EX_SOFTWARE, "out of memory");
 	return p;
+}
+
+void
+cli_sh_quote(char *dst, size_t n, const char *path)
+{
+	size_t j = 0;
+
+	if (n < 3)
+		errx(EX_SOFTWARE, "quoting %s", path);
+	dst[j++] = '\'';
+	for (; *path && j + 5 < n; path++)
+		if (*path == '\'') {
+			memcpy(dst + j, "'\\''", 4);
+			j += 4;
+		} else {
+			dst[j++] = *path;
+		}
+	if (*path)
+		errx(EX_SOFTWARE, "path too long: %s", path);
+	dst[j++] = '\'';
+	dst[j] = 0;
+}
+
+static int
+rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *f)
+{
+	(void)sb, (void)flag, (void)f;
+	return remove(p);
+}
+
+void
+cli_rm_tree(const char *path)
+{
+	nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 double

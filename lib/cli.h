@@ -56,6 +56,14 @@ void cli_progress_end(struct cli_progress *p, const char *extra);
 /* calloc that exits EX_SOFTWARE when memory runs out (n may be 0). */
 void *cli_calloc(size_t n, size_t size);
 
+/* dst = path single-quoted for sh -c (n bytes; exits EX_SOFTWARE when it
+ * does not fit). */
+void cli_sh_quote(char *dst, size_t n, const char *path);
+
+/* Remove path and, if a directory, everything under it (symbolic links
+ * not followed); errors ignored (a cleanup). */
+void cli_rm_tree(const char *path);
+
 /* Wall-clock seconds (monotonic). */
 double cli_now(void);
 

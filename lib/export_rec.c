@@ -10,7 +10,6 @@
 #include <elf.h>
 #include <err.h>
 #include <errno.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,30 +21,6 @@
 #include "nachos.h"
 #include "onnx_export.h"
 #include "thr.h"
-
-/* The temporary directory being written, removed if the process exits
- * before it is renamed into place. */
-/* path single-quoted for sh -c */
-static void
-sh_quote(char *dst, size_t n, const char *path)
-{
-	size_t j = 0;
-
-	if (n < 3)
-		errx(EX_SOFTWARE, "export: quoting %s", path);
-	dst[j++] = '\'';
-	for (; *path && j + 5 < n; path++)
-		if (*path == '\'') {
-			memcpy(dst + j, "'\\''", 4);
-			j += 4;
-		} else {
-			dst[j++] = *path;
-		}
-	if (*path)
-		errx(EX_SOFTWARE, "export: path too long: %s", path);
-	dst[j++] = '\'';
-	dst[j] = 0;
-}
 
 /* The bytes an ELF object puts in flash: its allocated sections that hold
  * contents (code, read-only and initialised data; not .bss), from the
@@ -104,8 +79,8 @@ compiled_flash(const char *cc, const char *dir, const char *name)
 
 	snprintf(src, sizeof(src), "%s/%s.c", dir, name);
 	snprintf(obj, sizeof(obj), "%s/%s.size.o", dir, name);
-	sh_quote(qs, sizeof(qs), src);
-	sh_quote(qo, sizeof(qo), obj);
+	cli_sh_quote(qs, sizeof(qs), src);
+	cli_sh_quote(qo, sizeof(qo), obj);
 	n = strlen(cc) + strlen(qs) + strlen(qo) + 16;
 	cmd = cli_calloc(n, 1);
 	snprintf(cmd, n, "%s -c -o %s %s", cc, qo, qs);
@@ -119,26 +94,15 @@ compiled_flash(const char *cc, const char *dir, const char *name)
 	return bytes;
 }
 
+/* The temporary directory being written, removed if the process exits
+ * before it is renamed into place. */
 static char pending[4096];
-
-static int
-rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *f)
-{
-	(void)sb, (void)flag, (void)f;
-	return remove(p);
-}
-
-static void
-rm_tree(const char *p)
-{
-	nftw(p, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static void
 rm_pending(void)
 {
 	if (pending[0])
-		rm_tree(pending);
+		cli_rm_tree(pending);
 	pending[0] = 0;
 }
 
@@ -222,7 +186,7 @@ commit_dir(const char *tmp, const char *dst)
 	if (rename(tmp, dst) < 0)
 		err(EX_CANTCREAT, "%s", dst);
 	pending[0] = 0;
-	rm_tree(old);
+	cli_rm_tree(old);
 }
 
 void

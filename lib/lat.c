@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "exo.h"
+#include "export.h"
 #include "model.h"
 #include "nachos.h"
 #include "nn.h"
@@ -211,36 +213,120 @@ lat_ws_cost(const struct lat_table *t, double ws)
 	return t->ws_ms_per_mb[t->nknot - 1];
 }
 
-/* One model per network at batch 1, random weights and input, and the exit
- * outputs eenn-infer fills at each exit. */
+const char *const lat_runtime_names[] = { "engine", "c", NULL };
+
+int
+lat_op_parts(int *part, const struct sched *s)
+{
+	const struct arch_net *n = &s->net;
+	int i, b, id;
+
+	for (i = 0; i < s->nop; i++) {
+		const struct sched_op *o = &s->op[i];
+
+		if (o->head)
+			part[i] = 1 + n->nblk + o->seg;
+		else if (sscanf(o->name, "blocks.%d.", &id) == 1) {
+			for (b = 0; b < n->nblk && n->blk[b].slot + 1 != id; b++)
+				;
+			if (b == n->nblk)
+				errx(EX_SOFTWARE, "lat: op %s of no block", o->name);
+			part[i] = 1 + b;
+		} else if (i == 0 || strcmp(o->name, "first_conv") == 0)
+			part[i] = 0;
+		else            /* a residual add: its block's */
+			part[i] = part[i - 1];
+	}
+	return s->nop;
+}
+
+/* One network at batch 1, random weights and input, run by the engine
+ * (with the exit outputs eenn-infer fills at each exit) or by the export
+ * interpreter (the exported float C's kernels and schedule). */
 struct runner {
-	struct model m;
+	int runtime;            /* enum lat_runtime */
+	int nparts;
+	struct model m;         /* LAT_ENGINE */
 	float *x;
 	struct exo e;
+	struct xnet *xn;        /* LAT_C */
+	float *arena;
+	uint8_t *img;
+	int part[SCHED_MAX_OPS];
 };
 
+/* A random image (net's input), the same for every runtime. */
 static void
-runner_init(struct runner *r, const struct arch_net *net, uint64_t seed)
+random_image(uint8_t *img /* (in_ch * res * res) */, const struct arch_net *net, uint64_t seed)
 {
 	long n = (long)net->in_ch * net->res * net->res, i;
 	struct nn_rng rng;
 
-	model_build(&r->m, net, 0, 1);
-	model_init(&r->m, seed);
-	model_pack(&r->m);      /* eenn-infer's kernels (infer.c packs too) */
-	r->x = cli_calloc(n, sizeof(float));
 	nn_rng_seed(&rng, seed ^ 0x78ULL);
 	for (i = 0; i < n; i++)
-		r->x[i] = (float)(nn_rng_u32(&rng) * (1.0 / 4294967296.0) - 0.5);
+		img[i] = (uint8_t)(nn_rng_u32(&rng) >> 24);
+}
+
+/* A random model of net; *x its export (LAT_C, x may be NULL otherwise). */
+static void
+random_model(struct model *m, struct xnet **x, const struct arch_net *net, uint64_t seed)
+{
+	struct data_norm nm;
+	double never[ARCH_EXITS];
+	int c;
+
+	model_build(m, net, 0, 1);
+	model_init(m, seed);
+	if (!x)
+		return;
+	memset(&nm, 0, sizeof(nm));
+	nm.c = net->in_ch;
+	for (c = 0; c < net->in_ch; c++)
+		nm.mean[c] = 0.5f, nm.std[c] = 0.25f;
+	/* every exit turned off (threshold 1): the runs pass every exit, as
+	 * the measurements need */
+	for (c = 0; c < ARCH_EXITS; c++)
+		never[c] = 1;
+	*x = xnet_new(m, net->in_ch, net->res, net->res, &nm, THR_CUMULATIVE, never, 1);
+}
+
+static void
+runner_init(struct runner *r, const struct arch_net *net, int runtime, uint64_t seed)
+{
+	long n = (long)net->in_ch * net->res * net->res, i;
+
+	memset(r, 0, sizeof(*r));
+	r->runtime = runtime;
+	r->nparts = 1 + net->nblk + net->nexit;
+	r->img = cli_calloc(n, 1);
+	random_image(r->img, net, seed);
+	if (runtime == LAT_C) {
+		random_model(&r->m, &r->xn, net, seed);
+		model_free(&r->m);
+		r->arena = cli_calloc(r->xn->s.arena, sizeof(float));
+		lat_op_parts(r->part, &r->xn->s);
+		return;
+	}
+	random_model(&r->m, NULL, net, seed);
+	model_pack(&r->m);      /* eenn-infer's kernels (infer.c packs too) */
+	r->x = cli_calloc(n, sizeof(float));
+	for (i = 0; i < n; i++)
+		r->x[i] = r->img[i] / 255.0f - 0.5f;
 	exo_alloc(&r->e, "test", 1, r->m.nexit, net->classes);
 }
 
 static void
 runner_free(struct runner *r)
 {
-	model_free(&r->m);
-	exo_free(&r->e);
-	free(r->x);
+	if (r->runtime == LAT_C) {
+		xnet_free(r->xn);
+		free(r->arena);
+	} else {
+		model_free(&r->m);
+		exo_free(&r->e);
+		free(r->x);
+	}
+	free(r->img);
 }
 
 /* the threshold tests' outcomes, so that the compiler keeps them */
@@ -248,17 +334,21 @@ volatile int lat_sink;
 
 /* One image through exits 0..last as eenn-infer's early-exit run does it
  * (infer_early_exit: each exit's logits, its scores and the threshold test;
- * here no exit fires before last). prof (may be NULL) gets each part's
- * seconds. Returns the seconds from the input to the last exit's test. */
+ * here no exit fires before last), or as the exported code's steps do
+ * (xnet_pass). prof (may be NULL) gets each part's seconds. Returns the
+ * seconds from the input to the last exit's test. */
 static double
 runner_pass(struct runner *r, int last, double *prof)
 {
-	int K = r->m.net.classes, i;
+	int K, i;
 	double t0;
 
-	r->m.prof = prof;
 	if (prof)
-		memset(prof, 0, (1 + r->m.net.nblk + r->m.nexit) * sizeof(*prof));
+		memset(prof, 0, r->nparts * sizeof(*prof));
+	if (r->runtime == LAT_C)
+		return xnet_pass(r->xn, r->arena, r->img, last, r->part, prof);
+	K = r->m.net.classes;
+	r->m.prof = prof;
 	t0 = cli_now();
 	model_step_begin(&r->m, r->x, 1);
 	for (i = 0; i <= last; i++) {
@@ -448,7 +538,8 @@ lat_fit(struct lat_table *t, const struct lat_sample *s, int ns, struct lat_pass
 }
 
 void
-lat_measure(struct lat_table *t, const struct arch *base, int repeats, uint64_t seed)
+lat_measure(struct lat_table *t, const struct arch *base, int runtime, int repeats,
+    uint64_t seed)
 {
 	static const int ks[3] = { 3, 5, 7 }, es[3] = { 3, 4, 6 };
 	char (*key)[LAT_KEY] = cli_calloc(LAT_PARTS, LAT_KEY);
@@ -468,6 +559,7 @@ lat_measure(struct lat_table *t, const struct arch *base, int repeats, uint64_t 
 
 	memset(t, 0, sizeof(*t));
 	t->base = *base;
+	t->runtime = runtime;
 	t->repeats = repeats;
 	t->threads = 1;
 	gethostname(t->machine, sizeof(t->machine) - 1);
@@ -517,7 +609,7 @@ lat_measure(struct lat_table *t, const struct arch *base, int repeats, uint64_t 
 	tot = cli_calloc(nn, sizeof(*tot));
 	for (i = 0; i < nn; i++) {
 		np = 1 + nets[i].nblk + nets[i].nexit;
-		runner_init(&run[i], &nets[i], seed + i);
+		runner_init(&run[i], &nets[i], runtime, seed + i);
 		runner_pass(&run[i], nets[i].nexit - 1, NULL);  /* pages in */
 		v[i] = cli_calloc((size_t)nets[i].nexit * np * nr, sizeof(double));
 		tot[i] = cli_calloc((size_t)nets[i].nexit * nr, sizeof(double));
@@ -622,6 +714,7 @@ lat_put(struct rec_out *o, const struct lat_table *t)
 	rec_put_str(o, "machine", t->machine);
 	rec_put_str(o, "cpu", t->cpu);
 	rec_put_str(o, "date", t->date);
+	rec_put_str(o, "runtime", lat_runtime_names[t->runtime]);
 	rec_put_str(o, "space", arch_space_names[t->base.space]);
 	rec_put_dbl(o, "width", t->base.width);
 	rec_put_int(o, "resolution", t->base.resolution);
@@ -679,6 +772,15 @@ lat_read(struct lat_table *t, const struct rec_in *r, const msgpack_object *m)
 	if (!arch_space_names[i])
 		rec_fail(r, "space", "\"%s\" is not one of nachos, edanas, aebnas", sp);
 	t->base.space = i;
+	t->runtime = LAT_ENGINE;        /* tables before the exported C's */
+	if (rec_get(m, "runtime")) {
+		rec_str(r, m, "runtime", sp, sizeof(sp));
+		for (i = 0; lat_runtime_names[i] && strcmp(lat_runtime_names[i], sp); i++)
+			;
+		if (!lat_runtime_names[i])
+			rec_fail(r, "runtime", "\"%s\" is not one of engine, c", sp);
+		t->runtime = i;
+	}
 	t->base.width = rec_dbl(r, m, "width", 0.1, 4.0);
 	t->base.resolution = (int)rec_int(r, m, "resolution", 16, 1024);
 	t->base.in_ch = (int)rec_int(r, m, "in_ch", 1, 64);
@@ -804,23 +906,142 @@ lat_predict(double *exit_ms, const struct lat_table *t, const struct arch_net *n
 	return 0;
 }
 
-void
-lat_run(double *exit_ms, double *exit_min, const struct arch_net *nets, int n, int repeats,
-    uint64_t seed)
+/* The timing main of a network exported as "net" (lat_run, LAT_C): the
+ * random image, then for each exit LAT_WARM untimed and LAT_TIMED timed
+ * passes through the generated steps (every exit passed: the thresholds
+ * are 1), a line "exit ms" per timed pass. */
+static const char timing_main[] =
+    "#define _POSIX_C_SOURCE 199309L\n"
+    "#include <stdio.h>\n#include <time.h>\n\n#include \"net.h\"\n\n"
+    "static const unsigned char img[NET_IMG_C * NET_IMG_H * NET_IMG_W] = {\n%s};\n"
+    "volatile int sink;\n\n"
+    "static double\nms(void)\n{\n\tstruct timespec t;\n\n"
+    "\tclock_gettime(CLOCK_MONOTONIC, &t);\n\treturn t.tv_sec * 1e3 + t.tv_nsec * 1e-6;\n}\n\n"
+    "int\nmain(void)\n{\n\tstruct net_state st;\n\tint e, q, i;\n\n"
+    "\tfor (e = 0; e < NET_EXITS; e++)\n\t\tfor (q = 0; q < %d; q++) {\n"
+    "\t\t\tdouble t = ms();\n\n\t\t\tnet_begin(&st, img);\n"
+    "\t\t\tfor (i = 0; i <= e; i++)\n\t\t\t\tsink += net_step(&st);\n"
+    "\t\t\tt = ms() - t;\n\t\t\tif (q >= %d)\n\t\t\t\tprintf(\"%%d %%.6f\\n\", e, t);\n"
+    "\t\t}\n\treturn fflush(stdout) != 0;\n}\n";
+
+/* lat_run's temporary directory, removed at exit whatever happens */
+static char tmp[4096];
+
+static void
+rm_tmp(void)
 {
-	struct runner *run = cli_calloc(n, sizeof(*run));
+	if (tmp[0])
+		cli_rm_tree(tmp);
+	tmp[0] = 0;
+}
+
+/* Network i's exported float C and timing main in dir, compiled with cc
+ * into dir/time. */
+static void
+build_timed(const char *dir, const struct arch_net *net, const char *cc, uint64_t seed)
+{
+	long n = (long)net->in_ch * net->res * net->res, i, k = 0;
+	uint8_t *img = cli_calloc(n, 1);
+	char *bytes = cli_calloc(n * 5 + 1, 1), path[4300], q[8500], *cmd;
+	struct model m;
+	struct xnet *x;
+	FILE *fp;
+	int st;
+
+	if (mkdir(dir, 0700) < 0)
+		err(EX_CANTCREAT, "%s", dir);
+	random_model(&m, &x, net, seed);
+	model_free(&m);
+	xnet_write_c(x, SCHED_F32, dir, "net");
+	xnet_free(x);
+	random_image(img, net, seed);
+	for (i = 0; i < n; i++)
+		k += sprintf(bytes + k, "%d,%s", img[i], i % 16 == 15 ? "\n" : "");
+	snprintf(path, sizeof(path), "%s/time_main.c", dir);
+	if (!(fp = fopen(path, "w")))
+		err(EX_CANTCREAT, "%s", path);
+	fprintf(fp, timing_main, bytes, LAT_WARM + LAT_TIMED, LAT_WARM);
+	if (fclose(fp) != 0)
+		err(EX_IOERR, "%s", path);
+	free(img), free(bytes);
+	cli_sh_quote(q, sizeof(q), dir);
+	cmd = cli_calloc(strlen(cc) + 2 * strlen(q) + 64, 1);
+	sprintf(cmd, "cd %s && %s -o time net.c time_main.c -lm", q, cc);
+	if ((st = system(cmd)) != 0)
+		errx(EX_SOFTWARE, "--cc: \"%s\" failed on %s/net.c (status %d)", cc, dir, st);
+	free(cmd);
+}
+
+/* One run of dir/time: v[e * nr] .. the LAT_TIMED passes of each exit. */
+static void
+run_timed(double *v /* (nexit, nr) */, int nr, const char *dir, int nexit)
+{
+	char q[8500], cmd[8600];
+	int got[ARCH_EXITS + 1] = { 0 }, e, k = 0;
+	double ms;
+	FILE *fp;
+
+	cli_sh_quote(q, sizeof(q), dir);
+	snprintf(cmd, sizeof(cmd), "%s/time", q);
+	if (!(fp = popen(cmd, "r")))
+		err(EX_OSERR, "%s", cmd);
+	while (fscanf(fp, "%d %lf", &e, &ms) == 2 && e >= 0 && e < nexit && got[e] < LAT_TIMED)
+		v[e * nr + got[e]++] = ms, k++;
+	if (pclose(fp) != 0 || k != nexit * LAT_TIMED)
+		errx(EX_SOFTWARE, "lat: %s/time failed (%d of %d timings)", dir, k,
+		    nexit * LAT_TIMED);
+}
+
+void
+lat_run(double *exit_ms, double *exit_min, const struct arch_net *nets, int n, int runtime,
+    const char *cc, int repeats, uint64_t seed)
+{
+	struct runner *run = NULL;
 	int nr = repeats * LAT_TIMED, i, j, r;
 	double *v = cli_calloc((size_t)n * (ARCH_EXITS + 1) * nr, sizeof(*v));
+	char dir[4200];
+	const char *td = getenv("TMPDIR");
+	struct cli_progress p;
+	static int registered;
 
-	for (i = 0; i < n; i++) {
-		runner_init(&run[i], &nets[i], seed + i);
-		runner_pass(&run[i], nets[i].nexit - 1, NULL);
+	if (runtime == LAT_C) {
+		if (!registered++)
+			atexit(rm_tmp);
+		snprintf(tmp, sizeof(tmp), "%s/lat-table.XXXXXX", td && *td ? td : "/tmp");
+		if (!mkdtemp(tmp)) {
+			tmp[0] = 0;
+			err(EX_CANTCREAT, "%s/lat-table.XXXXXX", td && *td ? td : "/tmp");
+		}
+		cli_progress_start(&p, "compiling", n);
+		for (i = 0; i < n; i++) {
+			snprintf(dir, sizeof(dir), "%s/%d", tmp, i);
+			build_timed(dir, &nets[i], cc, seed + i);
+			cli_progress(&p, i + 1, NULL);
+		}
+		cli_progress_end(&p, NULL);
+	} else {
+		run = cli_calloc(n, sizeof(*run));
+		for (i = 0; i < n; i++) {
+			runner_init(&run[i], &nets[i], runtime, seed + i);
+			runner_pass(&run[i], nets[i].nexit - 1, NULL);
+		}
 	}
-	for (r = 0; r < repeats; r++)
-		for (i = 0; i < n; i++)
-			for (j = 0; j < nets[i].nexit; j++)
-				runner_stream(&run[i], j, v + ((size_t)i * (ARCH_EXITS + 1) + j) *
-				    nr + r * LAT_TIMED, NULL, 0);
+	cli_progress_start(&p, "repeats", repeats);
+	for (r = 0; r < repeats; r++) {
+		for (i = 0; i < n; i++) {
+			double *vi = v + (size_t)i * (ARCH_EXITS + 1) * nr + r * LAT_TIMED;
+
+			if (runtime != LAT_C) {
+				for (j = 0; j < nets[i].nexit; j++)
+					runner_stream(&run[i], j, vi + (size_t)j * nr, NULL, 0);
+				continue;
+			}
+			snprintf(dir, sizeof(dir), "%s/%d", tmp, i);
+			run_timed(vi, nr, dir, nets[i].nexit);
+		}
+		cli_progress(&p, r + 1, NULL);
+	}
+	cli_progress_end(&p, NULL);
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < nets[i].nexit; j++) {
 			double *x = v + ((size_t)i * (ARCH_EXITS + 1) + j) * nr;
@@ -829,8 +1050,10 @@ lat_run(double *exit_ms, double *exit_min, const struct arch_net *nets, int n, i
 				exit_min[i * (ARCH_EXITS + 1) + j] = min_of(x, nr);
 			exit_ms[i * (ARCH_EXITS + 1) + j] = stats_median(x, nr);
 		}
-		runner_free(&run[i]);
+		if (runtime != LAT_C)
+			runner_free(&run[i]);
 	}
+	rm_tmp();
 	free(run);
 	free(v);
 }

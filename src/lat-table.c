@@ -14,6 +14,7 @@
 
 #include "arch.h"
 #include "cli.h"
+#include "data.h"
 #include "lat.h"
 #include "nachos.h"
 #include "nn.h"
@@ -21,8 +22,9 @@
 
 static const char usage_str[] =
     "usage: lat-table [-h] [--width W] [--resolution R] [--in-ch C] [--classes K]\n"
-    "                 [--space nachos|edanas|aebnas] [--repeats N] [--seed S]\n"
-    "       lat-table [-h] --check N [--repeats N] [--seed S] table\n";
+    "                 [--space nachos|edanas|aebnas] [--runtime engine|c] [--repeats N]\n"
+    "                 [--seed S]\n"
+    "       lat-table [-h] --check N [--cc command] [--repeats N] [--seed S] table\n";
 
 static void
 usage(FILE *fp, int status)
@@ -34,7 +36,8 @@ usage(FILE *fp, int status)
 /* Predicted against measured per-exit latency of n random EENNs of the
  * table's space: a "lat_check" record. */
 static void
-check(const struct lat_table *t, const char *path, int n, int repeats, uint64_t seed)
+check(const struct lat_table *t, const char *path, int n, const char *cc, int repeats,
+    uint64_t seed)
 {
 	struct arch_net *nets = cli_calloc(n, sizeof(*nets));
 	double *pred = cli_calloc((size_t)n * (ARCH_EXITS + 1), sizeof(double));
@@ -64,7 +67,7 @@ check(const struct lat_table *t, const char *path, int n, int repeats, uint64_t 
 		if (lat_predict(pred + i * (ARCH_EXITS + 1), t, &nets[i], what, sizeof(what)) < 0)
 			errx(EX_DATAERR, "%s: no entry for \"%s\"", path, what);
 	}
-	lat_run(meas, fast, nets, n, repeats, seed);
+	lat_run(meas, fast, nets, n, t->runtime, cc, repeats, seed);
 	for (i = 0; i < n; i++)
 		for (j = 0; j < nets[i].nexit; j++) {
 			double p = pred[i * (ARCH_EXITS + 1) + j], m = meas[i * (ARCH_EXITS + 1) + j];
@@ -83,6 +86,9 @@ check(const struct lat_table *t, const char *path, int n, int repeats, uint64_t 
 	rec_out_begin(&o, NULL, "lat_check", 2);
 	rec_put_str(&o, "table", path);
 	rec_put_str(&o, "cpu", t->cpu);
+	rec_put_str(&o, "runtime", lat_runtime_names[t->runtime]);
+	if (t->runtime == LAT_C)
+		rec_put_str(&o, "cc", cc);
 	rec_put_int(&o, "nets", n);
 	rec_put_int(&o, "points", np);
 	rec_put_int(&o, "repeats", repeats);
@@ -110,7 +116,8 @@ check(const struct lat_table *t, const char *path, int n, int repeats, uint64_t 
 int
 main(int argc, char **argv)
 {
-	enum { O_WIDTH = 256, O_RES, O_INCH, O_CLASSES, O_SPACE, O_REPEATS, O_SEED, O_CHECK };
+	enum { O_WIDTH = 256, O_RES, O_INCH, O_CLASSES, O_SPACE, O_REPEATS, O_SEED, O_CHECK,
+		O_RUNTIME, O_CC };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "width", required_argument, NULL, O_WIDTH },
@@ -121,13 +128,16 @@ main(int argc, char **argv)
 		{ "repeats", required_argument, NULL, O_REPEATS },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "check", required_argument, NULL, O_CHECK },
+		{ "runtime", required_argument, NULL, O_RUNTIME },
+		{ "cc", required_argument, NULL, O_CC },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct arch a;
 	struct lat_table t;
 	struct rec_out o;
 	long seed = 1;
-	int c, repeats = 11, ncheck = 0, shape = 0;
+	const char *cc = NULL;
+	int c, repeats = 11, ncheck = 0, shape = 0, runtime = LAT_ENGINE;
 
 	arch_defaults(&a);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -156,6 +166,12 @@ main(int argc, char **argv)
 		case O_SEED:
 			seed = cli_long("--seed", optarg, 0, INT64_MAX);
 			break;
+		case O_RUNTIME:
+			runtime = cli_choice("--runtime", optarg, lat_runtime_names), shape = 1;
+			break;
+		case O_CC:
+			cc = optarg;
+			break;
 		case O_CHECK:
 			ncheck = (int)cli_long("--check", optarg, 1, 10000);
 			break;
@@ -171,11 +187,17 @@ main(int argc, char **argv)
 		if (argc != 1 || shape)
 			usage(stderr, EX_USAGE);
 		lat_load(&t, argv[0]);
-		check(&t, argv[0], ncheck, repeats, (uint64_t)seed);
+		if (cc && t.runtime != LAT_C)
+			errx(EX_USAGE, "--cc: %s is a table of the %s, not of the exported C",
+			    argv[0], lat_runtime_names[t.runtime]);
+		check(&t, argv[0], ncheck, cc ? cc : "cc -std=c99 -O2", repeats, (uint64_t)seed);
 	} else {
-		if (argc != 0)
+		if (argc != 0 || cc)
 			usage(stderr, EX_USAGE);
-		lat_measure(&t, &a, repeats, (uint64_t)seed);
+		if (runtime == LAT_C && a.in_ch > DATA_MAX_CH)
+			errx(EX_USAGE, "--in-ch %d: the exported C takes images of at most %d "
+			    "channels", a.in_ch, DATA_MAX_CH);
+		lat_measure(&t, &a, runtime, repeats, (uint64_t)seed);
 		rec_out_init(&o);
 		rec_out_begin(&o, NULL, "lat", 2);
 		lat_put(&o, &t);
