@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "nachos.h"
 #include "nn.h"
 #include "thr.h"
@@ -455,8 +454,6 @@ op_q(const struct xnet *x, int i, int8_t *A, const uint8_t *img)
 
 /* ---- running ---- */
 
-/* the timed passes' threshold tests, so that the compiler keeps them */
-volatile int xnet_sink;
 
 void
 xnet_segment(const struct xnet *x, enum sched_dtype dt, void *arena, const uint8_t *img,
@@ -487,44 +484,6 @@ xnet_segment(const struct xnet *x, enum sched_dtype dt, void *arena, const uint8
 		*conf = x->conf && s->op[lin].conf ?
 		    (float)((x->op[lin].clut[q[K] + 128] - XNET_CONF_ZP) * XNET_CONF_SCALE) : 0;
 	}
-}
-
-double
-xnet_pass(const struct xnet *x, void *arena, const uint8_t *img, int last, const int *part,
-    double *prof)
-{
-	const struct sched *s = &x->s;
-	float lg[1024 + 1], conf[ARCH_EXITS + 1];
-	int K = s->net.classes, e, i, k, p = 0, cls = 0, lin;
-	double t0 = cli_now(), t = t0, now;
-
-	if (K > 1024)
-		errx(EX_SOFTWARE, "export: %d classes", K);
-	for (e = 0; e <= last; e++) {
-		for (i = s->seg_op[e]; i < s->seg_op[e + 1]; i++) {
-			if (prof && part[i] != p) {
-				now = cli_now();
-				prof[p] += now - t;
-				t = now;
-				p = part[i];
-			}
-			op_f32(x, NULL, i, arena, img);
-		}
-		if (prof) {
-			now = cli_now();
-			prof[p] += now - t;
-		}
-		/* what the generated step does after its segment (the copy of the
-		 * logits into the state, the confidence, the score, the test) */
-		lin = s->seg_op[e + 1] - 2;
-		for (k = 0; k < (int)s->buf[s->logits[e]].n; k++)
-			lg[k] = ((const float *)arena)[s->buf[s->logits[e]].off + k];
-		conf[e] = x->conf && s->op[lin].conf ? k_conf(lg[K]) : 0;
-		xnet_sink += k_fires(e < s->nseg - 1 ? x->eps[e] : 1,
-		    k_score(lg, K, conf, e, x->rule, &cls));
-		t = cli_now();
-	}
-	return cli_now() - t0;
 }
 
 int

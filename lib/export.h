@@ -88,14 +88,6 @@ int xnet_predict(const struct xnet *x, enum sched_dtype dt, void *arena,
 void xnet_segment(const struct xnet *x, enum sched_dtype dt, void *arena,
     const uint8_t *img, int e, float *logits, float *conf);
 
-/* One image through segments 0..last in float as the generated code runs
- * them (begin, then each step: the segment, the exit's score and its
- * threshold test), every exit passed whether it fires or not; a latency
- * measurement (lat.h). prof (may be NULL) adds to prof[part[i]] the
- * seconds of op i (part: one index per op). Returns the pass's seconds. */
-double xnet_pass(const struct xnet *x, void *arena, const uint8_t *img, int last,
-    const int *part /* (nop) */, double *prof);
-
 /* dst = w (co, per) packed in blocks of output channels, as the float
  * kernels read dense weights (export_kern.inc): the same co * per numbers. */
 void xnet_pack(float *dst, const float *w, int co, long per);

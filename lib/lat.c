@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <errno.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -240,21 +242,6 @@ lat_op_parts(int *part, const struct sched *s)
 	return s->nop;
 }
 
-/* One network at batch 1, random weights and input, run by the engine
- * (with the exit outputs eenn-infer fills at each exit) or by the export
- * interpreter (the exported float C's kernels and schedule). */
-struct runner {
-	int runtime;            /* enum lat_runtime */
-	int nparts;
-	struct model m;         /* LAT_ENGINE */
-	float *x;
-	struct exo e;
-	struct xnet *xn;        /* LAT_C */
-	float *arena;
-	uint8_t *img;
-	int part[SCHED_MAX_OPS];
-};
-
 /* A random image (net's input), the same for every runtime. */
 static void
 random_image(uint8_t *img /* (in_ch * res * res) */, const struct arch_net *net, uint64_t seed)
@@ -267,7 +254,7 @@ random_image(uint8_t *img /* (in_ch * res * res) */, const struct arch_net *net,
 		img[i] = (uint8_t)(nn_rng_u32(&rng) >> 24);
 }
 
-/* A random model of net; *x its export (LAT_C, x may be NULL otherwise). */
+/* A random model of net, and its export when x is not NULL. */
 static void
 random_model(struct model *m, struct xnet **x, const struct arch_net *net, uint64_t seed)
 {
@@ -290,43 +277,36 @@ random_model(struct model *m, struct xnet **x, const struct arch_net *net, uint6
 	*x = xnet_new(m, net->in_ch, net->res, net->res, &nm, THR_CUMULATIVE, never, 1);
 }
 
+/* One model per network at batch 1, random weights and input, and the exit
+ * outputs eenn-infer fills at each exit. */
+struct runner {
+	struct model m;
+	float *x;
+	struct exo e;
+};
+
 static void
-runner_init(struct runner *r, const struct arch_net *net, int runtime, uint64_t seed)
+runner_init(struct runner *r, const struct arch_net *net, uint64_t seed)
 {
 	long n = (long)net->in_ch * net->res * net->res, i;
+	uint8_t *img = cli_calloc(n, 1);
 
-	memset(r, 0, sizeof(*r));
-	r->runtime = runtime;
-	r->nparts = 1 + net->nblk + net->nexit;
-	r->img = cli_calloc(n, 1);
-	random_image(r->img, net, seed);
-	if (runtime == LAT_C) {
-		random_model(&r->m, &r->xn, net, seed);
-		model_free(&r->m);
-		r->arena = cli_calloc(r->xn->s.arena, sizeof(float));
-		lat_op_parts(r->part, &r->xn->s);
-		return;
-	}
 	random_model(&r->m, NULL, net, seed);
 	model_pack(&r->m);      /* eenn-infer's kernels (infer.c packs too) */
+	random_image(img, net, seed);
 	r->x = cli_calloc(n, sizeof(float));
 	for (i = 0; i < n; i++)
-		r->x[i] = r->img[i] / 255.0f - 0.5f;
+		r->x[i] = img[i] / 255.0f - 0.5f;
+	free(img);
 	exo_alloc(&r->e, "test", 1, r->m.nexit, net->classes);
 }
 
 static void
 runner_free(struct runner *r)
 {
-	if (r->runtime == LAT_C) {
-		xnet_free(r->xn);
-		free(r->arena);
-	} else {
-		model_free(&r->m);
-		exo_free(&r->e);
-		free(r->x);
-	}
-	free(r->img);
+	model_free(&r->m);
+	exo_free(&r->e);
+	free(r->x);
 }
 
 /* the threshold tests' outcomes, so that the compiler keeps them */
@@ -334,21 +314,17 @@ volatile int lat_sink;
 
 /* One image through exits 0..last as eenn-infer's early-exit run does it
  * (infer_early_exit: each exit's logits, its scores and the threshold test;
- * here no exit fires before last), or as the exported code's steps do
- * (xnet_pass). prof (may be NULL) gets each part's seconds. Returns the
- * seconds from the input to the last exit's test. */
+ * here no exit fires before last). prof (may be NULL) gets each part's
+ * seconds. Returns the seconds from the input to the last exit's test. */
 static double
 runner_pass(struct runner *r, int last, double *prof)
 {
-	int K, i;
+	int K = r->m.net.classes, i;
 	double t0;
 
-	if (prof)
-		memset(prof, 0, r->nparts * sizeof(*prof));
-	if (r->runtime == LAT_C)
-		return xnet_pass(r->xn, r->arena, r->img, last, r->part, prof);
-	K = r->m.net.classes;
 	r->m.prof = prof;
+	if (prof)
+		memset(prof, 0, (1 + r->m.net.nblk + r->m.nexit) * sizeof(*prof));
 	t0 = cli_now();
 	model_step_begin(&r->m, r->x, 1);
 	for (i = 0; i <= last; i++) {
@@ -537,10 +513,225 @@ lat_fit(struct lat_table *t, const struct lat_sample *s, int ns, struct lat_pass
 	free(w);
 }
 
-void
-lat_measure(struct lat_table *t, const struct arch *base, int runtime, int repeats,
+/*
+ * The exported float C, compiled (LAT_C): each network's code as
+ * eenn-export writes it, and a timing main that streams the random image
+ * through the generated steps as lat_run and lat_measure time the engine:
+ * for each exit, LAT_WARM untimed passes then LAT_TIMED timed ones through
+ * every segment up to it (the thresholds are 1: no exit fires), a line
+ * "exit ms" per timed pass; built with profile, the code's hook (NAME.h,
+ * NET_PROFILE) adds each part's ms to the line, timed at part changes only
+ * and in the timed passes only.
+ */
+struct cbuild {
+	char tmp[4096];         /* the temporary directory, "" when none */
+	const char *cc;
+	int profile;
+};
+
+/* the temporary directory of the running measurement, removed at exit
+ * whatever happens */
+static char tmp_now[4096];
+
+static void
+rm_tmp(void)
+{
+	if (tmp_now[0])
+		cli_rm_tree(tmp_now);
+	tmp_now[0] = 0;
+}
+
+static void
+cbuild_start(struct cbuild *b, const char *cc, int profile)
+{
+	const char *td = getenv("TMPDIR");
+	static int registered;
+
+	if (!registered++)
+		atexit(rm_tmp);
+	b->cc = cc;
+	b->profile = profile;
+	snprintf(b->tmp, sizeof(b->tmp), "%s/lat-table.XXXXXX", td && *td ? td : "/tmp");
+	if (!mkdtemp(b->tmp))
+		err(EX_CANTCREAT, "%s/lat-table.XXXXXX", td && *td ? td : "/tmp");
+	snprintf(tmp_now, sizeof(tmp_now), "%s", b->tmp);
+}
+
+static void
+cbuild_end(struct cbuild *b)
+{
+	rm_tmp();
+	b->tmp[0] = 0;
+}
+
+static void
+write_timing_main(FILE *fp, const uint8_t *img, long n, const int *part, int nop, int nparts)
+{
+	long i;
+
+	fputs("#define _POSIX_C_SOURCE 199309L\n#include <stdio.h>\n#include <time.h>\n\n"
+	    "#include \"net.h\"\n\nstatic const unsigned char img[] = {", fp);
+	for (i = 0; i < n; i++)
+		fprintf(fp, "%s%d,", i % 16 ? "" : "\n", img[i]);
+	fputs("\n};\nvolatile int sink;\n\nstatic double\nms(void)\n{\n\tstruct timespec t;\n\n"
+	    "\tclock_gettime(CLOCK_MONOTONIC, &t);\n\treturn t.tv_sec * 1e3 + t.tv_nsec * 1e-6;\n}\n",
+	    fp);
+	fprintf(fp, "\n#define NPART %d\n#ifdef NET_PROFILE\nstatic const int part[] = {", nparts);
+	for (i = 0; i < nop; i++)
+		fprintf(fp, "%s%d,", i % 16 ? "" : "\n", part[i]);
+	fputs("\n};\nstatic double part_ms[NPART], t_part;\nstatic int on, cur = -1;\n\n"
+	    "/* before op i (-1: after a segment's last op): the running part's time */\n"
+	    "void\nnet_profile(int i)\n{\n\tdouble t;\n\n"
+	    "\tif (!on || (i >= 0 && part[i] == cur))\n\t\treturn;\n\tt = ms();\n"
+	    "\tif (cur >= 0)\n\t\tpart_ms[cur] += t - t_part;\n"
+	    "\tcur = i >= 0 ? part[i] : -1;\n\tt_part = t;\n}\n#endif\n\n", fp);
+	fprintf(fp, "int\nmain(void)\n{\n\tstruct net_state st;\n\tint e, q, i;\n\n"
+	    "\tfor (e = 0; e < NET_EXITS; e++)\n\t\tfor (q = 0; q < %d; q++) {\n"
+	    "\t\t\tdouble t;\n#ifdef NET_PROFILE\n"
+	    "\t\t\tfor (i = 0; i < NPART; i++)\n\t\t\t\tpart_ms[i] = 0;\n"
+	    "\t\t\ton = q >= %d;\n#endif\n"
+	    "\t\t\tt = ms();\n\t\t\tnet_begin(&st, img);\n"
+	    "\t\t\tfor (i = 0; i <= e; i++)\n\t\t\t\tsink += net_step(&st);\n"
+	    "\t\t\tt = ms() - t;\n\t\t\tif (q < %d)\n\t\t\t\tcontinue;\n"
+	    "\t\t\tprintf(\"%%d %%.6f\", e, t);\n#ifdef NET_PROFILE\n"
+	    "\t\t\tfor (i = 0; i < NPART; i++)\n\t\t\t\tprintf(\" %%.6f\", part_ms[i]);\n#endif\n"
+	    "\t\t\tputchar('\\n');\n\t\t}\n\treturn fflush(stdout) != 0;\n}\n",
+	    LAT_WARM + LAT_TIMED, LAT_WARM, LAT_WARM);
+}
+
+/* Network i's float C and timing main in b's directory i; returns the
+ * command that compiles them into i/time (the caller frees it). */
+static char *
+cbuild_net(const struct cbuild *b, int i, const struct arch_net *net, uint64_t seed)
+{
+	long n = (long)net->in_ch * net->res * net->res;
+	uint8_t *img = cli_calloc(n, 1);
+	char dir[4200], path[4300], q[8500], *cmd;
+	int part[SCHED_MAX_OPS], nop;
+	struct model m;
+	struct xnet *x;
+	FILE *fp;
+
+	snprintf(dir, sizeof(dir), "%s/%d", b->tmp, i);
+	if (mkdir(dir, 0700) < 0)
+		err(EX_CANTCREAT, "%s", dir);
+	random_model(&m, &x, net, seed);
+	model_free(&m);
+	xnet_write_c(x, SCHED_F32, dir, "net");
+	nop = lat_op_parts(part, &x->s);
+	xnet_free(x);
+	random_image(img, net, seed);
+	snprintf(path, sizeof(path), "%s/time_main.c", dir);
+	if (!(fp = fopen(path, "w")))
+		err(EX_CANTCREAT, "%s", path);
+	write_timing_main(fp, img, n, part, nop, 1 + net->nblk + net->nexit);
+	if (fclose(fp) != 0)
+		err(EX_IOERR, "%s", path);
+	free(img);
+	cli_sh_quote(q, sizeof(q), dir);
+	cmd = cli_calloc(strlen(b->cc) + strlen(q) + 80, 1);
+	sprintf(cmd, "cd %s && %s%s -o time net.c time_main.c -lm", q, b->cc,
+	    b->profile ? " -DNET_PROFILE" : "");
+	return cmd;
+}
+
+/* Wait for one compile of cbuild_all; exits EX_SOFTWARE when it failed. */
+static void
+cbuild_wait(const struct cbuild *b, pid_t *pid, int n)
+{
+	pid_t w;
+	int st, i;
+
+	do
+		w = wait(&st);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		err(EX_OSERR, "wait");
+	for (i = 0; i < n && pid[i] != w; i++)
+		;
+	if (i < n)
+		pid[i] = 0;
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		errx(EX_SOFTWARE, "--cc: \"%s\" failed on %s/%d/net.c (status %d)", b->cc, b->tmp,
+		    i, st);
+}
+
+/* Build the n networks, as many compiles at a time as there are
+ * processors (progress on stderr). */
+static void
+cbuild_all(struct cbuild *b, const char *cc, int profile, const struct arch_net *nets, int n,
     uint64_t seed)
 {
+	struct cli_progress p;
+	pid_t *pid = cli_calloc(n, sizeof(*pid));
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int i, running = 0;
+	char *cmd;
+
+	cbuild_start(b, cc, profile);
+	cli_progress_start(&p, "compiling", n);
+	fflush(NULL);
+	for (i = 0; i < n; i++) {
+		cmd = cbuild_net(b, i, &nets[i], seed + i);
+		if (running >= (cpus > 0 ? cpus : 1)) {
+			cbuild_wait(b, pid, n);
+			running--;
+			cli_progress(&p, i - running, NULL);
+		}
+		if ((pid[i] = fork()) < 0)
+			err(EX_OSERR, "fork");
+		if (pid[i] == 0) {
+			execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+			_exit(127);
+		}
+		running++;
+		free(cmd);
+	}
+	for (; running > 0; running--) {
+		cbuild_wait(b, pid, n);
+		cli_progress(&p, n - running + 1, NULL);
+	}
+	cli_progress_end(&p, NULL);
+	free(pid);
+}
+
+/* One run of network i's timing main: tot[e * nr + q] the LAT_TIMED
+ * passes of each exit e (ms), and with profile v[(e * np + k) * nr + q]
+ * part k's. */
+static void
+cbuild_run(const struct cbuild *b, int i, const struct arch_net *net, double *tot, double *v,
+    int nr)
+{
+	char q[8500], cmd[8600];
+	int got[ARCH_EXITS + 1] = { 0 }, np = 1 + net->nblk + net->nexit, e, k = 0, j;
+	double ms;
+	FILE *fp;
+
+	snprintf(cmd, sizeof(cmd), "%s/%d", b->tmp, i);
+	cli_sh_quote(q, sizeof(q), cmd);
+	snprintf(cmd, sizeof(cmd), "%s/time", q);
+	if (!(fp = popen(cmd, "r")))
+		err(EX_OSERR, "%s", cmd);
+	while (fscanf(fp, "%d %lf", &e, &ms) == 2 && e >= 0 && e < net->nexit &&
+	    got[e] < LAT_TIMED) {
+		for (j = 0; b->profile && j < np; j++)
+			if (fscanf(fp, "%lf", &v[((size_t)e * np + j) * nr + got[e]]) != 1)
+				break;
+		if (b->profile && j < np)
+			break;
+		tot[e * nr + got[e]++] = ms;
+		k++;
+	}
+	if (pclose(fp) != 0 || k != net->nexit * LAT_TIMED)
+		errx(EX_SOFTWARE, "lat: %s failed (%d of %d timings)", cmd, k,
+		    net->nexit * LAT_TIMED);
+}
+
+void
+lat_measure(struct lat_table *t, const struct arch *base, int runtime, const char *cc,
+    int repeats, uint64_t seed)
+{
+	struct cbuild cb;
 	static const int ks[3] = { 3, 5, 7 }, es[3] = { 3, 4, 6 };
 	char (*key)[LAT_KEY] = cli_calloc(LAT_PARTS, LAT_KEY);
 	struct arch_net *nets = NULL, net;
@@ -560,6 +751,8 @@ lat_measure(struct lat_table *t, const struct arch *base, int runtime, int repea
 	memset(t, 0, sizeof(*t));
 	t->base = *base;
 	t->runtime = runtime;
+	if (runtime == LAT_C)
+		snprintf(t->cc, sizeof(t->cc), "%s", cc);
 	t->repeats = repeats;
 	t->threads = 1;
 	gethostname(t->machine, sizeof(t->machine) - 1);
@@ -609,16 +802,25 @@ lat_measure(struct lat_table *t, const struct arch *base, int runtime, int repea
 	tot = cli_calloc(nn, sizeof(*tot));
 	for (i = 0; i < nn; i++) {
 		np = 1 + nets[i].nblk + nets[i].nexit;
-		runner_init(&run[i], &nets[i], runtime, seed + i);
-		runner_pass(&run[i], nets[i].nexit - 1, NULL);  /* pages in */
+		if (runtime == LAT_ENGINE) {
+			runner_init(&run[i], &nets[i], seed + i);
+			runner_pass(&run[i], nets[i].nexit - 1, NULL);  /* pages in */
+		}
 		v[i] = cli_calloc((size_t)nets[i].nexit * np * nr, sizeof(double));
 		tot[i] = cli_calloc((size_t)nets[i].nexit * nr, sizeof(double));
 		nsmp += nets[i].nexit * np;
 	}
+	if (runtime == LAT_C)
+		cbuild_all(&cb, cc, 1, nets, nn, seed);
 	cli_progress_start(&p, "repeats", repeats);
 	for (r = 0; r < repeats; r++) {
 		for (i = 0; i < nn; i++) {
 			np = 1 + nets[i].nblk + nets[i].nexit;
+			if (runtime == LAT_C) {
+				cbuild_run(&cb, i, &nets[i], tot[i] + r * LAT_TIMED,
+				    v[i] + r * LAT_TIMED, nr);
+				continue;
+			}
 			for (j = 0; j < nets[i].nexit; j++) {
 				runner_stream(&run[i], j, all, prof, np);
 				for (q = 0; q < LAT_TIMED; q++) {
@@ -686,9 +888,12 @@ lat_measure(struct lat_table *t, const struct arch *base, int runtime, int repea
 	}
 	qsort(t->e, t->n, sizeof(*t->e), cmp_key);
 	for (i = 0; i < nn; i++) {
-		runner_free(&run[i]);
+		if (runtime == LAT_ENGINE)
+			runner_free(&run[i]);
 		free(v[i]), free(tot[i]);
 	}
+	if (runtime == LAT_C)
+		cbuild_end(&cb);
 	free(run), free(v), free(tot);
 	free(smp), free(pass);
 	free(nets);
@@ -715,6 +920,8 @@ lat_put(struct rec_out *o, const struct lat_table *t)
 	rec_put_str(o, "cpu", t->cpu);
 	rec_put_str(o, "date", t->date);
 	rec_put_str(o, "runtime", lat_runtime_names[t->runtime]);
+	if (t->runtime == LAT_C)
+		rec_put_str(o, "cc", t->cc);
 	rec_put_str(o, "space", arch_space_names[t->base.space]);
 	rec_put_dbl(o, "width", t->base.width);
 	rec_put_int(o, "resolution", t->base.resolution);
@@ -781,6 +988,8 @@ lat_read(struct lat_table *t, const struct rec_in *r, const msgpack_object *m)
 			rec_fail(r, "runtime", "\"%s\" is not one of engine, c", sp);
 		t->runtime = i;
 	}
+	if (t->runtime == LAT_C)
+		rec_str(r, m, "cc", t->cc, sizeof(t->cc));
 	t->base.width = rec_dbl(r, m, "width", 0.1, 4.0);
 	t->base.resolution = (int)rec_int(r, m, "resolution", 16, 1024);
 	t->base.in_ch = (int)rec_int(r, m, "in_ch", 1, 64);
@@ -906,123 +1115,22 @@ lat_predict(double *exit_ms, const struct lat_table *t, const struct arch_net *n
 	return 0;
 }
 
-/* The timing main of a network exported as "net" (lat_run, LAT_C): the
- * random image, then for each exit LAT_WARM untimed and LAT_TIMED timed
- * passes through the generated steps (every exit passed: the thresholds
- * are 1), a line "exit ms" per timed pass. */
-static const char timing_main[] =
-    "#define _POSIX_C_SOURCE 199309L\n"
-    "#include <stdio.h>\n#include <time.h>\n\n#include \"net.h\"\n\n"
-    "static const unsigned char img[NET_IMG_C * NET_IMG_H * NET_IMG_W] = {\n%s};\n"
-    "volatile int sink;\n\n"
-    "static double\nms(void)\n{\n\tstruct timespec t;\n\n"
-    "\tclock_gettime(CLOCK_MONOTONIC, &t);\n\treturn t.tv_sec * 1e3 + t.tv_nsec * 1e-6;\n}\n\n"
-    "int\nmain(void)\n{\n\tstruct net_state st;\n\tint e, q, i;\n\n"
-    "\tfor (e = 0; e < NET_EXITS; e++)\n\t\tfor (q = 0; q < %d; q++) {\n"
-    "\t\t\tdouble t = ms();\n\n\t\t\tnet_begin(&st, img);\n"
-    "\t\t\tfor (i = 0; i <= e; i++)\n\t\t\t\tsink += net_step(&st);\n"
-    "\t\t\tt = ms() - t;\n\t\t\tif (q >= %d)\n\t\t\t\tprintf(\"%%d %%.6f\\n\", e, t);\n"
-    "\t\t}\n\treturn fflush(stdout) != 0;\n}\n";
-
-/* lat_run's temporary directory, removed at exit whatever happens */
-static char tmp[4096];
-
-static void
-rm_tmp(void)
-{
-	if (tmp[0])
-		cli_rm_tree(tmp);
-	tmp[0] = 0;
-}
-
-/* Network i's exported float C and timing main in dir, compiled with cc
- * into dir/time. */
-static void
-build_timed(const char *dir, const struct arch_net *net, const char *cc, uint64_t seed)
-{
-	long n = (long)net->in_ch * net->res * net->res, i, k = 0;
-	uint8_t *img = cli_calloc(n, 1);
-	char *bytes = cli_calloc(n * 5 + 1, 1), path[4300], q[8500], *cmd;
-	struct model m;
-	struct xnet *x;
-	FILE *fp;
-	int st;
-
-	if (mkdir(dir, 0700) < 0)
-		err(EX_CANTCREAT, "%s", dir);
-	random_model(&m, &x, net, seed);
-	model_free(&m);
-	xnet_write_c(x, SCHED_F32, dir, "net");
-	xnet_free(x);
-	random_image(img, net, seed);
-	for (i = 0; i < n; i++)
-		k += sprintf(bytes + k, "%d,%s", img[i], i % 16 == 15 ? "\n" : "");
-	snprintf(path, sizeof(path), "%s/time_main.c", dir);
-	if (!(fp = fopen(path, "w")))
-		err(EX_CANTCREAT, "%s", path);
-	fprintf(fp, timing_main, bytes, LAT_WARM + LAT_TIMED, LAT_WARM);
-	if (fclose(fp) != 0)
-		err(EX_IOERR, "%s", path);
-	free(img), free(bytes);
-	cli_sh_quote(q, sizeof(q), dir);
-	cmd = cli_calloc(strlen(cc) + 2 * strlen(q) + 64, 1);
-	sprintf(cmd, "cd %s && %s -o time net.c time_main.c -lm", q, cc);
-	if ((st = system(cmd)) != 0)
-		errx(EX_SOFTWARE, "--cc: \"%s\" failed on %s/net.c (status %d)", cc, dir, st);
-	free(cmd);
-}
-
-/* One run of dir/time: v[e * nr] .. the LAT_TIMED passes of each exit. */
-static void
-run_timed(double *v /* (nexit, nr) */, int nr, const char *dir, int nexit)
-{
-	char q[8500], cmd[8600];
-	int got[ARCH_EXITS + 1] = { 0 }, e, k = 0;
-	double ms;
-	FILE *fp;
-
-	cli_sh_quote(q, sizeof(q), dir);
-	snprintf(cmd, sizeof(cmd), "%s/time", q);
-	if (!(fp = popen(cmd, "r")))
-		err(EX_OSERR, "%s", cmd);
-	while (fscanf(fp, "%d %lf", &e, &ms) == 2 && e >= 0 && e < nexit && got[e] < LAT_TIMED)
-		v[e * nr + got[e]++] = ms, k++;
-	if (pclose(fp) != 0 || k != nexit * LAT_TIMED)
-		errx(EX_SOFTWARE, "lat: %s/time failed (%d of %d timings)", dir, k,
-		    nexit * LAT_TIMED);
-}
-
 void
 lat_run(double *exit_ms, double *exit_min, const struct arch_net *nets, int n, int runtime,
     const char *cc, int repeats, uint64_t seed)
 {
 	struct runner *run = NULL;
+	struct cbuild cb;
 	int nr = repeats * LAT_TIMED, i, j, r;
 	double *v = cli_calloc((size_t)n * (ARCH_EXITS + 1) * nr, sizeof(*v));
-	char dir[4200];
-	const char *td = getenv("TMPDIR");
 	struct cli_progress p;
-	static int registered;
 
 	if (runtime == LAT_C) {
-		if (!registered++)
-			atexit(rm_tmp);
-		snprintf(tmp, sizeof(tmp), "%s/lat-table.XXXXXX", td && *td ? td : "/tmp");
-		if (!mkdtemp(tmp)) {
-			tmp[0] = 0;
-			err(EX_CANTCREAT, "%s/lat-table.XXXXXX", td && *td ? td : "/tmp");
-		}
-		cli_progress_start(&p, "compiling", n);
-		for (i = 0; i < n; i++) {
-			snprintf(dir, sizeof(dir), "%s/%d", tmp, i);
-			build_timed(dir, &nets[i], cc, seed + i);
-			cli_progress(&p, i + 1, NULL);
-		}
-		cli_progress_end(&p, NULL);
+		cbuild_all(&cb, cc, 0, nets, n, seed);
 	} else {
 		run = cli_calloc(n, sizeof(*run));
 		for (i = 0; i < n; i++) {
-			runner_init(&run[i], &nets[i], runtime, seed + i);
+			runner_init(&run[i], &nets[i], seed + i);
 			runner_pass(&run[i], nets[i].nexit - 1, NULL);
 		}
 	}
@@ -1031,13 +1139,11 @@ lat_run(double *exit_ms, double *exit_min, const struct arch_net *nets, int n, i
 		for (i = 0; i < n; i++) {
 			double *vi = v + (size_t)i * (ARCH_EXITS + 1) * nr + r * LAT_TIMED;
 
-			if (runtime != LAT_C) {
+			if (runtime == LAT_C)
+				cbuild_run(&cb, i, &nets[i], vi, NULL, nr);
+			else
 				for (j = 0; j < nets[i].nexit; j++)
 					runner_stream(&run[i], j, vi + (size_t)j * nr, NULL, 0);
-				continue;
-			}
-			snprintf(dir, sizeof(dir), "%s/%d", tmp, i);
-			run_timed(vi, nr, dir, nets[i].nexit);
 		}
 		cli_progress(&p, r + 1, NULL);
 	}
@@ -1050,10 +1156,11 @@ lat_run(double *exit_ms, double *exit_min, const struct arch_net *nets, int n, i
 				exit_min[i * (ARCH_EXITS + 1) + j] = min_of(x, nr);
 			exit_ms[i * (ARCH_EXITS + 1) + j] = stats_median(x, nr);
 		}
-		if (runtime != LAT_C)
+		if (run)
 			runner_free(&run[i]);
 	}
-	rm_tmp();
+	if (runtime == LAT_C)
+		cbuild_end(&cb);
 	free(run);
 	free(v);
 }

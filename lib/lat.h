@@ -65,9 +65,9 @@
 #define LAT_TIMED 3     /* timed passes per exit and repeat */
 
 /* What a table times: the engine as eenn-infer runs it, or the exported
- * float C (eenn-export): its kernels and schedule run by the export
- * interpreter (export.h, the same kernel source compiled into this
- * library); lat_run compiles the generated code itself. */
+ * float C (eenn-export) as compiled by a compiler command, each carrier
+ * network's generated code with its profiling hook on (NAME.h) beside a
+ * timing main that streams passes as the engine's are streamed. */
 enum lat_runtime { LAT_ENGINE, LAT_C };
 extern const char *const lat_runtime_names[];   /* "engine", "c", NULL */
 
@@ -83,6 +83,7 @@ struct lat_table {
 	char machine[128], cpu[128], date[32];
 	struct arch base;       /* space, width, resolution, in_ch, classes */
 	int runtime;            /* enum lat_runtime */
+	char cc[256];           /* LAT_C: the compiler command */
 	int threads, repeats;
 	int n;
 	struct lat_entry *e;    /* (n), sorted by key */
@@ -106,7 +107,8 @@ int lat_part_bytes(long *bytes /* (LAT_PARTS) */, const struct arch_net *net);
  * in lat_keys' order. Returns their number. */
 int lat_exit_parts(int *idx /* (LAT_PARTS) */, const struct arch_net *net, int i);
 
-/* The part (lat_keys' order) each op of the export schedule s belongs to:
+/* The part (lat_keys' order) each op of the export schedule s belongs to
+ * (the exported C's profiling hook names ops):
  * the input and first conv 0, a block's ops 1 + its index, an exit head's
  * 1 + nblk + its exit. Returns s->nop. */
 int lat_op_parts(int *part /* (SCHED_MAX_OPS) */, const struct sched *s);
@@ -114,11 +116,13 @@ int lat_op_parts(int *part /* (SCHED_MAX_OPS) */, const struct sched *s);
 /* This machine's CPU model (/proc/cpuinfo "model name"), or "unknown". */
 void lat_cpu_model(char *buf, size_t n);
 
-/* Measure a table of runtime (enum lat_runtime) for base's space and input
- * on this machine, repeats samples per part and carrier (>= 1). Progress
- * on stderr. */
-void lat_measure(struct lat_table *t, const struct arch *base, int runtime, int repeats,
-    uint64_t seed);
+/* Measure a table of runtime (enum lat_runtime; LAT_C: built with the shell
+ * command cc, the sources and -lm appended, in a temporary directory
+ * removed after, a failed compile exits EX_SOFTWARE) for base's space and
+ * input on this machine, repeats samples per part and carrier (>= 1).
+ * Progress on stderr. */
+void lat_measure(struct lat_table *t, const struct arch *base, int runtime, const char *cc,
+    int repeats, uint64_t seed);
 void lat_free(struct lat_table *t);
 
 /* The fit (lat_measure's, here for tests): sample s[i] is part key s[i].key
@@ -165,10 +169,8 @@ int lat_predict(double *exit_ms /* (nexit) */, const struct lat_table *t,
  * untimed then LAT_TIMED timed; the median of the timed passes of all
  * repeats (repeats the outer loop), and in exit_min (may be NULL) the
  * fastest. runtime LAT_ENGINE: the engine as eenn-infer runs it;
- * LAT_C: each network's float C as eenn-export writes it, compiled with
- * the shell command cc (the sources and -lm appended) beside a timing
- * main that steps through the generated API, in a temporary directory
- * removed after (a failed compile exits EX_SOFTWARE). A pass is longer
+ * LAT_C: each network's float C as eenn-export writes it, compiled with cc
+ * as lat_measure's, without the profiling hook. A pass is longer
  * than a part, so on a loaded machine a preemption falls into more of
  * them: the fastest shows what the median would be on a quiet one. */
 void lat_run(double *exit_ms /* (n, ARCH_EXITS + 1) */, double *exit_min /* (n, ARCH_EXITS + 1) */,

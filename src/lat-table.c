@@ -22,9 +22,9 @@
 
 static const char usage_str[] =
     "usage: lat-table [-h] [--width W] [--resolution R] [--in-ch C] [--classes K]\n"
-    "                 [--space nachos|edanas|aebnas] [--runtime engine|c] [--repeats N]\n"
-    "                 [--seed S]\n"
-    "       lat-table [-h] --check N [--cc command] [--repeats N] [--seed S] table\n";
+    "                 [--space nachos|edanas|aebnas] [--runtime engine|c] [--cc command]\n"
+    "                 [--repeats N] [--seed S]\n"
+    "       lat-table [-h] --check N [--repeats N] [--seed S] table\n";
 
 static void
 usage(FILE *fp, int status)
@@ -36,8 +36,7 @@ usage(FILE *fp, int status)
 /* Predicted against measured per-exit latency of n random EENNs of the
  * table's space: a "lat_check" record. */
 static void
-check(const struct lat_table *t, const char *path, int n, const char *cc, int repeats,
-    uint64_t seed)
+check(const struct lat_table *t, const char *path, int n, int repeats, uint64_t seed)
 {
 	struct arch_net *nets = cli_calloc(n, sizeof(*nets));
 	double *pred = cli_calloc((size_t)n * (ARCH_EXITS + 1), sizeof(double));
@@ -67,7 +66,7 @@ check(const struct lat_table *t, const char *path, int n, const char *cc, int re
 		if (lat_predict(pred + i * (ARCH_EXITS + 1), t, &nets[i], what, sizeof(what)) < 0)
 			errx(EX_DATAERR, "%s: no entry for \"%s\"", path, what);
 	}
-	lat_run(meas, fast, nets, n, t->runtime, cc, repeats, seed);
+	lat_run(meas, fast, nets, n, t->runtime, t->cc, repeats, seed);
 	for (i = 0; i < n; i++)
 		for (j = 0; j < nets[i].nexit; j++) {
 			double p = pred[i * (ARCH_EXITS + 1) + j], m = meas[i * (ARCH_EXITS + 1) + j];
@@ -88,7 +87,7 @@ check(const struct lat_table *t, const char *path, int n, const char *cc, int re
 	rec_put_str(&o, "cpu", t->cpu);
 	rec_put_str(&o, "runtime", lat_runtime_names[t->runtime]);
 	if (t->runtime == LAT_C)
-		rec_put_str(&o, "cc", cc);
+		rec_put_str(&o, "cc", t->cc);
 	rec_put_int(&o, "nets", n);
 	rec_put_int(&o, "points", np);
 	rec_put_int(&o, "repeats", repeats);
@@ -170,7 +169,7 @@ main(int argc, char **argv)
 			runtime = cli_choice("--runtime", optarg, lat_runtime_names), shape = 1;
 			break;
 		case O_CC:
-			cc = optarg;
+			cc = optarg, shape = 1;
 			break;
 		case O_CHECK:
 			ncheck = (int)cli_long("--check", optarg, 1, 10000);
@@ -187,17 +186,16 @@ main(int argc, char **argv)
 		if (argc != 1 || shape)
 			usage(stderr, EX_USAGE);
 		lat_load(&t, argv[0]);
-		if (cc && t.runtime != LAT_C)
-			errx(EX_USAGE, "--cc: %s is a table of the %s, not of the exported C",
-			    argv[0], lat_runtime_names[t.runtime]);
-		check(&t, argv[0], ncheck, cc ? cc : "cc -std=c99 -O2", repeats, (uint64_t)seed);
+		check(&t, argv[0], ncheck, repeats, (uint64_t)seed);
 	} else {
-		if (argc != 0 || cc)
+		if (argc != 0)
 			usage(stderr, EX_USAGE);
+		if (cc && runtime != LAT_C)
+			errx(EX_USAGE, "--cc: the compiler of the exported C, only with --runtime c");
 		if (runtime == LAT_C && a.in_ch > DATA_MAX_CH)
 			errx(EX_USAGE, "--in-ch %d: the exported C takes images of at most %d "
 			    "channels", a.in_ch, DATA_MAX_CH);
-		lat_measure(&t, &a, runtime, repeats, (uint64_t)seed);
+		lat_measure(&t, &a, runtime, cc ? cc : "cc -std=c99 -O2", repeats, (uint64_t)seed);
 		rec_out_init(&o);
 		rec_out_begin(&o, NULL, "lat", 2);
 		lat_put(&o, &t);

@@ -6,9 +6,7 @@
 #include <string.h>
 
 #include "arch.h"
-#include "export.h"
 #include "lat.h"
-#include "model.h"
 #include "nn.h"
 #include "schedule.h"
 #include "unit.h"
@@ -72,22 +70,14 @@ test_parts(void)
 /* The export schedule's ops by part (a table of the exported C): the input
  * and first conv in part 0, each block's ops (its shapes) in its part, the
  * heads in theirs, every part reached and a segment's ops only in the
- * parts of its exit; the interpreter's pass through every exit times every
- * part, the parts within the pass. */
+ * parts of its exit. */
 static void
 test_op_parts(void)
 {
 	static const enum arch_space sp[3] = { ARCH_NACHOS, ARCH_EDANAS, ARCH_AEBNAS };
 	int part[SCHED_MAX_OPS], idx[LAT_PARTS], seen[LAT_PARTS], s, i, j, b, ne, in;
-	double prof[LAT_PARTS], sum, t;
 	struct sched *sc = calloc(1, sizeof(*sc));
-	struct data_norm nm = { 1, { 0.5f }, { 0.25f } };
-	double eps[ARCH_EXITS] = { 1, 1, 1, 1 };
 	struct arch_net n;
-	struct model m;
-	struct xnet *x;
-	uint8_t img[32 * 32] = { 0 };
-	float *arena;
 
 	for (s = 0; s < 3; s++) {
 		net_of(&n, sp[s], 3, 3);
@@ -121,30 +111,6 @@ test_op_parts(void)
 		for (i = 0; i < 1 + n.nblk + n.nexit; i++)
 			CHECK(seen[i]);
 	}
-	/* the pass: 16x16 all-min, every exit */
-	{
-		struct arch a;
-
-		net_of(&n, ARCH_NACHOS, 3, 3);
-		a = n.a;
-		a.resolution = 16;
-		arch_net_build(&n, &a);
-	}
-	model_build(&m, &n, 0, 1);
-	model_init(&m, 3);
-	x = xnet_new(&m, 1, 16, 16, &nm, 0, eps, 1);
-	arena = calloc(x->s.arena, sizeof(float));
-	lat_op_parts(part, &x->s);
-	memset(prof, 0, sizeof(prof));
-	t = xnet_pass(x, arena, img, n.nexit - 1, part, prof);
-	for (sum = 0, i = 0; i < 1 + n.nblk + n.nexit; i++) {
-		CHECK(prof[i] > 0);
-		sum += prof[i];
-	}
-	CHECK(sum <= t && t < 10);
-	xnet_free(x);
-	model_free(&m);
-	free(arena);
 	free(sc);
 }
 
