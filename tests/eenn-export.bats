@@ -221,6 +221,28 @@ for f in sys.argv[2:]:
 	assert_failure 66
 }
 
+@test "-DEENN_PROFILE: the hook sees each op run, in order, and -1 after each segment" {
+	cd "$F/out/s1-0/f32"
+	printf '#include <stdio.h>\nvoid eenn_profile(int op) { fprintf(stderr, "%%d\\n", op); }\n' > prof.c
+	cc -std=c99 -Wall -Wextra -Werror -O2 -DEENN_PROFILE -o prof eenn.c eenn_main.c prof.c -lm
+	./prof "$F/test.u8" > p.out 2> p.err
+	diff p.out "$F/f32.out"
+	last=$(sed -n 's/.*of the schedule (0 to \([0-9]*\) in the order.*/\1/p' eenn.h)
+	[ -n "$last" ]
+	# per image (op 0 starts one): ops increasing, below the header's
+	# count; one -1 per segment run, as many as its exit
+	awk -v last="$last" '
+	    $1 == 0 { if (n++) print segs; segs = 0; prev = 0; next }
+	    $1 == -1 { segs++; next }
+	    { if ($1 <= prev || $1 > last) { print "bad op " $1 " after " prev > "/dev/stderr"; exit 1 }
+	      prev = $1 }
+	    END { print segs }' p.err > segs
+	[ "$(wc -l < segs)" -eq 120 ]
+	diff segs <(cut -d' ' -f2 "$F/f32.out")
+	# without the macro no hook is called (nothing to link)
+	! nm run | grep -q eenn_profile
+}
+
 @test "MCU: the int8 export on an emulated Cortex-M7 predicts as the host build, bit for bit" {
 	cd "$F"
 	run --separate-stderr "$TOP/examples/mcu/run.sh" "$F/out/s1-0/int8" "$F/test.u8" "$F/m.elf"
