@@ -723,7 +723,7 @@ nl_budget_probe() {
 # plan.rec, for what is left of the budget), the settings it sets, job.sh
 # again, the supernet, and the deadline the jobs and iterations keep.
 nl_budget() {
-	local left plan smax t0
+	local left plan smax t0 share
 	[ -n "${BUDGET-}" ] || return 0
 	left=$((NL_BUDGET_S - NL_ELAPSED0 - $(date +%s) + NL_START))
 	if [ ! -s plan.rec ]; then
@@ -743,7 +743,11 @@ nl_budget() {
 		# for) or the training set; K, N_START, ITERATIONS are the plan's.
 		smax=$(nl_data_size)
 		[ -n "$SUBSET" ] && [ "$SUBSET" -gt 0 ] && [ "$SUBSET" -lt "$smax" ] && smax=$SUBSET
-		budget-plan -b "${left}s" --subset-max "$smax" --subset-min $((smax < 1000 ? smax : 1000)) rates.rec > plan.rec.tmp 2>> "logs/$NL_PROG.log" &&
+		# With shared evaluation a candidate costs seconds and is only as
+		# good as the supernet it is cut from: the supernet gets more.
+		share=0.4
+		[ "$EVAL" = shared ] && share=0.7
+		budget-plan -b "${left}s" --sup-share "$share" --subset-max "$smax" --subset-min $((smax < 1000 ? smax : 1000)) rates.rec > plan.rec.tmp 2>> "logs/$NL_PROG.log" &&
 		    mv plan.rec.tmp plan.rec || nl_die 70 "budget-plan failed, see logs/$NL_PROG.log"
 	fi
 	plan=$(rec2json plan.rec)
