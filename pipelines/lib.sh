@@ -808,6 +808,22 @@ nl_need_archive() {
 	nl_die 70 "no candidate of the initial archive trained; see failed.rec and cand/*/train.log"
 }
 
+# nl_more N, at the top of each iteration: is there an iteration N+1? Up
+# to ITERATIONS; with a deadline, past them while the last iteration's wall
+# time (the first: the initial archive's, from nl_train) fits before it: the plan's estimates can be off either way, and the
+# time it leaves over buys more search (patience and nl_out_of_time still
+# stop it).
+nl_more() {
+	local now
+	now=$(date +%s)
+	[ -z "${NL_ITER_T0-}" ] || NL_ITER_S=$((now - NL_ITER_T0))
+	NL_ITER_T0=$now
+	[ "$1" -lt "$ITERATIONS" ] && return 0
+	[ -n "${NL_DEADLINE-}" ] && [ -n "${NL_ITER_S-}" ] || return 1
+	[ $((NL_DEADLINE - now)) -ge "$NL_ITER_S" ] || return 1
+	nl_log "budget: $((NL_DEADLINE - now)) s left before the deadline, the last iteration took $NL_ITER_S s: iteration $(($1 + 1)), beyond the plan's $ITERATIONS"
+}
+
 # nl_out_of_time: with a deadline, true (and logged, once) when not even
 # one round of the cheapest candidates fits before it: the search stops.
 nl_out_of_time() {
@@ -851,6 +867,8 @@ nl_settled_refresh() { { nl_ids archive.rec; nl_ids failed.rec; } > .settled; }
 # basefiles, the candidate's record sent and its outputs returned).
 nl_train() {
 	local n=$1 id queue=iter/$1/queue
+	# the first round's start: nl_more times the rounds from here
+	[ -n "${NL_ITER_T0-}" ] || NL_ITER_T0=$(date +%s)
 	nl_settled_refresh
 	: > "$queue"
 	while IFS= read -r id; do

@@ -158,6 +158,20 @@ rates() {
 	[ -s plots/front.png ]
 }
 
+@test "--budget: time the plan leaves over buys iterations beyond it, within the deadline" {
+	# rates of a machine many times slower than the candidates turn out to be
+	jq -nc '{type: "rates", v: 1, jobs: 2, cand_probe_n: [50, 150],
+	    cand_min_probe_s: [20, 21], cand_max_probe_s: [30, 32]}' | json2rec > slow.rec
+	NACHOS_RATES=slow.rec run --separate-stderr nachos --data d --supernet none \
+	    --pop 8 --gens 3 --mu 1,1,1 --batch 32 --threads 1 -j 2 --patience 100 --budget 2m run
+	assert_success
+	[[ $stderr == *"beyond the plan's"* ]]
+	cd run
+	planned=$(rec2json plan.rec | jq .iterations)
+	[ "$(ls -d iter/* | wc -l)" -gt $((planned + 1)) ]
+	[ "$(cat elapsed)" -le 120 ]
+}
+
 @test "without --budget nothing is probed and job.sh keeps no deadline" {
 	run --separate-stderr nachos "${tiny[@]}" run
 	assert_success
