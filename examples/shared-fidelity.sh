@@ -78,10 +78,12 @@ tau() {
 	    printf "%.3f (n = %d)\n", (c - d) / sqrt(nx * ny), k }'
 }
 
+# report: fidelity.tsv and tau.txt from the steps done, each written whole
+# and renamed into place (several copies report while they share the work).
 report() {
 	local i
 	printf 'cand\tshared0_acc\tshared_acc\tft_acc\tshared0_macs\tshared_macs\tft_macs\tshared0_cpu\tshared_cpu\tft_cpu\tshared0_best\tft_best\tshared0_final\tft_final\n' \
-	    > fidelity.tsv
+	    > fidelity.tsv.$$
 	# (a shared run not done yet reads nan)
 	get() { if [ -s "$1" ]; then rec2json "$1" | jq "$2"; else echo nan; fi; }
 	for i in $(seq 1 "$n"); do
@@ -96,7 +98,8 @@ report() {
 			for m in shared0 ft; do get "$m-$i.tuned" '[.pareto_grid[].top1_ee_val] | max'; done
 			for m in shared0 ft; do get "$m-$i.rec" .acc_val; done
 		} | paste -sd '\t' | sed "s/^/$i\t/"
-	done >> fidelity.tsv
+	done >> fidelity.tsv.$$
+	mv fidelity.tsv.$$ fidelity.tsv
 	{
 		echo "candidates: $(($(wc -l < fidelity.tsv) - 1)) of $n; CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-)"
 		echo "settings: SUBSET=$SUBSET FT_MU=$FT_MU SHARED_MU=$SHARED_MU CACHE=$CACHE THREADS=$THREADS"
@@ -109,7 +112,8 @@ report() {
 		awk 'NR > 1 { a += $8; c += $10; k++; if ($9 != "nan") { b += $9; kb++ } }
 		    END { if (k) printf "mean CPU s per candidate: shared0 %.1f shared %s ft %.1f\n",
 		        a / k, kb ? sprintf("%.1f", b / kb) : "-", c / k }' fidelity.tsv
-	} > tau.txt
+	} > tau.txt.$$
+	mv tau.txt.$$ tau.txt
 	cat tau.txt
 }
 
