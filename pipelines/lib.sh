@@ -593,7 +593,8 @@ nl_final() {
 # ofa-train for one epoch on two small subsets, and job.sh (the real
 # candidate job, whatever trainer and evaluation it runs) on the all-min and
 # all-max networks of the search's space side by side at a small subset,
-# then on the all-min one at a larger subset. budget-plan fits cost lines to the probes and plans; the plan sets
+# then on the all-min one at a larger subset (with --eval shared, SUBSET
+# itself). budget-plan fits cost lines to the probes and plans; the plan sets
 # the supernet's epochs (and images), SUBSET, N_START, K and ITERATIONS.
 # From then on a deadline holds whatever the plan said: jobs start only if
 # the cheapest candidate fits before it and are stopped at it (job.sh),
@@ -647,7 +648,7 @@ nl_timed() {
 
 # nl_budget_probe > rates record: the probes of this machine (see above).
 nl_budget_probe() {
-	local size n1 n2 space n id ids ok w c ofa_sub sup_n= sup_s= sup_c= cmin=() cmax=() cminc=() cmaxc=()
+	local size sup_size= n1 n2 space n id ids ok w c ofa_sub sup_n= sup_s= sup_c= cmin=() cmax=() cminc=() cmaxc=()
 	local train=("${NL_TRAIN[@]}")
 	mkdir -p probe
 	size=$(nl_data_size)
@@ -655,8 +656,9 @@ nl_budget_probe() {
 	if [ -n "${NL_SUP_PENDING-}" ]; then
 		# OFA_ARGS's own --subset bounds what a full epoch reads
 		ofa_sub=$(sed -n 's/.*--subset[= ]\([0-9]*\).*/\1/p' <<< "$OFA_ARGS")
-		[ -n "$ofa_sub" ] && [ "$ofa_sub" -gt 0 ] && [ "$ofa_sub" -lt "$size" ] && size=$ofa_sub
-		n1=$((size / 4 < 384 ? size / 4 : 384)) n2=$((size / 4 < 384 ? size : 4 * 384))
+		sup_size=$size
+		[ -n "$ofa_sub" ] && [ "$ofa_sub" -gt 0 ] && [ "$ofa_sub" -lt "$size" ] && sup_size=$ofa_sub
+		n1=$((sup_size / 4 < 384 ? sup_size / 4 : 384)) n2=$((sup_size / 4 < 384 ? sup_size : 4 * 384))
 		for n in $n1 $n2; do
 			nl_log "budget: timing the supernet trainer, one epoch on $n images"
 			# shellcheck disable=SC2086
@@ -671,6 +673,13 @@ nl_budget_probe() {
 	fi
 	case ${SEARCH-} in edanas | aebnas) space=$SEARCH ;; *) space=nachos ;; esac
 	n1=$((size / 4 < 500 ? size / 4 : 500)) n2=$((size / 4 < 500 ? 3 * size / 4 : 1500))
+	# A shared evaluation trains the heads on at most its cache of features,
+	# so its cost is not linear in the subset: time it at the largest subset
+	# the plan may choose (cheap, seconds) instead of extrapolating to it.
+	if [ "$EVAL" = shared ]; then
+		[ -n "$SUBSET" ] && [ "$SUBSET" -gt 0 ] && [ "$SUBSET" -lt "$size" ] && n2=$SUBSET || n2=$size
+		[ "$n2" -gt "$n1" ] || n2=$((size / 4 < 500 ? 3 * size / 4 : 1500))
+	fi
 	ofa-sample --space "$space" --extremes -n 2 --seed "$SEED" --in-ch "$IN_CH" --classes "$CLASSES" \
 	    --resolution "$RESOLUTION" --width "$WIDTH" "${NL_LIMITS[@]}" 2> probe/ofa-sample.log |
 	    eec-place | rec2json > probe/extremes.json || nl_die 70 "budget: sampling the extremes failed, see probe/ofa-sample.log"
@@ -706,7 +715,7 @@ nl_budget_probe() {
 	done
 	NL_TRAIN=("${train[@]}")
 	rm -f probe/sup-*.ckpt
-	jq -nc --argjson j "$JOBS" --arg sn "$sup_n" --arg ss "$sup_s" --arg sc "$sup_c" --argjson size "$size" \
+	jq -nc --argjson j "$JOBS" --arg sn "$sup_n" --arg ss "$sup_s" --arg sc "$sup_c" --argjson size "${sup_size:-0}" \
 	    --argjson cn "[$n1,$n2]" --argjson cmin "[${cmin[0]},${cmin[1]}]" --argjson cmax "[${cmax[0]}]" \
 	    --argjson cminc "[${cminc[0]},${cminc[1]}]" --argjson cmaxc "[${cmaxc[0]}]" \
 	    --arg cpu "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
@@ -821,6 +830,7 @@ nl_more() {
 	[ "$1" -lt "$ITERATIONS" ] && return 0
 	[ -n "${NL_DEADLINE-}" ] && [ -n "${NL_ITER_S-}" ] || return 1
 	[ $((NL_DEADLINE - now)) -ge "$NL_ITER_S" ] || return 1
+	! nl_stale "$1" "$PATIENCE" || return 1
 	nl_log "budget: $((NL_DEADLINE - now)) s left before the deadline, the last iteration took $NL_ITER_S s: iteration $(($1 + 1)), beyond the plan's $ITERATIONS"
 }
 

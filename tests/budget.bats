@@ -172,6 +172,17 @@ rates() {
 	[ "$(cat elapsed)" -le 120 ]
 }
 
+@test "--budget --eval shared: the candidate job timed at --subset itself, the supernet at its own subset" {
+	run --separate-stderr nachos "${tiny[@]}" --supernet "" --subset 240 --eval shared \
+	    --shared-mu 1,0 --ofa-args "--epochs 1 --subset 100 --calib 50 --batch 25 --threads 1" \
+	    --budget 3m run
+	assert_success
+	[[ $stderr == *"timing the candidate job on the all-min network(s), --subset 240, "* ]]
+	cd run
+	rec2json rates.rec | jq -e '.cand_probe_n == [75, 240] and .sup_images == 100 and .sup_probe_n == [25, 100]'
+	[ "$(cat elapsed)" -le 180 ]
+}
+
 @test "without --budget nothing is probed and job.sh keeps no deadline" {
 	run --separate-stderr nachos "${tiny[@]}" run
 	assert_success
