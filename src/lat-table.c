@@ -24,7 +24,7 @@ static const char usage_str[] =
     "usage: lat-table [-h] [--width W] [--resolution R] [--in-ch C] [--classes K]\n"
     "                 [--space nachos|edanas|aebnas] [--runtime engine|c] [--cc command]\n"
     "                 [--repeats N] [--seed S]\n"
-    "       lat-table [-h] --check N [--repeats N] [--seed S] table\n";
+    "       lat-table [-h] --check N [--cc command] [--repeats N] [--seed S] table\n";
 
 static void
 usage(FILE *fp, int status)
@@ -36,7 +36,8 @@ usage(FILE *fp, int status)
 /* Predicted against measured per-exit latency of n random EENNs of the
  * table's space: a "lat_check" record. */
 static void
-check(const struct lat_table *t, const char *path, int n, int repeats, uint64_t seed)
+check(const struct lat_table *t, const char *path, int n, const char *cc, int repeats,
+    uint64_t seed)
 {
 	struct arch_net *nets = cli_calloc(n, sizeof(*nets));
 	double *pred = cli_calloc((size_t)n * (ARCH_EXITS + 1), sizeof(double));
@@ -66,7 +67,7 @@ check(const struct lat_table *t, const char *path, int n, int repeats, uint64_t 
 		if (lat_predict(pred + i * (ARCH_EXITS + 1), t, &nets[i], what, sizeof(what)) < 0)
 			errx(EX_DATAERR, "%s: no entry for \"%s\"", path, what);
 	}
-	lat_run(meas, fast, nets, n, t->runtime, t->cc, repeats, seed);
+	lat_run(meas, fast, nets, n, t->runtime, cc, repeats, seed);
 	for (i = 0; i < n; i++)
 		for (j = 0; j < nets[i].nexit; j++) {
 			double p = pred[i * (ARCH_EXITS + 1) + j], m = meas[i * (ARCH_EXITS + 1) + j];
@@ -169,7 +170,7 @@ main(int argc, char **argv)
 			runtime = cli_choice("--runtime", optarg, lat_runtime_names), shape = 1;
 			break;
 		case O_CC:
-			cc = optarg, shape = 1;
+			cc = optarg;
 			break;
 		case O_CHECK:
 			ncheck = (int)cli_long("--check", optarg, 1, 10000);
@@ -186,7 +187,15 @@ main(int argc, char **argv)
 		if (argc != 1 || shape)
 			usage(stderr, EX_USAGE);
 		lat_load(&t, argv[0]);
-		check(&t, argv[0], ncheck, repeats, (uint64_t)seed);
+		/* the command is the user's, never one read from a file: it
+		 * must be the table's, given again */
+		if (t.runtime != LAT_C && cc)
+			errx(EX_USAGE, "--cc: %s is a table of the %s, not of the exported C",
+			    argv[0], lat_runtime_names[t.runtime]);
+		if (t.runtime == LAT_C && strcmp(t.cc, cc ? cc : "cc -std=c99 -O2") != 0)
+			errx(EX_USAGE, "--cc: %s was measured with \"%s\": check it with that "
+			    "command given as --cc", argv[0], t.cc);
+		check(&t, argv[0], ncheck, t.cc, repeats, (uint64_t)seed);
 	} else {
 		if (argc != 0)
 			usage(stderr, EX_USAGE);

@@ -26,7 +26,7 @@ refused() {
 	assert_line --index 0 "usage: lat-table [-h] [--width W] [--resolution R] [--in-ch C] [--classes K]"
 	for args in "--repeats 0" "--width 0" "--resolution 8" "--space foo" "--check 0 t" \
 	    "--check 3" "--check 3 --width 0.5 t" "stray" "--bogus" "--runtime go" \
-	    "--cc cc" "--runtime c --in-ch 17" "--check 3 --runtime c t" "--check 3 --cc cc t"; do
+	    "--cc cc" "--runtime c --in-ch 17" "--check 3 --runtime c t"; do
 		run --separate-stderr lat-table $args
 		[ "$status" -eq 64 ] || { echo "$args: status $status"; return 1; }
 		[ -z "$output" ]
@@ -114,9 +114,17 @@ refused() {
 	jq -c 'del(.runtime)' e.json | json2rec > old.rec
 	ofa-sample -n 2 "${TINY[@]}" > a.rec
 	mac-count -f rec --latency old.rec a.rec > /dev/null
-	# the check builds each network with the table's command (in TMPDIR,
-	# removed after)
-	TMPDIR=$PWD/tmp lat-table --check 2 --repeats 1 t.rec 2> err | rec2json > c.json
+	# the check builds each network with the table's command, given again
+	# (a command read from a file is never run), in TMPDIR, removed after
+	rec2json t.rec | jq -c '.cc = "touch pwned; cc -std=c99 -O0"' | json2rec > evil.rec
+	run --separate-stderr lat-table --check 1 evil.rec
+	assert_failure 64
+	[[ $stderr == *'--cc: evil.rec was measured with "touch pwned; cc -std=c99 -O0": check it with that command given as --cc'* ]]
+	run --separate-stderr lat-table --check 1 t.rec
+	assert_failure 64
+	[ ! -e pwned ]
+	TMPDIR=$PWD/tmp lat-table --check 2 --repeats 1 --cc "cc -std=c99 -O0" t.rec 2> err |
+	    rec2json > c.json
 	grep -q "compiling 2/2" err
 	jq -e '.type == "lat_check" and .runtime == "c" and .cc == "cc -std=c99 -O0" and
 	    .nets == 2 and .points >= 4 and all(.fastest_ms[]; . > 0)' c.json
@@ -130,6 +138,9 @@ refused() {
 	run --separate-stderr lat-table --cc cc
 	assert_failure 64
 	[[ $stderr == *'--cc: the compiler of the exported C, only with --runtime c'* ]]
+	run --separate-stderr lat-table --check 1 --cc cc e.rec
+	assert_failure 64
+	[[ $stderr == *'--cc: e.rec is a table of the engine, not of the exported C'* ]]
 	refused r '.runtime = "gpu"' '*r.rec: record 1: key "runtime": "gpu" is not one of engine, c*'
 	refused cc 'del(.cc)' '*cc.rec: record 1: key "cc"*'
 }
