@@ -912,7 +912,7 @@ nl_train() {
 # rename (nl_commit), so a kill leaves it as it was or with every new record;
 # a resumed run collects again what a kill kept out.
 nl_collect() {
-	local n=$1 id st new=0 bad=0 cut=0
+	local n=$1 id st s new=0 bad=0 cut=0
 	nl_settled_refresh
 	: > .append
 	: > .failed
@@ -932,9 +932,15 @@ nl_collect() {
 			bad=$((bad + 1))
 		fi
 	done < "iter/$n/ids"
+	# t_s: the run's wall time when the record joined the archive, so a
+	# report can plot the hypervolume against time as well as iterations.
+	s=$(nl_elapsed)
+	if [ -s .append ]; then
+		rec2json .append | jq -c --argjson t "$s" '.t_s = $t' | json2rec > .append.t &&
+		    mv .append.t .append || nl_die 74 "cannot stamp the iteration's records"
+	fi
 	nl_append archive.rec .append
 	nl_append failed.rec .failed
-	nl_elapsed > /dev/null
 	nl_log "iteration $n: $new candidate(s) added to the archive ($(nl_count archive.rec) in all), $bad failed${BUDGET:+, $cut cut by the deadline}"
 	[ "$bad" -gt 0 ] && nl_log "iteration $n: failures recorded in failed.rec: $(nl_ids failed.rec | tail -n "$bad" | tr '\n' ' ')"
 	return 0

@@ -58,6 +58,10 @@ setup() {
 	[ "$(cut -d' ' -f2 got | sort -u | wc -l)" -eq 5 ]      # no repeats
 	# every record names its search, for run-report on mixed archives
 	[ "$(rec2json archive.rec | jq -r .search | sort -u)" = nachos ]
+	# and its wall time: one per iteration, never decreasing, at most the run's
+	rec2json archive.rec | jq -r '"\(.iter) \(.t_s)"' | sort -u > t
+	[ "$(wc -l < t)" -eq 2 ] && awk 'NR > 1 && $2 < p { exit 1 } { p = $2 }' t
+	[ "$(tail -n 1 t | cut -d' ' -f2)" -le "$(cat elapsed)" ]
 	grep -qx "s1-0" iter/0/ids                             # the extremes come first
 	[ "$(rec2json hv.rec | jq -r .iter | tr '\n' ' ')" = "0 1 " ]
 	# the settings, resolved and sourceable
