@@ -212,6 +212,7 @@ pareto_hv_iters(struct pareto_hv_row *rows, const double *x, const double *y, co
 		rows[nr].nfront = pareto_front(idx, px, py, NULL, NULL, m);
 		rows[nr].hv_abs = pareto_hv(px, py, m, rx, ry);
 		rows[nr].hv = rows[nr].hv_abs / (rx * ry);
+		rows[nr].t = NAN;
 		nr++;
 	}
 	free(px);
@@ -366,5 +367,35 @@ pareto_hv_at(const struct pareto_hv_row *hv, int nhv, long t)
 
 	for (i = 0; i < nhv && hv[i].iter <= t; i++)
 		v = hv[i].hv;
+	return v;
+}
+
+void
+pareto_hv_times(struct pareto_hv_row *rows, int nrows, const long *iter, const double *t, int n)
+{
+	int k, i;
+
+	for (k = 0; k < nrows; k++) {
+		double m = -INFINITY;
+
+		for (i = 0; i < n; i++)
+			if (iter[i] == rows[k].iter)
+				m = isnan(t[i]) || isnan(m) ? NAN : fmax(m, t[i]);
+		rows[k].t = isinf(m) ? NAN : m;
+	}
+}
+
+double
+pareto_hv_by(const struct pareto_hv_row *hv, int nhv, double t)
+{
+	double v = 0;
+	int i;
+
+	for (i = 0; i < nhv; i++) {
+		if (isnan(hv[i].t))
+			return NAN;
+		if (hv[i].t <= t)
+			v = hv[i].hv;
+	}
 	return v;
 }

@@ -46,6 +46,7 @@ struct pareto_hv_row {
 	int nfront;       /* admissible non-dominated points up to it */
 	double hv;        /* hv_abs / (rx * ry) */
 	double hv_abs;
+	double t;         /* wall seconds when its last record joined (pareto_hv_times), NaN unknown */
 };
 int pareto_hv_iters(struct pareto_hv_row *rows /* (n) */, const double *x /* (n) */,
     const double *y /* (n) */, const long *iter /* (n) */, const int *adm /* (n) */, int n,
@@ -110,6 +111,15 @@ void pareto_run(struct pareto_run *out, const double *acc /* (n) */, const doubl
  * archive only grows, so a run that stopped early keeps its last value);
  * NAN before its first. */
 double pareto_hv_at(const struct pareto_hv_row *hv /* (nhv) */, int nhv, long t);
+/* The rows' wall times from the records': row k's t is the largest t[i]
+ * of the records of its iteration (iter[i] == rows[k].iter), NaN when one
+ * of them has none (t[i] NaN). */
+void pareto_hv_times(struct pareto_hv_row *rows /* (nrows) */, int nrows, const long *iter /* (n) */,
+    const double *t /* (n) */, int n);
+/* Hypervolume a run had reached by wall time t: its last row whose t is
+ * at most t; 0 before its first (nothing evaluated, no front); NaN when a
+ * row has no time. */
+double pareto_hv_by(const struct pareto_hv_row *hv /* (nhv) */, int nhv, double t);
 
 /*
  * The options pareto(1) and run-report(1) share: the constraints, the knee

@@ -309,3 +309,121 @@ stats_friedman(struct stats_friedman *res, double *mean_rank, const double *x,
 	res->p = stats_chi2_sf(res->chi2, res->df);
 	return 0;
 }
+
+int
+stats_wilcoxon(double *w_plus, double *p, const double *x, const double *y, int n)
+{
+	size_t sz = (size_t)(n > 0 ? n : 1);
+	double *d = malloc(3 * sz * sizeof *d), *a, *r, ties, wp = 0;
+	int m = 0, i;
+
+	if (!d)
+		abort();
+	a = d + sz;
+	r = a + sz;
+	for (i = 0; i < n; i++)
+		if (x[i] != y[i])
+			d[m++] = x[i] - y[i];
+	for (i = 0; i < m; i++)
+		a[i] = fabs(d[i]);
+	ties = stats_rank(r, a, m);
+	for (i = 0; i < m; i++)
+		if (d[i] > 0)
+			wp += r[i];
+	*w_plus = wp;
+	if (m == 0) {
+		*p = NAN;
+	} else if (m <= 50) {
+		/* average ranks are multiples of 1/2: count sign patterns by the
+		 * doubled sum, at most m (m + 1) */
+		int top = m * (m + 1), s, w2 = (int)lround(2 * wp);
+		double *c = calloc(top + 1, sizeof *c), lo = 0, hi = 0, all = 0;
+
+		if (!c)
+			abort();
+		c[0] = 1;
+		for (i = 0; i < m; i++) {
+			int ri = (int)lround(2 * r[i]);
+
+			for (s = top; s >= ri; s--)
+				c[s] += c[s - ri];
+		}
+		for (s = 0; s <= top; s++) {
+			all += c[s];
+			if (s <= w2)
+				lo += c[s];
+			if (s >= w2)
+				hi += c[s];
+		}
+		free(c);
+		*p = fmin(1, 2 * fmin(lo, hi) / all);
+	} else {
+		double mu = m * (m + 1) / 4.0;
+		double var = m * (m + 1) * (2.0 * m + 1) / 24 - ties / 48;
+
+		*p = var > 0 ? fmin(1, erfc(fabs(wp - mu) / sqrt(2 * var))) : 1;
+	}
+	free(d);
+	return m;
+}
+
+void
+stats_holm(double *adj, const double *p, int m)
+{
+	size_t sz = (size_t)(m > 0 ? m : 1);
+	int *idx = malloc(sz * sizeof *idx), n = 0, i;
+	double *key = malloc(sz * sizeof *key), run = 0;
+
+	if (!idx || !key)
+		abort();
+	/* NaN sorts last (qsort needs a total order) and is left out of m */
+	for (i = 0; i < m; i++) {
+		key[i] = isnan(p[i]) ? INFINITY : p[i];
+		n += !isnan(p[i]);
+	}
+	stats_argsort(idx, key, m);
+	for (i = 0; i < m; i++) {
+		int j = idx[i];
+
+		if (i >= n) {
+			adj[j] = NAN;
+			continue;
+		}
+		run = fmax(run, fmin(1, (n - i) * p[j]));
+		adj[j] = run;
+	}
+	free(idx);
+	free(key);
+}
+
+static double
+norm_cdf(double z)
+{
+	return 0.5 * erfc(-z / sqrt(2));
+}
+
+double
+stats_range_cdf(double w, int k)
+{
+	/* Simpson's rule on [-9, 9]: phi is below 1e-17 outside */
+	const int steps = 3600;
+	const double a = -9, h = 18.0 / steps;
+	double sum = 0;
+	int i;
+
+	if (k < 2 || !(w > 0))
+		return k >= 1 && w > 0 ? 1 : 0;
+	for (i = 0; i <= steps; i++) {
+		double z = a + i * h, f;
+
+		f = exp(-0.5 * z * z) * 0.3989422804014327 /* 1/sqrt(2 pi) */ * pow(norm_cdf(z + w) - norm_cdf(z), k - 1);
+		sum += f * (i == 0 || i == steps ? 1 : i % 2 ? 4 : 2);
+	}
+	return fmin(1, k * sum * h / 3);
+}
+
+double
+stats_nemenyi_p(double d, int k, int n)
+{
+	return 1 - stats_range_cdf(sqrt(2) * fabs(d) / sqrt(k * (k + 1) / (6.0 * n)), k);
+}

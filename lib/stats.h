@@ -1,8 +1,8 @@
 /*
  * stats.h - small statistics shared by the search and the reports:
  * mean/std, ranks with ties averaged, Kendall tau-b, Spearman rho, the
- * regularised incomplete gamma function, the chi-square tail and the
- * Friedman test.
+ * regularised incomplete gamma function, the chi-square tail, the
+ * Friedman test and the post-hoc tests after it.
  *
  * Undefined results (empty input, a constant vector for a correlation)
  * are NaN, never a made-up number, so callers can tell them apart.
@@ -63,5 +63,35 @@ struct stats_friedman {
 };
 int stats_friedman(struct stats_friedman *res, double *mean_rank /* (k) */,
     const double *x /* (n, k) */, int n, int k);
+
+/*
+ * Wilcoxon signed-rank test of the pairs (x[i], y[i]): the differences
+ * x - y, zeros dropped (Wilcoxon's rule, scipy's default), |d| ranked with
+ * ties averaged; *w_plus receives the rank sum of the positive ones. The
+ * two-sided p is 2 min(P(W+ <= w), P(W+ >= w)), capped at 1: exact (W+
+ * over the 2^m equally likely sign patterns of these ranks, counted by
+ * dynamic programming) for m <= 50 nonzero differences, else the normal
+ * approximation with the tie correction. With m pairs the smallest exact
+ * p is 2^(1-m): 0.0625 for 5. Returns m; *p is NaN when m is 0.
+ */
+int stats_wilcoxon(double *w_plus, double *p, const double *x /* (n) */,
+    const double *y /* (n) */, int n);
+
+/* Holm's step-down adjustment of m p-values for a family of m tests:
+ * sorted ascending, adj_(j) = max over i <= j of min(1, (m - i + 1) p_(i)),
+ * each written back at its own index. NaN p-values stay NaN and do not
+ * count in m. */
+void stats_holm(double *adj /* (m) */, const double *p /* (m) */, int m);
+
+/* P(R <= w) for R the range of k independent standard normals (the
+ * studentized range with infinite degrees of freedom):
+ * k * integral phi(z) (Phi(z + w) - Phi(z))^(k - 1) dz. */
+double stats_range_cdf(double w, int k);
+
+/* Nemenyi's post-hoc test after Friedman's, k treatments over n blocks:
+ * the two-sided p of a difference d of mean ranks,
+ * P(R >= sqrt(2) |d| / sqrt(k (k + 1) / (6 n))), R as in stats_range_cdf
+ * (Demšar 2006's critical difference is the d where p = alpha). */
+double stats_nemenyi_p(double d, int k, int n);
 
 #endif

@@ -49,6 +49,7 @@ usage(FILE *fp, int status)
 struct ee {
 	char id[128];
 	long iter;
+	double t_s;                         /* run's wall seconds when archived; NAN: unknown */
 	double acc_val, macs_val;           /* the search's objectives */
 	double acc, macs, acc_bb, macs_bb;  /* test figures; backbone MACs */
 	double exp_macs;                    /* Ĉ on validation; NAN: not a nachos record */
@@ -146,6 +147,7 @@ parse(struct run *u, const struct rec_in *r, const msgpack_object *m, const char
 	else
 		snprintf(e->id, sizeof(e->id), "#%ld", r->n);
 	e->iter = rec_get(m, "iter") ? rec_int(r, m, "iter", 0, 1L << 30) : 0;
+	e->t_s = rec_get(m, "t_s") ? rec_dbl(r, m, "t_s", 0, 1e9) : NAN;
 	e->acc_val = rec_dbl(r, m, "top1_ee_val", 0, 1);
 	{
 		struct hw_mem mm;
@@ -343,7 +345,7 @@ static void
 analyse(struct run *u, const struct opts *op, const double *ref /* (2) */)
 {
 	int n = u->n, i;
-	double *acc = cli_calloc(2 * (size_t)n, sizeof *acc), *macs = acc + n;
+	double *acc = cli_calloc(3 * (size_t)n, sizeof *acc), *macs = acc + n, *ts = macs + n;
 	int *ok = cli_calloc(n, sizeof *ok);
 	long *iter = cli_calloc(n, sizeof *iter);
 	struct pareto_run pr;
@@ -351,6 +353,7 @@ analyse(struct run *u, const struct opts *op, const double *ref /* (2) */)
 	for (i = 0; i < n; i++) {
 		acc[i] = u->e[i].acc_val;
 		macs[i] = u->e[i].macs_val;
+		ts[i] = u->e[i].t_s;
 		/* a network over a memory limit is as inadmissible as one its
 		 * tuning marked infeasible */
 		ok[i] = u->e[i].ok && u->e[i].mem_cv <= 0;
@@ -362,6 +365,7 @@ analyse(struct run *u, const struct opts *op, const double *ref /* (2) */)
 	u->over = pr.over;
 	u->hv = pr.hv;
 	u->nhv = pr.nhv;
+	pareto_hv_times(u->hv, u->nhv, iter, ts, n);
 	free(acc);
 	free(ok);
 	free(iter);
@@ -659,6 +663,21 @@ table_exits(FILE *fp)
 	fprintf(fp, "\n");
 }
 
+/* The end of a table's header: a column per method (its name after
+ * label), then the alignment row, lead's columns first. */
+static void
+method_cols(FILE *fp, const char *label, const char *lead)
+{
+	int m;
+
+	for (m = 0; m < nmethods; m++)
+		fprintf(fp, " %s%s |", label, methods[m]);
+	fprintf(fp, "\n%s", lead);
+	for (m = 0; m < nmethods; m++)
+		fprintf(fp, "---:|");
+	fprintf(fp, "\n");
+}
+
 /* The iterations present in any run, ascending; returns their number. */
 static int
 all_iters(long *out /* (sum of the runs' nhv) */)
@@ -680,17 +699,27 @@ all_iters(long *out /* (sum of the runs' nhv) */)
 	return n;
 }
 
-/* Mean hypervolume of method meth at iteration t over its runs. */
-static const char *
-hv_cell(char *buf, size_t len, int meth, long t)
+/* The hypervolume of each of method meth's runs into v: at iteration t,
+ * or with by_time by wall time t; returns how many runs. */
+static int
+method_hv(double *v /* (nruns) */, int meth, double t, int by_time)
 {
-	double *v = cli_calloc(nruns, sizeof *v);
 	int n = 0, i;
 
 	for (i = 0; i < nruns; i++)
 		if (runs[i].method == meth)
-			v[n++] = pareto_hv_at(runs[i].hv, runs[i].nhv, t);
-	mean_std(buf, len, v, n, 1, 4);
+			v[n++] = by_time ? pareto_hv_by(runs[i].hv, runs[i].nhv, t) :
+			    pareto_hv_at(runs[i].hv, runs[i].nhv, (long)t);
+	return n;
+}
+
+/* Mean ± std of method_hv. */
+static const char *
+hv_cell(char *buf, size_t len, int meth, double t, int by_time)
+{
+	double *v = cli_calloc(nruns, sizeof *v);
+
+	mean_std(buf, len, v, method_hv(v, meth, t, by_time), 1, 4);
 	free(v);
 	return buf;
 }
@@ -713,20 +742,62 @@ table_hv(FILE *fp, const double *ref /* (2) */, int have_ref)
 	    "value.\n\n| iteration |", ref[0], ref[1],
 	    have_ref ? ", given by --ref" :
 	    ", 1.01 × the largest error and MACs among the first iteration's records of every run");
-	for (m = 0; m < nmethods; m++)
-		fprintf(fp, " %s |", methods[m]);
-	fprintf(fp, "\n|---:|");
-	for (m = 0; m < nmethods; m++)
-		fprintf(fp, "---:|");
-	fprintf(fp, "\n");
+	method_cols(fp, "", "|---:|");
 	for (i = 0; i < n; i++) {
 		fprintf(fp, "| %ld |", it[i]);
 		for (m = 0; m < nmethods; m++)
-			fprintf(fp, " %s |", hv_cell(c, sizeof(c), m, it[i]));
+			fprintf(fp, " %s |", hv_cell(c, sizeof(c), m, (double)it[i], 0));
 		fprintf(fp, "\n");
 	}
 	fprintf(fp, "\n");
 	free(it);
+}
+
+/* The longest run's wall time when its last iteration ended; NAN when a
+ * run's records do not say (no t_s: older runs, records on stdin). */
+static double
+hv_time_span(void)
+{
+	double tmax = 0;
+	int i;
+
+	for (i = 0; i < nruns; i++) {
+		double t = runs[i].hv[runs[i].nhv - 1].t;
+
+		if (isnan(pareto_hv_by(runs[i].hv, runs[i].nhv, 0)))
+			return NAN;
+		tmax = fmax(tmax, t);
+	}
+	return tmax;
+}
+
+static void
+table_hv_time(FILE *fp)
+{
+	static const double frac[] = { 0.125, 0.25, 0.5, 0.75, 1 };
+	double tmax = hv_time_span();
+	int f, m;
+	char c[64];
+
+	fprintf(fp, "## Hypervolume against wall time, mean ± std over seeds\n\n");
+	if (isnan(tmax)) {
+		fprintf(fp, "Not available: some records have no `t_s` (the run's wall time when "
+		    "they joined its archive, written by the pipelines since 2026-12-04).\n\n");
+		return;
+	}
+	fprintf(fp, "The hypervolume (as above) each run had reached by a wall time: its last "
+	    "iteration whose records had all joined the archive by then (0 before its first). "
+	    "Times from the start of each run, as fractions of the longest run's last "
+	    "iteration (%.0f s); runs that share a machine, or plan to a budget, compare at "
+	    "equal times here, not at equal iterations.\n\n| wall time (s) |", tmax);
+	method_cols(fp, "", "|---:|");
+	for (f = 0; f < (int)(sizeof(frac) / sizeof(frac[0])); f++) {
+		fprintf(fp, "| %.0f |", frac[f] * tmax);
+		for (m = 0; m < nmethods; m++)
+			fprintf(fp, " %s |", hv_cell(c, sizeof(c), m, frac[f] * tmax, 1));
+		fprintf(fp, "\n");
+	}
+	fprintf(fp, "\n");
 }
 
 /* The seeds every method has, ascending; returns their number. */
@@ -832,13 +903,33 @@ table_paired(FILE *fp)
 		    "%s's runs of the same seed.\n\n", methods[0]);
 }
 
+/* The objectives the tests compare, each lower-is-better, per run's best
+ * EENN (the hypervolume negated). */
+static const char *const obj[] = { "top-1 error (test)", "avg MACs (test)",
+	"hypervolume (last iteration, higher is better)" };
+#define NOBJ 3
+
+/* x (ns, nmethods): objective o of each method's run of each seed. */
+static void
+objective(double *x /* (ns, nmethods) */, int o, const long *seeds /* (ns) */, int ns)
+{
+	int b, m;
+
+	for (b = 0; b < ns; b++)
+		for (m = 0; m < nmethods; m++) {
+			const struct run *u = run_of(m, seeds[b]);
+			const struct ee *e = &u->e[u->best];
+
+			x[b * nmethods + m] = o == 0 ? 1 - e->acc : o == 1 ? e->macs :
+			    -u->hv[u->nhv - 1].hv;
+		}
+}
+
 static void
 table_friedman(FILE *fp)
 {
-	static const char *const obj[] = { "top-1 error (test)", "avg MACs (test)",
-		"hypervolume (last iteration, higher is better)" };
 	long *seeds = cli_calloc(nruns, sizeof *seeds);
-	int ns = common_seeds(seeds), o, b, m;
+	int ns = common_seeds(seeds), o, m;
 
 	fprintf(fp, "## Friedman test over methods (Table VII)\n\n");
 	if (nmethods < 2 || ns < 2) {
@@ -851,25 +942,13 @@ table_friedman(FILE *fp)
 	fprintf(fp, "Blocks: the %d seeds every method has; within a seed the methods are ranked "
 	    "(1 = best, ties averaged) on their best EENN; χ² with the tie correction, "
 	    "df = methods − 1.\n\n| objective | seeds | χ² | df | p-value |", ns);
-	for (m = 0; m < nmethods; m++)
-		fprintf(fp, " mean rank %s |", methods[m]);
-	fprintf(fp, "\n|---|---:|---:|---:|---:|");
-	for (m = 0; m < nmethods; m++)
-		fprintf(fp, "---:|");
-	fprintf(fp, "\n");
-	for (o = 0; o < 3; o++) {
+	method_cols(fp, "mean rank ", "|---|---:|---:|---:|---:|");
+	for (o = 0; o < NOBJ; o++) {
 		double *x = cli_calloc((size_t)ns * nmethods, sizeof *x);
 		double *rank = cli_calloc(nmethods, sizeof *rank);
 		struct stats_friedman f;
 
-		for (b = 0; b < ns; b++)
-			for (m = 0; m < nmethods; m++) {
-				const struct run *u = run_of(m, seeds[b]);
-				const struct ee *e = &u->e[u->best];
-
-				x[b * nmethods + m] = o == 0 ? 1 - e->acc : o == 1 ? e->macs :
-				    -u->hv[u->nhv - 1].hv;
-			}
+		objective(x, o, seeds, ns);
 		if (stats_friedman(&f, rank, x, ns, nmethods) != 0) {
 			fprintf(fp, "| %s | %d | not computable: every seed ties |", obj[o], ns);
 			for (m = 0; m < nmethods + 2; m++)
@@ -882,6 +961,89 @@ table_friedman(FILE *fp)
 		fprintf(fp, "\n");
 		free(x);
 		free(rank);
+	}
+	fprintf(fp, "\n");
+	free(seeds);
+}
+
+/* A p-value, or "–" when undefined (every seed tied). */
+static const char *
+pval(char *buf /* (32) */, double p)
+{
+	snprintf(buf, 32, isnan(p) ? "–" : "%.4g", p);
+	return buf;
+}
+
+/* Every pair of methods per objective: Wilcoxon signed-rank over the
+ * common seeds, Holm over the objective's pairs, Nemenyi on the Friedman
+ * mean ranks. */
+static void
+table_posthoc(FILE *fp)
+{
+	static const double unit[NOBJ] = { 100, 1e-6, -1 };
+	static const char *const what[NOBJ] = { "points", "M MACs", "" };
+	long *seeds = cli_calloc(nruns, sizeof *seeds);
+	int ns = common_seeds(seeds), np = nmethods * (nmethods - 1) / 2, o, a, b, i, k;
+
+	if (nmethods < 2 || ns < 2) {
+		free(seeds);
+		return;
+	}
+	fprintf(fp, "## Pairwise post-hoc tests\n\nEvery pair of methods on the %d seeds every "
+	    "method has, per objective of Table VII: Wilcoxon's signed-rank test on the paired "
+	    "seeds (exact, two-sided, zero differences dropped), its p adjusted by Holm over "
+	    "the objective's %d pairs, and Nemenyi's test on the Friedman mean ranks. With %d "
+	    "seeds no Wilcoxon p can be below %.4g, whatever the data. Δ = first − second, "
+	    "mean over seeds (error in points, MACs in millions, hypervolume as above); "
+	    "better: seeds where the first's network (or hypervolume) is the better, ties, "
+	    "seeds where the second's is.\n\n| objective | pair | Δ | better / ties / worse "
+	    "| Wilcoxon p | Holm p | Nemenyi p |\n|---|---|---:|---:|---:|---:|---:|\n", ns, np,
+	    ns, ldexp(1, 1 - ns));
+	for (o = 0; o < NOBJ; o++) {
+		double *x = cli_calloc((size_t)ns * nmethods, sizeof *x);
+		double *rank = cli_calloc(nmethods, sizeof *rank);
+		double *p = cli_calloc(3 * (size_t)np, sizeof *p), *adj = p + np, *pn = adj + np;
+		double *xa = cli_calloc(2 * (size_t)ns, sizeof *xa), *xb = xa + ns;
+		struct stats_friedman f;
+		int friedman;
+
+		objective(x, o, seeds, ns);
+		friedman = stats_friedman(&f, rank, x, ns, nmethods) == 0;
+		for (k = 0, a = 0; a < nmethods; a++)
+			for (b = a + 1; b < nmethods; b++, k++) {
+				double w;
+
+				for (i = 0; i < ns; i++) {
+					xa[i] = x[i * nmethods + a];
+					xb[i] = x[i * nmethods + b];
+				}
+				stats_wilcoxon(&w, &p[k], xa, xb, ns);
+				pn[k] = friedman ? stats_nemenyi_p(rank[a] - rank[b], nmethods, ns) : NAN;
+			}
+		stats_holm(adj, p, np);
+		for (k = 0, a = 0; a < nmethods; a++)
+			for (b = a + 1; b < nmethods; b++, k++) {
+				double d = 0;
+				int better = 0, tie = 0;
+				char c[3][32];
+
+				for (i = 0; i < ns; i++) {
+					double u = x[i * nmethods + a], v = x[i * nmethods + b];
+
+					d += (u - v) / ns;
+					better += u < v;
+					tie += u == v;
+				}
+				/* + 0.0: no "-0" for a hypervolume tie */
+				fprintf(fp, "| %s | %s vs %s | %+.4g%s%s | %d / %d / %d | %s | %s | "
+				    "%s |\n", obj[o], methods[a], methods[b], d * unit[o] + 0.0,
+				    what[o][0] ? " " : "", what[o], better, tie, ns - better - tie,
+				    pval(c[0], p[k]), pval(c[1], adj[k]), pval(c[2], pn[k]));
+			}
+		free(x);
+		free(rank);
+		free(p);
+		free(xa);
 	}
 	fprintf(fp, "\n");
 	free(seeds);
@@ -1070,6 +1232,50 @@ plot_hv(const char *dir)
 	render(dir, "hv.png", "Hypervolume per iteration, mean ± std over seeds", fp, &s, &len);
 }
 
+/* Hypervolume against wall time: each method's mean over seeds (line)
+ * ± std (band), sampled at 200 times; only when every record has t_s. */
+static void
+plot_hv_time(const char *dir)
+{
+	const int steps = 200;
+	double tmax = hv_time_span(), *v;
+	char *s;
+	size_t len;
+	FILE *fp;
+	int m, i, k;
+
+	if (isnan(tmax) || tmax <= 0)
+		return;
+	v = cli_calloc(nruns, sizeof *v);
+	fp = plot_script(&s, &len);
+	terminal(fp, 900, 520);
+	fprintf(fp, "set title \"Hypervolume against wall time (mean ± std over seeds)\"\n"
+	    "set xlabel \"wall time of the run (s)\"\nset ylabel \"hypervolume\"\nset grid\n"
+	    "set key bottom right\nset xrange [0:%.10g]\nset style fill transparent solid 0.15 "
+	    "noborder\n", tmax);
+	for (m = 0; m < nmethods; m++) {
+		fprintf(fp, "$t%d << EOD\n", m);
+		for (i = 0; i <= steps; i++) {
+			double t = tmax * i / steps, mu, sd;
+
+			k = method_hv(v, m, t, 1);
+			mu = stats_mean(v, k);
+			sd = k > 1 ? stats_std(v, k, 1) : 0;
+			fprintf(fp, "%.10g %.10g %.10g %.10g\n", t, mu, fmax(0, mu - sd), mu + sd);
+		}
+		fprintf(fp, "EOD\n");
+	}
+	fprintf(fp, "plot ");
+	for (m = 0; m < nmethods; m++)
+		fprintf(fp, "%s$t%d using 1:3:4 with filledcurves lc rgb \"%s\" notitle, \\\n"
+		    "  $t%d using 1:2 with lines lw 1.5 lc rgb \"%s\" title \"%s\"", m ? ", \\\n  " : "",
+		    m, colours[m % NCOL], m, colours[m % NCOL], methods[m]);
+	fprintf(fp, "\n");
+	free(v);
+	render(dir, "hv-time.png", "Hypervolume against wall time, mean ± std over seeds", fp, &s,
+	    &len);
+}
+
 /* Confidence histograms (Fig. 5) of a run's best EENN: per intermediate
  * exit, the score its exit rule compares with the threshold, over every
  * test sample, split into the samples the exit classifies right and
@@ -1142,6 +1348,7 @@ plots(const struct opts *op)
 		errx(EX_CANTCREAT, "--plots: cannot create the directory %s", op->plots);
 	plot_fronts(op->plots);
 	plot_hv(op->plots);
+	plot_hv_time(op->plots);
 	for (i = 0; i < nruns; i++) {
 		const struct ee *e = &runs[i].e[runs[i].best];
 
@@ -1171,8 +1378,10 @@ report(FILE *fp, const struct opts *op, const double *ref /* (2) */)
 	table_best(fp);
 	table_exits(fp);
 	table_hv(fp, ref, op->po.have_ref);
+	table_hv_time(fp);
 	table_paired(fp);
 	table_friedman(fp);
+	table_posthoc(fp);
 	if (nfigs) {
 		fprintf(fp, "## Figures\n\n");
 		for (i = 0; i < nfigs; i++)

@@ -144,6 +144,55 @@ is_png() {
 	has "| top-1 error (test) | 3 | 5.6000 | 2 | 0.06081 | 1.33 | 3.00 | 1.67 |"
 }
 
+@test "post-hoc: Wilcoxon, Holm and Nemenyi per pair, by hand" {
+	runs
+	run-report --ref 0.2,3e6 $ARGS > out.md
+	# A better in all 3 seeds: exact Wilcoxon 2 / 2^3 = 0.25, one pair so
+	# Holm leaves it; Nemenyi with k = 2, n = 3, mean ranks 1 and 2:
+	# P(|N(0, 2)| >= sqrt(2) / sqrt(2 * 3 / 18)) = erfc(sqrt(3/2)) = 0.08326,
+	# Friedman's p, as it must be for two methods
+	has "| top-1 error (test) | A vs B | -8 points | 3 / 0 / 0 | 0.25 | 0.25 | 0.08326 |"
+	has "| avg MACs (test) | A vs B | -0.4 M MACs | 3 / 0 / 0 | 0.25 | 0.25 | 0.08326 |"
+	has "| hypervolume (last iteration, higher is better) | A vs B | +0.02 | 3 / 0 / 0 | 0.25 | 0.25 | 0.08326 |"
+	grep -qF 'With 3 seeds no Wilcoxon p can be below 0.25' out.md
+	# C ties A on error in seeds 1, 2 and is 5 points worse in 3: the
+	# zeros dropped, one pair left, p = 1; Holm over the three pairs
+	# (.25, 1, .25): .75, 1, .75
+	run_dir C1 1 '{"top1_ee_test":0.88}'
+	run_dir C2 2 '{"top1_ee_test":0.89}'
+	run_dir C3 3 '{"top1_ee_test":0.85}'
+	run-report $ARGS C=C1 C=C2 C=C3 > out.md
+	grep -F '| top-1 error (test) | A vs B | -8 points | 3 / 0 / 0 | 0.25 | 0.75 |' out.md
+	grep -F '| top-1 error (test) | A vs C | -1.667 points | 1 / 2 / 0 | 1 | 1 |' out.md
+	grep -F '| top-1 error (test) | B vs C | +6.333 points | 0 / 0 / 3 | 0.25 | 0.75 |' out.md
+	# every seed tied: no p
+	has "| hypervolume (last iteration, higher is better) | A vs C | +0 | 0 / 3 / 0 | – | – | 1 |"
+}
+
+@test "hypervolume against wall time: each run's value by then, by hand" {
+	runs
+	# A's iterations end at 100 s and 300 s, B's at 50 s and 400 s; values
+	# as in the hypervolume test: A .1 then .1333, B .1 then .1133
+	for d in A1 A2 A3 B1 B2 B3; do
+		case $d in A*) t0=100 t1=300 ;; *) t0=50 t1=400 ;; esac
+		rec2json $d/archive.rec | jq -c --argjson a $t0 --argjson b $t1 \
+		    '.t_s = (if .iter == 0 then $a else $b end)' | json2rec > x.rec
+		mv x.rec $d/archive.rec
+	done
+	run-report --ref 0.2,3e6 $ARGS > out.md
+	grep -qF "fractions of the longest run's last iteration (400 s)" out.md
+	has "| 50 | 0.0000 ± 0.0000 | 0.1000 ± 0.0000 |"
+	has "| 100 | 0.1000 ± 0.0000 | 0.1000 ± 0.0000 |"
+	has "| 300 | 0.1333 ± 0.0000 | 0.1000 ± 0.0000 |"
+	has "| 400 | 0.1333 ± 0.0000 | 0.1133 ± 0.0000 |"
+	# one record without t_s: not available, said so
+	rec2json B2/archive.rec | jq -c 'del(.t_s)' | json2rec > x.rec
+	mv x.rec B2/archive.rec
+	run-report --ref 0.2,3e6 $ARGS > out.md
+	grep -qF 'Not available: some records have no `t_s`' out.md
+	! grep -q '^| 400 |' out.md
+}
+
 @test "a network with its final exit alone: B 1, no thresholds" {
 	runs
 	run_dir C1 1 '{"thresholds":[],"exit_spent":[3e6],"exit_cost":[2.5e6],"utilization":[1],"ece":[0.03]}'
@@ -307,6 +356,15 @@ is_png() {
 	# a method name that is no file name
 	run --separate-stderr run-report --plots figs $ARGS "N C=B1"
 	assert_success
+	[ ! -e figs/hv-time.png ]           # the records have no t_s
+	for d in A1 A2 A3 B1 B2 B3; do
+		rec2json $d/archive.rec | jq -c '.t_s = 10 * (.iter + 1)' | json2rec > x.rec
+		mv x.rec $d/archive.rec
+	done
+	run --separate-stderr run-report --plots figs $ARGS "N C=B1"
+	assert_success
+	is_png figs/hv-time.png
+	rm figs/hv-time.png
 	for f in fronts hv conf-A-s1 conf-A-s2 conf-A-s3 conf-B-s1 conf-B-s2 conf-B-s3 conf-N_C-s1; do
 		[ -s figs/$f.png ] || { echo "no figs/$f.png"; return 1; }
 		is_png figs/$f.png

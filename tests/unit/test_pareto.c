@@ -171,6 +171,26 @@ test_run(void)
 	CHECK(isnan(pareto_hv_at(pr.hv, pr.nhv, -1)));
 	CHECK_NEAR(pareto_hv_at(pr.hv, pr.nhv, 0), hv0, 0);
 	CHECK_NEAR(pareto_hv_at(pr.hv, pr.nhv, 7), hv1, 0);
+	/* against wall time: iteration 0 done at 40 s (its later record),
+	 * iteration 1 at 95 s */
+	{
+		double t[] = { 40, 12, 95 };
+
+		CHECK(isnan(pr.hv[0].t));
+		CHECK(isnan(pareto_hv_by(pr.hv, pr.nhv, 1e9)));
+		pareto_hv_times(pr.hv, pr.nhv, iter, t, 3);
+		CHECK_NEAR(pr.hv[0].t, 40, 0);
+		CHECK_NEAR(pr.hv[1].t, 95, 0);
+		CHECK_NEAR(pareto_hv_by(pr.hv, pr.nhv, 39.9), 0, 0);
+		CHECK_NEAR(pareto_hv_by(pr.hv, pr.nhv, 40), hv0, 0);
+		CHECK_NEAR(pareto_hv_by(pr.hv, pr.nhv, 94), hv0, 0);
+		CHECK_NEAR(pareto_hv_by(pr.hv, pr.nhv, 1e9), hv1, 0);
+		t[1] = NAN;                 /* a record of iteration 0 without one */
+		pareto_hv_times(pr.hv, pr.nhv, iter, t, 3);
+		CHECK(isnan(pr.hv[0].t));
+		CHECK_NEAR(pr.hv[1].t, 95, 0);
+		CHECK(isnan(pareto_hv_by(pr.hv, pr.nhv, 1e9)));
+	}
 	free(pr.hv);
 	/* r2 not feasible: r1 is the best, and r2 adds no hypervolume */
 	ok[2] = 0;

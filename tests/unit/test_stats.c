@@ -165,6 +165,93 @@ test_friedman(void)
 	CHECK(stats_friedman(&f, NULL, easy, 4, 1) == -1);
 }
 
+static void
+test_wilcoxon(void)
+{
+	/* Darwin's plant heights, paired differences (scipy.stats.wilcoxon's
+	 * documented example): W- = 24, exact two-sided p = 0.041259765625 */
+	static const double dar[15] = { 6, 8, 14, 16, 23, 24, 28, 29, 41, -48, 49, 56, 60, -67,
+		75 };
+	static const double zero[15];
+	/* 5 pairs all one way: 2 / 2^5; a zero difference is dropped */
+	static const double a[6] = { 3, 4, 5, 6, 7, 1 }, b[6] = { 1, 1, 1, 1, 1, 1 };
+	/* ties: |d| = 1, 1, 2, 2 have ranks 1.5, 1.5, 3.5, 3.5; W+ = 1.5 + 3.5
+	 * = 5 is the middle of 16 patterns' distribution: p = 1 */
+	static const double tx[4] = { 1, -1, 2, -2 }, ty[4];
+	double w, p;
+
+	CHECK_EQ_L(stats_wilcoxon(&w, &p, dar, zero, 15), 15);
+	CHECK_NEAR(w, 120 - 24, 0);
+	CHECK_NEAR(p, 0.041259765625, 1e-15);
+	CHECK_EQ_L(stats_wilcoxon(&w, &p, a, b, 6), 5);
+	CHECK_NEAR(w, 15, 0);
+	CHECK_NEAR(p, 0.0625, 1e-15);
+	CHECK_EQ_L(stats_wilcoxon(&w, &p, b, a, 6), 5);
+	CHECK_NEAR(w, 0, 0);
+	CHECK_NEAR(p, 0.0625, 1e-15);
+	CHECK_EQ_L(stats_wilcoxon(&w, &p, tx, ty, 4), 4);
+	CHECK_NEAR(w, 5, 0);
+	CHECK_NEAR(p, 1, 0);
+	CHECK_EQ_L(stats_wilcoxon(&w, &p, b, b, 6), 0);
+	CHECK(isnan(p));
+	{
+		/* beyond 50 pairs the normal approximation: 60 pairs, d = i
+		 * for i = 1..60 with the signs of i % 3 == 0 flipped */
+		double x[60], y[60] = { 0 }, wp = 0, mu = 60 * 61 / 4.0;
+		double sd = sqrt(60 * 61 * 121 / 24.0);
+		int i;
+
+		for (i = 0; i < 60; i++) {
+			x[i] = (i + 1) * (i % 3 == 2 ? -1 : 1);
+			wp += x[i] > 0 ? i + 1 : 0;
+		}
+		CHECK_EQ_L(stats_wilcoxon(&w, &p, x, y, 60), 60);
+		CHECK_NEAR(w, wp, 0);
+		CHECK_NEAR(p, erfc(fabs(wp - mu) / sd / sqrt(2)), 1e-15);
+	}
+}
+
+static void
+test_holm(void)
+{
+	static const double p[4] = { 0.04, 0.01, NAN, 0.03 };
+	double adj[4];
+
+	/* sorted 0.01, 0.03, 0.04 of m = 3: 0.03, 0.06, max(0.06, 0.04) */
+	stats_holm(adj, p, 4);
+	CHECK_NEAR(adj[1], 0.03, 1e-15);
+	CHECK_NEAR(adj[3], 0.06, 1e-15);
+	CHECK_NEAR(adj[0], 0.06, 1e-15);
+	CHECK(isnan(adj[2]));
+	{
+		static const double big[2] = { 0.7, 0.9 };
+
+		stats_holm(adj, big, 2);
+		CHECK_NEAR(adj[0], 1, 0);
+		CHECK_NEAR(adj[1], 1, 0);
+	}
+}
+
+static void
+test_range(void)
+{
+	/* studentized range, infinite df, 95% points (standard tables) */
+	static const double q95[] = { 0, 0, 2.772, 3.314, 3.633, 3.858, 4.030, 4.170, 4.286,
+		4.387, 4.474 };
+	int k;
+
+	for (k = 2; k <= 10; k++)
+		CHECK_NEAR(stats_range_cdf(q95[k], k), 0.95, 2e-4);
+	/* two normals: the range is |N(0, 2)| */
+	CHECK_NEAR(stats_range_cdf(1.5, 2), erf(1.5 / 2), 1e-10);
+	CHECK_NEAR(stats_range_cdf(0, 4), 0, 0);
+	CHECK_NEAR(stats_range_cdf(40, 4), 1, 1e-12);
+	/* Demšar (2006): critical difference for k = 6, n = 5 at alpha
+	 * 0.05 is 2.850 sqrt(6 * 7 / 30) */
+	CHECK_NEAR(stats_nemenyi_p(2.850 * sqrt(42.0 / 30), 6, 5), 0.05, 2e-4);
+	CHECK_NEAR(stats_nemenyi_p(0, 6, 5), 1, 1e-12);
+}
+
 int
 main(void)
 {
@@ -176,5 +263,8 @@ main(void)
 	test_correlations();
 	test_gamma();
 	test_friedman();
+	test_wilcoxon();
+	test_holm();
+	test_range();
 	return unit_done("test_stats");
 }
