@@ -399,3 +399,17 @@ pareto_hv_by(const struct pareto_hv_row *hv, int nhv, double t)
 	}
 	return v;
 }
+
+int
+pareto_best_under(const double *acc, const double *macs, const int *ok, int n, double cap)
+{
+	int best = -1, i;
+
+	for (i = 0; i < n; i++) {
+		if ((ok && !ok[i]) || !(macs[i] <= cap))
+			continue;
+		if (best < 0 || acc[i] > acc[best] || (acc[i] == acc[best] && macs[i] < macs[best]))
+			best = i;
+	}
+	return best;
+}

@@ -111,6 +111,12 @@ void pareto_run(struct pareto_run *out, const double *acc /* (n) */, const doubl
  * archive only grows, so a run that stopped early keeps its last value);
  * NAN before its first. */
 double pareto_hv_at(const struct pareto_hv_row *hv /* (nhv) */, int nhv, long t);
+/* The record a budget of `cap` MACs buys: the highest acc among those with
+ * ok[i] (NULL: all) and macs[i] <= cap, the lower MACs on a tie; -1 when
+ * none is that cheap. */
+int pareto_best_under(const double *acc /* (n) */, const double *macs /* (n) */,
+    const int *ok /* (n) */, int n, double cap);
+
 /* The rows' wall times from the records': row k's t is the largest t[i]
  * of the records of its iteration (iter[i] == rows[k].iter), NaN when one
  * of them has none (t[i] NaN). */

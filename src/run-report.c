@@ -678,6 +678,69 @@ method_cols(FILE *fp, const char *label, const char *lead)
 	fprintf(fp, "\n");
 }
 
+/* What each method's archives offer at fractions of the MACs limit: per
+ * run the record pareto_best_under picks on validation figures (ok and
+ * within the memory limits), its test accuracy and MACs. */
+static void
+table_at_macs(FILE *fp)
+{
+	static const double frac[] = { 0.25, 0.5, 0.75, 1 };
+	int f, m, i, j;
+
+	for (i = 0; i < nruns; i++)
+		if (!isfinite(runs[i].macs_max))
+			return;
+	fprintf(fp, "## Accuracy at matched MACs\n\nWhat each archive offers at a cost: for "
+	    "caps of a fraction of the run's MACs limit, the record with the best validation "
+	    "accuracy among those whose validation avg MACs are within the cap (and not marked "
+	    "infeasible or over a memory limit): its test accuracy (%%) and test avg MACs (M), "
+	    "mean ± std over the seeds whose archive has one (how many in brackets). Methods "
+	    "whose best EENNs differ in MACs (Table II) compare here at one cost.\n\n"
+	    "| MACs cap (× limit) |");
+	method_cols(fp, "", "|---:|");
+	for (f = 0; f < (int)(sizeof(frac) / sizeof(frac[0])); f++) {
+		fprintf(fp, "| %.2f |", frac[f]);
+		for (m = 0; m < nmethods; m++) {
+			double *a = cli_calloc(2 * (size_t)nruns, sizeof *a), *c = a + nruns;
+			int n = 0, have = 0;
+			char b[2][64];
+
+			for (i = 0; i < nruns; i++) {
+				const struct run *u = &runs[i];
+				double *acc, *macs;
+				int *ok, k;
+
+				if (u->method != m)
+					continue;
+				n++;
+				acc = cli_calloc(2 * (size_t)u->n, sizeof *acc);
+				macs = acc + u->n;
+				ok = cli_calloc(u->n, sizeof *ok);
+				for (j = 0; j < u->n; j++) {
+					acc[j] = u->e[j].acc_val;
+					macs[j] = u->e[j].macs_val;
+					ok[j] = u->e[j].ok && u->e[j].mem_cv <= 0;
+				}
+				k = pareto_best_under(acc, macs, ok, u->n, frac[f] * u->macs_max);
+				if (k >= 0) {
+					a[have] = u->e[k].acc;
+					c[have++] = u->e[k].macs;
+				}
+				free(acc);
+				free(ok);
+			}
+			if (have)
+				fprintf(fp, " %s @ %s (%d/%d) |", mean_std(b[0], 64, a, have, 100, 2),
+				    mean_std(b[1], 64, c, have, 1e-6, 3), have, n);
+			else
+				fprintf(fp, " – (0/%d) |", n);
+			free(a);
+		}
+		fprintf(fp, "\n");
+	}
+	fprintf(fp, "\n");
+}
+
 /* The iterations present in any run, ascending; returns their number. */
 static int
 all_iters(long *out /* (sum of the runs' nhv) */)
@@ -1376,6 +1439,7 @@ report(FILE *fp, const struct opts *op, const double *ref /* (2) */)
 	    "over seeds (one seed: the value alone).\n\n", pareto_knee_names[op->po.knee]);
 	table_runs(fp);
 	table_best(fp);
+	table_at_macs(fp);
 	table_exits(fp);
 	table_hv(fp, ref, op->po.have_ref);
 	table_hv_time(fp);

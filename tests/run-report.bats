@@ -100,6 +100,23 @@ is_png() {
 	has "| B | 0.500 ± 0.000 | 0.500 ± 0.000 | – |"
 }
 
+@test "accuracy at matched MACs: the best validation record within each cap, by hand" {
+	runs
+	run-report $ARGS > out.md
+	# limit 2.7M: caps .675M and 1.35M buy nothing; 2.025M buys r1 (.86 at
+	# 2M, its test figures the same); 2.7M buys r2: A's test .88 .89 .90 at
+	# 2.4 2.5 2.6M, B's .80 .81 .82 at 3.0 2.9 2.8M
+	has "| 0.25 | – (0/3) | – (0/3) |"
+	has "| 0.75 | 86.00 ± 0.00 @ 2.000 ± 0.000 (3/3) | 86.00 ± 0.00 @ 2.000 ± 0.000 (3/3) |"
+	has "| 1.00 | 89.00 ± 1.00 @ 2.500 ± 0.100 (3/3) | 81.00 ± 1.00 @ 2.900 ± 0.100 (3/3) |"
+	# r2 marked infeasible in A1: r1 is what A1's budget buys
+	rec2json A1/archive.rec | jq -c 'if .id == "r2" then .feasible = false else . end' |
+	    json2rec > x.rec
+	mv x.rec A1/archive.rec
+	run-report $ARGS > out.md
+	has "| 1.00 | 88.33 ± 2.08 @ 2.367 ± 0.321 (3/3) | 81.00 ± 1.00 @ 2.900 ± 0.100 (3/3) |"
+}
+
 @test "Tables III and IV: exits aligned from the input, the final exit apart" {
 	runs
 	run-report $ARGS > out.md

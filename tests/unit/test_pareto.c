@@ -145,6 +145,23 @@ test_best(void)
 	CHECK_EQ_L(pareto_best(x, y, cv2, all, 4, PARETO_KNEE_LINE), 3);
 }
 
+/* What a MACs budget buys: the most accurate record at most that dear,
+ * the cheaper on a tie, only ok ones. */
+static void
+test_best_under(void)
+{
+	double acc[] = { .80, .86, .90, .86, .95 }, macs[] = { 1e6, 2e6, 3e6, 1.5e6, 2.5e6 };
+	int ok[] = { 1, 1, 1, 1, 0 };
+
+	CHECK_EQ_L(pareto_best_under(acc, macs, ok, 5, 0.9e6), -1);
+	CHECK_EQ_L(pareto_best_under(acc, macs, ok, 5, 1e6), 0);
+	CHECK_EQ_L(pareto_best_under(acc, macs, ok, 5, 2e6), 3);    /* tie: the cheaper */
+	CHECK_EQ_L(pareto_best_under(acc, macs, ok, 5, 2.9e6), 3);  /* 4 is not ok */
+	CHECK_EQ_L(pareto_best_under(acc, macs, NULL, 5, 2.9e6), 4);
+	CHECK_EQ_L(pareto_best_under(acc, macs, ok, 5, INFINITY), 2);
+	CHECK_EQ_L(pareto_best_under(acc, macs, ok, 0, INFINITY), -1);
+}
+
 /* A run's analysis: best, admissibility, share over the limit and the
  * hypervolume rows of its admissible records; pareto_hv_at steps. */
 static void
@@ -262,6 +279,7 @@ main(void)
 	test_knee();
 	test_best();
 	test_run();
+	test_best_under();
 	test_violation();
 	test_hv_iters();
 	return unit_done("test_pareto");
