@@ -347,17 +347,10 @@ arch_read_typed(struct arch *a, const struct rec_in *r, const msgpack_object *m)
 void
 arch_read(struct arch *a, const struct rec_in *r, const msgpack_object *m)
 {
-	char sp[16];
 	int i, any = 0;
 
 	memset(a, 0, sizeof(*a));
-	rec_str(r, m, "space", sp, sizeof(sp));
-	for (i = 0; arch_space_names[i]; i++)
-		if (strcmp(sp, arch_space_names[i]) == 0)
-			break;
-	if (!arch_space_names[i])
-		rec_fail(r, "space", "\"%s\" is not one of nachos, edanas, aebnas", sp);
-	a->space = i;
+	a->space = rec_choice(r, m, "space", arch_space_names);
 	a->width = rec_dbl(r, m, "width", 0.1, 4.0);
 	a->resolution = (int)rec_int(r, m, "resolution", 16, 1024);
 	a->in_ch = (int)rec_int(r, m, "in_ch", 1, 64);

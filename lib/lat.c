@@ -959,7 +959,6 @@ void
 lat_read(struct lat_table *t, const struct rec_in *r, const msgpack_object *m)
 {
 	const msgpack_object *a;
-	char sp[16];
 	uint32_t i;
 	int j;
 
@@ -973,21 +972,10 @@ lat_read(struct lat_table *t, const struct rec_in *r, const msgpack_object *m)
 	rec_str(r, m, "machine", t->machine, sizeof(t->machine));
 	rec_str(r, m, "cpu", t->cpu, sizeof(t->cpu));
 	rec_str(r, m, "date", t->date, sizeof(t->date));
-	rec_str(r, m, "space", sp, sizeof(sp));
-	for (i = 0; arch_space_names[i] && strcmp(arch_space_names[i], sp); i++)
-		;
-	if (!arch_space_names[i])
-		rec_fail(r, "space", "\"%s\" is not one of nachos, edanas, aebnas", sp);
-	t->base.space = i;
-	t->runtime = LAT_ENGINE;        /* tables before the exported C's */
-	if (rec_get(m, "runtime")) {
-		rec_str(r, m, "runtime", sp, sizeof(sp));
-		for (i = 0; lat_runtime_names[i] && strcmp(lat_runtime_names[i], sp); i++)
-			;
-		if (!lat_runtime_names[i])
-			rec_fail(r, "runtime", "\"%s\" is not one of engine, c", sp);
-		t->runtime = i;
-	}
+	t->base.space = rec_choice(r, m, "space", arch_space_names);
+	/* tables before the exported C's have no runtime */
+	t->runtime = rec_get(m, "runtime") ? rec_choice(r, m, "runtime", lat_runtime_names) :
+	    LAT_ENGINE;
 	if (t->runtime == LAT_C)
 		rec_str(r, m, "cc", t->cc, sizeof(t->cc));
 	t->base.width = rec_dbl(r, m, "width", 0.1, 4.0);

@@ -483,6 +483,29 @@ rec_str(const struct rec_in *r, const msgpack_object *map, const char *key, char
 	buf[o->via.str.size] = '\0';
 }
 
+int
+rec_choice(const struct rec_in *r, const msgpack_object *map, const char *key,
+    const char *const *names)
+{
+	const msgpack_object *o = need(r, map, key);
+	char list[256] = "";
+	size_t len = 0;
+	int i;
+
+	if (o->type != MSGPACK_OBJECT_STR)
+		rec_fail(r, key, "not a string");
+	for (i = 0; names[i]; i++) {
+		if (rec_streq(o, names[i]))
+			return i;
+		len += (size_t)snprintf(list + len, len < sizeof(list) ? sizeof(list) - len : 0,
+		    "%s%s", i ? ", " : "", names[i]);
+		if (len >= sizeof(list))
+			len = sizeof(list) - 1;
+	}
+	rec_fail(r, key, "\"%.*s\" is not one of %s", (int)(o->via.str.size > 64 ? 64 :
+	    o->via.str.size), o->via.str.ptr, list);
+}
+
 const msgpack_object *
 rec_arr(const struct rec_in *r, const msgpack_object *map, const char *key, int len)
 {

@@ -113,6 +113,10 @@ long rec_int(const struct rec_in *r, const msgpack_object *map, const char *key,
 double rec_dbl(const struct rec_in *r, const msgpack_object *map, const char *key, double lo, double hi);
 /* Copies the string (NUL-terminated) into buf of size n. */
 void rec_str(const struct rec_in *r, const msgpack_object *map, const char *key, char *buf, size_t n);
+/* A string naming one of names (NULL-terminated): its index; rec_fail
+ * listing the names otherwise. */
+int rec_choice(const struct rec_in *r, const msgpack_object *map, const char *key,
+    const char *const *names);
 /* An array; len < 0 accepts any length, else exactly len elements. */
 const msgpack_object *rec_arr(const struct rec_in *r, const msgpack_object *map, const char *key, int len);
 /* Integer / number arrays of exactly n elements, each in [lo, hi]. */

@@ -164,19 +164,11 @@ result_joint(const msgpack_object *m)
 enum thr_rule
 result_rule(const struct result_opts *op, const struct rec_in *r, const msgpack_object *m)
 {
-	char s[64];
-	int i;
-
 	if (op->rule >= 0)
 		return op->rule;
 	if (!rec_get(m, "rule"))
 		return THR_CUMULATIVE;
-	rec_str(r, m, "rule", s, sizeof(s));
-	for (i = 0; thr_rule_names[i]; i++)
-		if (strcmp(s, thr_rule_names[i]) == 0)
-			return i;
-	rec_fail(r, "rule", "\"%s\" is not one of cumulative, weight, max-softmax, margin, "
-	    "entropy", s);
+	return rec_choice(r, m, "rule", thr_rule_names);
 }
 
 void

@@ -192,14 +192,8 @@ parse(struct run *u, const struct rec_in *r, const msgpack_object *m, const char
 		e->thr[i] = NAN;
 	e->macs_bb = rec_dbl_or(r, m, "macs_backbone", e->cost[e->nexit - 1]);
 	e->rule = THR_CUMULATIVE;
-	if (rec_get(m, "rule")) {
-		rec_str(r, m, "rule", s, sizeof(s));
-		for (i = 0; thr_rule_names[i] && strcmp(thr_rule_names[i], s); i++)
-			;
-		if (!thr_rule_names[i])
-			rec_fail(r, "rule", "unknown rule \"%s\"", s);
-		e->rule = i;
-	}
+	if (rec_get(m, "rule"))
+		e->rule = rec_choice(r, m, "rule", thr_rule_names);
 	if (rec_get(m, "exo")) {
 		struct stat st;
 
