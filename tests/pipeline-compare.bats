@@ -90,3 +90,17 @@ setup() {
 	done
 	grep -q '| nachos-ft |' out/report.md
 }
+
+@test "--supernet-cost: the methods without a supernet get the budget plus its training time" {
+	run --separate-stderr compare --methods nachos-ft,scratch --supernet-cost 1m out -- --eval shared
+	assert_failure 64
+	[[ $stderr == *'--supernet-cost: needs --budget'* ]]
+	run --separate-stderr compare --methods nachos-ft,scratch --budget 2m --supernet-cost 1x out
+	assert_failure 64
+	# the runs fail fast (no data): the scripts are what is checked
+	run --separate-stderr compare --methods nachos-ft,scratch --seeds 1 --budget 2m \
+	    --supernet-cost 1m30s out -- --data nowhere
+	grep -qx 'nachos-ft) p=(nachos) mo=(--eval finetune) ;;' out/run.sh
+	grep -qx 'scratch) p=(nachos) mo=(--eval finetune --supernet none --budget 210s) ;;' out/run.sh
+	grep -q -- "--budget 2m " out/run.sh
+}
