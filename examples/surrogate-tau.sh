@@ -23,8 +23,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cat -- "$@" | rec2json | jq -c 'select(.genome and .top1_ee_val and .avg_macs_val)' > "$tmp/all.json"
 total=$(wc -l < "$tmp/all.json")
-[ "$(jq -r '.genome | length' "$tmp/all.json" | sort -u | wc -l)" -eq 1 ] ||
-	{ echo "surrogate-tau.sh: the archives mix genome lengths (search spaces)" >&2; exit 65; }
+[ "$(jq -r '"\(.space) \(.genome | length)"' "$tmp/all.json" | sort -u | wc -l)" -eq 1 ] ||
+	{ echo "surrogate-tau.sh: the archives mix search spaces" >&2; exit 65; }
 printf 'n\ttarget\tmodel\ttau\ttau_std\trho\n'
 for n in ${sizes//,/ } all; do
 	[ "$n" = all ] && n=$total
