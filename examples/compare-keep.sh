@@ -16,8 +16,10 @@ PATH=$here/../bin:$PATH
 src=$1 dest=$2
 mkdir -p "$dest/runs"
 args=()
-for d in "$src"/runs/*/; do
-	r=$(basename "$d")
+# compare's order (runs.list: seed by seed, methods as --methods gave
+# them), so the first method is run-report's reference for paired records
+while read -r m s; do
+	r=$m-s$s d=$src/runs/$m-s$s
 	[ -s "$d/report.md" ] || continue
 	k=$dest/runs/$r
 	rm -rf "$k.tmp" && mkdir -p "$k.tmp"
@@ -27,8 +29,8 @@ for d in "$src"/runs/*/; do
 	rec2json "$d/archive.rec" | jq -c 'del(.pareto_grid, .heads, .phases, .curve_loss,
 	    .curve_acc, .curve_val_loss, .curve_val_acc, .exo)' | json2rec > "$k.tmp/archive.rec"
 	rm -rf "$k" && mv "$k.tmp" "$k"
-	args+=("${r%-s*}=$k")
-done
+	args+=("$m=$k")
+done < "$src/runs.list"
 [ "${#args[@]}" -gt 0 ] || { echo "compare-keep.sh: no finished run in $src" >&2; exit 66; }
 run-report --plots "$dest/plots" -o "$dest/report.md" "${args[@]}" 2> "$dest/run-report.log"
 # The surrogates on the pooled archives of the weight-shared evaluations
