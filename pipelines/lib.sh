@@ -649,6 +649,7 @@ nl_timed() {
 # nl_budget_probe > rates record: the probes of this machine (see above).
 nl_budget_probe() {
 	local size sup_size= n1 n2 space n id ids ok w c ofa_sub sup_n= sup_s= sup_c= cmin=() cmax=() cminc=() cmaxc=()
+	local k t0 it_s
 	local train=("${NL_TRAIN[@]}")
 	mkdir -p probe
 	size=$(nl_data_size)
@@ -715,13 +716,34 @@ nl_budget_probe() {
 	done
 	NL_TRAIN=("${train[@]}")
 	rm -f probe/sup-*.ckpt
+	# An iteration beyond its candidates' jobs: both surrogates and NSGA-II
+	# on a synthetic archive of 40 networks of the space, with figures made
+	# up from their genomes (what is timed is the fitting, not the fit).
+	nl_log "budget: timing an iteration's surrogates and NSGA-II on 40 synthetic records"
+	ofa-sample --space "$space" -n 40 --seed "$SEED" --in-ch "$IN_CH" --classes "$CLASSES" \
+	    --resolution "$RESOLUTION" --width "$WIDTH" 2>> probe/iter.log | eec-place | rec2json |
+	    jq -c '.top1_ee_val = 0.8 + ((.genome | add) % 17) / 100 |
+	        .avg_macs_val = 1e6 + (.genome[:10] | add) * 1e5' | json2rec > probe/archive.rec ||
+	    nl_die 70 "budget: sampling the iteration probe's archive failed, see probe/iter.log"
+	t0=$(date +%s.%N)
+	for k in top1_ee_val avg_macs_val; do
+		surrogate-fit -t "$k" $([ "$k" = top1_ee_val ] && echo --error) -m "$SUR_MODEL" \
+		    --folds "$SUR_FOLDS" --seed "$SEED" ${THREADS:+--threads "$THREADS"} \
+		    -o "probe/$k.model" probe/archive.rec 2>> probe/iter.log ||
+		    nl_die 70 "budget: the iteration probe's surrogate-fit failed, see probe/iter.log"
+	done
+	nsga-step --err-model probe/top1_ee_val.model --macs-model probe/avg_macs_val.model \
+	    --no-constraints --pop "$POP" --gens "$GENS" -k "$K" --iter 1 --seed "$SEED" \
+	    probe/archive.rec > /dev/null 2>> probe/iter.log ||
+	    nl_die 70 "budget: the iteration probe's nsga-step failed, see probe/iter.log"
+	it_s=$(nl_secs_since "$t0")
 	jq -nc --argjson j "$JOBS" --arg sn "$sup_n" --arg ss "$sup_s" --arg sc "$sup_c" --argjson size "${sup_size:-0}" \
 	    --argjson cn "[$n1,$n2]" --argjson cmin "[${cmin[0]},${cmin[1]}]" --argjson cmax "[${cmax[0]}]" \
 	    --argjson cminc "[${cminc[0]},${cminc[1]}]" --argjson cmaxc "[${cmaxc[0]}]" \
 	    --arg cpu "$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)" \
-	    --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --arg threads "${THREADS:-}" '
+	    --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --arg threads "${THREADS:-}" --argjson it "$it_s" '
 	    {type: "rates", v: 1, jobs: $j, threads: (if $threads == "" then null else ($threads | tonumber) end),
-	     cand_probe_n: $cn, cand_min_probe_s: $cmin, cand_max_probe_s: $cmax,
+	     cand_probe_n: $cn, cand_min_probe_s: $cmin, cand_max_probe_s: $cmax, iter_probe_s: $it,
 	     cand_min_probe_cpu_s: $cminc, cand_max_probe_cpu_s: $cmaxc, cpu: $cpu, loadavg: $load}
 	    + if $sn == "" then {} else {sup_probe_n: ($sn | split(",") | map(tonumber)),
 	       sup_probe_s: ($ss | split(",") | map(tonumber)),

@@ -83,7 +83,7 @@ main(int argc, char **argv)
 	const msgpack_object *m;
 	char why[160];
 	long budget = -1;
-	int ch, check = 0, nrec = 0;
+	int ch, check = 0, nrec = 0, over = 0;
 
 	plan_limits_default(&l);
 	while ((ch = getopt_long(argc, argv, "hb:", longopts, NULL)) != -1) {
@@ -97,7 +97,10 @@ main(int argc, char **argv)
 				    "1h30m, 90s: integers with units h, m, s in that order)", optarg);
 			break;
 		case O_RESERVE: l.reserve = cli_double("--reserve", optarg, 0, 1e9); break;
-		case O_OVER: l.iter_overhead = cli_double("--iter-overhead", optarg, 0, 1e9); break;
+		case O_OVER:
+			l.iter_overhead = cli_double("--iter-overhead", optarg, 0, 1e9);
+			over = 1;
+			break;
 		case O_SHARE: l.sup_share = cli_double("--sup-share", optarg, 0.01, 1); break;
 		case O_EPOCHS: l.epochs_max = (int)cli_long("--epochs-max", optarg, 1, 100000); break;
 		case O_SMIN: l.subset_min = cli_long("--subset-min", optarg, 1, 1L << 31); break;
@@ -140,6 +143,9 @@ main(int argc, char **argv)
 		}
 		probes(rt.cmin, &in.r, m, "cand_probe_n", "cand_min_probe_s", 2);
 		rt.ncmax = probes(rt.cmax, &in.r, m, "cand_probe_n", "cand_max_probe_s", 0);
+		/* a measured iteration, unless the option says otherwise */
+		if (!over && rec_get(m, "iter_probe_s"))
+			l.iter_overhead = rec_dbl(&in.r, m, "iter_probe_s", 0, 1e9);
 		if (plan_make(&p, &rt, &l, why, sizeof(why)))
 			rec_fail(&in.r, NULL, "%s", why);
 		rec_out_begin(&o, m, "plan", 1);

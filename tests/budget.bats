@@ -44,6 +44,15 @@ rates() {
 	[ "$(jq .candidates nosup.json)" -gt "$(jq .candidates p-25m.json)" ]
 	# too short for even the two extremes: the smallest search, said so
 	budget-plan -b 1m r.rec | rec2json | jq -e '.feasible == false and .candidates == 2 and .iterations == 0'
+	# a measured iteration instead of the default 30 s: cheaper iterations
+	# buy more candidates; --iter-overhead overrides it
+	rec2json r.rec | jq -c '.iter_probe_s = 2.5' | json2rec > it.rec
+	budget-plan -b 25m --subset-max 24000 it.rec | rec2json > it.json
+	jq -e '.iter_overhead_s == 2.5 and .iter_probe_s == 2.5' it.json
+	jq -e '.iter_overhead_s == 30' p-25m.json
+	[ "$(jq .candidates it.json)" -gt "$(jq .candidates p-25m.json)" ]
+	budget-plan -b 25m --subset-max 24000 --iter-overhead 30 it.rec | rec2json |
+	    jq -e --slurpfile p p-25m.json '.iter_overhead_s == 30 and .candidates == $p[0].candidates'
 }
 
 @test "budget-plan: strict durations and inputs" {
