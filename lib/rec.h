@@ -173,5 +173,11 @@ int rec_to_json(FILE *fp, const msgpack_object *o, int pretty, char *key, size_t
 /* Packs j; returns 0, or -1 with a message in err (size n) on a value that
  * has no msgpack form. */
 int rec_from_json(msgpack_packer *pk, const json_t *j, char *err, size_t n);
+/* JSON text s (len bytes) with every integer literal too large for an
+ * int64 (jq prints 1.2e+28 as 12068383140518726000000000000) given ".0", so
+ * jansson reads it as the number it is instead of failing; strings are left
+ * alone. A malloc'd copy (length in *outlen), or NULL when nothing needed
+ * it. */
+char *rec_json_widen(const char *s, size_t len, size_t *outlen);
 
 #endif

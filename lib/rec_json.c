@@ -378,3 +378,80 @@ rec_from_json(msgpack_packer *pk, const json_t *j, char *err, size_t n)
 	snprintf(err, n, "unknown JSON type");
 	return -1;
 }
+
+/* Does the integer literal d (n digits, no sign) fit an int64 with its
+ * sign? */
+static int
+int64_fits(const char *d, size_t n, int neg)
+{
+	const char *max = neg ? "9223372036854775808" : "9223372036854775807";
+
+	while (n > 1 && *d == '0')
+		d++, n--;
+	return n < 19 || (n == 19 && memcmp(d, max, 19) <= 0);
+}
+
+char *
+rec_json_widen(const char *s, size_t len, size_t *outlen)
+{
+	char *out = NULL;
+	size_t i = 0, o = 0, grow = 0;
+	int pass, str;
+
+	/* pass 0 counts the literals to widen, pass 1 copies */
+	for (pass = 0; pass < 2; pass++) {
+		if (pass == 1) {
+			if (grow == 0)
+				return NULL;
+			if (!(out = malloc(len + 2 * grow + 1)))
+				return NULL;
+		}
+		for (i = 0, o = 0, str = 0; i < len;) {
+			size_t j = i, nd;
+			int neg, plain = 1;
+
+			if (str || s[i] == '"') {
+				/* a string, escapes included, copied as is */
+				if (s[i] == '\\' && str && i + 1 < len)
+					j = i + 2;
+				else {
+					if (s[i] == '"')
+						str = !str;
+					j = i + 1;
+				}
+			} else if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
+				neg = s[i] == '-';
+				j += neg;
+				while (j < len && s[j] >= '0' && s[j] <= '9')
+					j++;
+				nd = j - i - neg;
+				while (j < len && (s[j] == '.' || s[j] == 'e' || s[j] == 'E' ||
+				    s[j] == '+' || s[j] == '-' || (s[j] >= '0' && s[j] <= '9'))) {
+					plain = 0;
+					j++;
+				}
+				if (plain && nd > 0 && !int64_fits(s + i + neg, nd, neg)) {
+					if (pass == 0) {
+						grow++;
+					} else {
+						memcpy(out + o, s + i, j - i);
+						o += j - i;
+						memcpy(out + o, ".0", 2);
+						o += 2;
+						i = j;
+						continue;
+					}
+				}
+			} else {
+				j = i + 1;
+			}
+			if (pass == 1)
+				memcpy(out + o, s + i, j - i);
+			o += j - i;
+			i = j;
+		}
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}

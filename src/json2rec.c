@@ -37,11 +37,16 @@ convert(FILE *in, const char *name, msgpack_sbuffer *sb, msgpack_packer *pk)
 	while ((len = getline(&buf, &cap, in)) >= 0) {
 		json_error_t je;
 		json_t *j, *t, *v;
+		char *wide;
+		size_t wlen;
 
 		line++;
 		if (strspn(buf, " \t\r\n") == (size_t)len)
 			continue;
-		if ((j = json_loadb(buf, len, JSON_DECODE_ANY, &je)) == NULL)
+		wide = rec_json_widen(buf, (size_t)len, &wlen);
+		j = json_loadb(wide ? wide : buf, wide ? wlen : (size_t)len, JSON_DECODE_ANY, &je);
+		free(wide);
+		if (j == NULL)
 			line_fail(name, line, NULL, "bad JSON at column %d: %s", je.column,
 			    je.text);
 		if (!json_is_object(j))

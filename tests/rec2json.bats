@@ -38,6 +38,21 @@ bats_require_minimum_version 1.5.0
 	assert_output '{"type":"x","v":1,"p":0.30000000000000004,"q":2.0,"r":1e-07}'
 }
 
+@test "json2rec: integer literals too large for int64 are the numbers they write (jq's 1e+28)" {
+	# jq 1.6 prints the double 1.2068383140518726e+28 without an exponent
+	echo '{"type":"x","v":1,"a":1.2068383140518726e+28}' > in.json
+	jq -c . in.json > jq.json
+	grep -q '"a":12068383140518726000000000000' jq.json
+	run sh -c 'json2rec jq.json | rec2json'
+	assert_success
+	assert_output '{"type":"x","v":1,"a":1.2068383140518726e+28}'
+	# int64's limits stay integers; strings and keys are left alone
+	echo '{"type":"x","v":1,"lo":-9223372036854775808,"hi":9223372036854775807,"s":"99999999999999999999","n":[-99999999999999999999,0],"e":"\"123456789012345678901\""}' > b.json
+	run sh -c 'json2rec b.json | rec2json'
+	assert_success
+	assert_output '{"type":"x","v":1,"lo":-9223372036854775808,"hi":9223372036854775807,"s":"99999999999999999999","n":[-1e+20,0],"e":"\"123456789012345678901\""}'
+}
+
 @test "blank lines are skipped and key order is kept" {
 	printf '\n{"v":2,"type":"b","z":1,"a":2}\n   \n{"type":"c","v":0}\n' > in.json
 	run sh -c 'json2rec < in.json | rec2json'

@@ -1,5 +1,6 @@
-/* fuzz_json.c - json2rec's path: a JSON line to a record, checked as the
- * readers would check it, then read back by rec_next. */
+/* fuzz_json.c - json2rec's path: a JSON line widened (rec_json_widen), to
+ * a record, checked as the readers would check it, then read back by
+ * rec_next. */
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -15,11 +16,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static int fd = -1;
 	static volatile int read;
 	msgpack_packer pk;
-	char msg[200];
+	char msg[200], *wide;
+	size_t wlen;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	j = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);
+	wide = rec_json_widen((const char *)data, size, &wlen);
+	j = json_loadb(wide ? wide : (const char *)data, wide ? wlen : size, JSON_DECODE_ANY, NULL);
+	free(wide);
 	if (j && rec_from_json(&pk, j, msg, sizeof(msg)) == 0 &&
 	    rec_check(sb.data, sb.size, msg, sizeof(msg)) == 0) {
 		/* What json2rec lets out, every reader takes in. */
