@@ -418,6 +418,11 @@ nl_open_rundir() {
 		    nl_die 66 "$t: not found on PATH"
 	done
 	[ -n "$IN_CH" ] || IN_CH=$(nl_in_ch)
+	# Under a budget the deadline ends the search, not the preset's
+	# patience (sized for its fixed iterations: two stale iterations of two
+	# candidates stopped searches at half their budget); --patience still
+	# does. Saved in the config, so a resumed run keeps it.
+	[ -z "$resume" ] && [ -n "${BUDGET-}" ] && ! nl_given PATIENCE && PATIENCE=0
 	nl_save_config
 	nl_repair archive.rec failed.rec hv.rec
 	nl_log "run directory $PWD (${resume:+resumed, }preset ${PRESET:-none})"

@@ -127,6 +127,10 @@ rates() {
 	[[ $stderr == *"nachos: budget: the probes took "*" s of 240"* ]]
 	cd run
 	grep -qx "BUDGET='4m'" config
+	# the deadline ends the search, not the default patience
+	grep -qx "PATIENCE='0'" config
+	# an iteration timed beyond the jobs, and counted by the plan
+	rec2json plan.rec | jq -e '.iter_probe_s > 0 and .iter_overhead_s == .iter_probe_s'
 	rec2json rates.rec | jq -e '.type == "rates" and .jobs == 2 and .probe_wall_s > 0 and (.cand_probe_n | length) == 2 and
 	    (.cand_min_probe_s | all(. > 0)) and (.cand_max_probe_s | all(. > 0)) and (.sup_probe_n | not) and
 	    (.cand_min_probe_cpu_s | length == 2 and all(. > 0)) and (.cand_max_probe_cpu_s | length == 1 and all(. > 0))'
@@ -176,6 +180,7 @@ rates() {
 	assert_success
 	[[ $stderr == *"beyond the plan's"* ]]
 	cd run
+	grep -qx "PATIENCE='100'" config           # given, so kept
 	planned=$(rec2json plan.rec | jq .iterations)
 	[ "$(ls -d iter/* | wc -l)" -gt $((planned + 1)) ]
 	[ "$(cat elapsed)" -le 120 ]
