@@ -321,10 +321,24 @@ sur_fit(struct sur_model *m, const double *x, const double *y, int n, int d,
 		}
 	}
 	/* best stays SUR_AS only for a constant target; any kind then gives
-	 * the constant predictor. */
-	k = o->kind == SUR_AS ? (best == SUR_AS ? SUR_CART : best) : o->kind;
-	if (fit_kind(m, k, x, y, n, d, o, o->seed, err, nerr))
-		return -1;
+	 * the constant predictor. A kind cross-validated on fold-sized subsets
+	 * may not fit all the points (rbf's and gp's tails need more points
+	 * than varying genes, and more genes vary in all of them): adaptive
+	 * switching then takes the next best. */
+	for (;;) {
+		k = o->kind == SUR_AS ? (best == SUR_AS ? SUR_CART : best) : o->kind;
+		if (fit_kind(m, k, x, y, n, d, o, o->seed, err, nerr) == 0)
+			break;
+		if (o->kind != SUR_AS || best == SUR_AS)
+			return -1;
+		cv[best].done = 0;
+		snprintf(cv[best].why, sizeof(cv[best].why), "cross-validated, but not fitted on all "
+		    "%d points: %.100s", n, err);
+		best = SUR_AS;
+		for (k = 0; k < SUR_AS; k++)
+			if (cv[k].done && (best == SUR_AS || cv[k].score > cv[best].score))
+				best = k;
+	}
 	memcpy(m->cv, cv, sizeof(cv));
 	return 0;
 }

@@ -326,6 +326,34 @@ test_degenerate(void)
 	sur_free(&m);
 }
 
+/* Adaptive switching whose best cross-validated kind cannot be fitted on
+ * all the points takes the next: four genomes of a search's archive (three
+ * one gene apart, one far), 2 folds, seed 4, where rbf cross-validates on
+ * pairs that vary in one gene but all four vary in 32. */
+static void
+test_as_fallback(void)
+{
+	static const double g[4][49] = {
+		{ 0,0,1,1,1,0,1,0,0,2,2,0,0,2,1,1,0,1,0,1,0,0,1,1,0,2,2,0,0,2,2,0,0,1,1,2,0,0,0,1,0,1,0,0,0,0,1,1,0 },
+		{ 2,1,0,0,1,1,0,2,0,1,1,0,0,0,1,0,0,2,2,0,0,2,2,2,0,0,2,1,2,2,1,2,0,2,2,0,0,1,0,0,0,2,2,0,0,0,0,0,1 },
+		{ 0,0,1,1,1,0,1,0,0,2,2,0,0,2,1,1,0,1,0,1,0,0,1,1,0,2,2,0,0,2,2,0,0,0,1,2,0,0,0,1,0,1,0,0,0,0,1,1,0 },
+		{ 1,0,1,1,1,0,1,0,0,2,2,0,0,2,1,1,0,1,0,1,0,0,1,1,0,2,2,0,0,2,2,0,0,1,1,2,0,0,0,1,0,1,0,0,0,0,1,1,0 },
+	};
+	static const double y[4] = { 0.4, 0.9, 0.9, 0.9 };
+	struct sur_model m;
+	struct sur_opts o;
+	char err[256] = "";
+
+	sur_opts_default(&o);
+	o.kind = SUR_AS;
+	o.folds = 2;
+	o.seed = 4;
+	CHECK(sur_fit(&m, &g[0][0], y, 4, 49, &o, err, sizeof(err)) == 0);
+	CHECK(m.kind != SUR_RBF);
+	CHECK(!m.cv[SUR_RBF].done && strstr(m.cv[SUR_RBF].why, "not fitted on all 4 points") != NULL);
+	sur_free(&m);
+}
+
 /* sur_put -> bytes -> sur_read predicts the same, for every kind. */
 static void
 test_round_trip(void)
@@ -395,6 +423,7 @@ main(void)
 	test_as_step();
 	test_cv_seeded();
 	test_degenerate();
+	test_as_fallback();
 	test_round_trip();
 	return unit_done("test_sur");
 }
