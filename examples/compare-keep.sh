@@ -32,7 +32,10 @@ while read -r m s; do
 	args+=("$m=$k")
 done < "$src/runs.list"
 [ "${#args[@]}" -gt 0 ] || { echo "compare-keep.sh: no finished run in $src" >&2; exit 66; }
-run-report --plots "$dest/plots" -o "$dest/report.md" "${args[@]}" 2> "$dest/run-report.log"
+# (its warnings: the best EENNs' exit outputs stayed behind)
+run-report --plots "$dest/plots" -o "$dest/report.md" "${args[@]}" 2> "$dest/.run-report.log" ||
+	{ cat "$dest/.run-report.log" >&2; exit 70; }
+rm -f "$dest/.run-report.log"
 # The surrogates on the pooled archives of the weight-shared evaluations
 # in the NACHOS space (nachos, random; EDANAS and AEBNAS have their own
 # genomes, fine-tuned records other figures).
