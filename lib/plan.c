@@ -48,6 +48,7 @@ plan_limits_default(struct plan_limits *l)
 	l->subset_max = 60000;
 	l->c_min = 8;
 	l->n_min = 2;
+	l->k_max = 0;
 }
 
 int
@@ -200,6 +201,8 @@ plan_make(struct plan *p, const struct plan_rates *r, const struct plan_limits *
 
 	/* 4. the initial archive and the iterations */
 	p->k = (int)(j * (long)ceil(sqrt((double)c / (double)j) / 2));
+	if (l->k_max > 0 && p->k > l->k_max)
+		p->k = l->k_max;
 	if (p->k < 1)
 		p->k = 1;
 	nsplit = j * (c / (2 * j));

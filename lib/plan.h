@@ -40,6 +40,7 @@ struct plan_limits {
 	long sup_subset_min;   /* supernet images of a shortened epoch, at least */
 	long subset_min, subset_max;  /* the candidates' training subset */
 	int c_min;             /* candidates the subset is first traded for */
+	int k_max;             /* candidates per iteration, at most (NSGA-II's population); 0: any */
 	int n_min;             /* initial archive, at least (the extremes: 2) */
 };
 

@@ -783,7 +783,8 @@ nl_budget() {
 		# good as the supernet it is cut from: the supernet gets more.
 		share=0.4
 		[ "$EVAL" = shared ] && share=0.7
-		budget-plan -b "${left}s" --sup-share "$share" --subset-max "$smax" --subset-min $((smax < 1000 ? smax : 1000)) rates.rec > plan.rec.tmp 2>> "logs/$NL_PROG.log" &&
+		budget-plan -b "${left}s" --sup-share "$share" --subset-max "$smax" --subset-min $((smax < 1000 ? smax : 1000)) \
+		    --k-max "$POP" rates.rec > plan.rec.tmp 2>> "logs/$NL_PROG.log" &&
 		    mv plan.rec.tmp plan.rec || nl_die 70 "budget-plan failed, see logs/$NL_PROG.log"
 	fi
 	plan=$(rec2json plan.rec)

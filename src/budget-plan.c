@@ -19,7 +19,7 @@
 static const char usage_str[] =
     "usage: budget-plan [-h] -b duration [--reserve s] [--iter-overhead s]\n"
     "                   [--sup-share x] [--epochs-max n] [--subset-min n]\n"
-    "                   [--subset-max n] [--c-min n] [file]\n"
+    "                   [--subset-max n] [--c-min n] [--k-max n] [file]\n"
     "       budget-plan [-h] -b duration --check\n";
 
 static void
@@ -61,7 +61,7 @@ probes(struct plan_probe *p, const struct rec_in *r, const msgpack_object *m, co
 int
 main(int argc, char **argv)
 {
-	enum { O_RESERVE = 256, O_OVER, O_SHARE, O_EPOCHS, O_SMIN, O_SMAX, O_CMIN, O_CHECK };
+	enum { O_RESERVE = 256, O_OVER, O_SHARE, O_EPOCHS, O_SMIN, O_SMAX, O_CMIN, O_KMAX, O_CHECK };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "budget", required_argument, NULL, 'b' },
@@ -72,6 +72,7 @@ main(int argc, char **argv)
 		{ "subset-min", required_argument, NULL, O_SMIN },
 		{ "subset-max", required_argument, NULL, O_SMAX },
 		{ "c-min", required_argument, NULL, O_CMIN },
+		{ "k-max", required_argument, NULL, O_KMAX },
 		{ "check", no_argument, NULL, O_CHECK },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -106,6 +107,7 @@ main(int argc, char **argv)
 		case O_SMIN: l.subset_min = cli_long("--subset-min", optarg, 1, 1L << 31); break;
 		case O_SMAX: l.subset_max = cli_long("--subset-max", optarg, 1, 1L << 31); break;
 		case O_CMIN: l.c_min = (int)cli_long("--c-min", optarg, 1, 1000000); break;
+		case O_KMAX: l.k_max = (int)cli_long("--k-max", optarg, 1, 1000000); break;
 		case O_CHECK: check = 1; break;
 		default:
 			usage(stderr, EX_USAGE);

@@ -44,6 +44,11 @@ rates() {
 	[ "$(jq .candidates nosup.json)" -gt "$(jq .candidates p-25m.json)" ]
 	# too short for even the two extremes: the smallest search, said so
 	budget-plan -b 1m r.rec | rec2json | jq -e '.feasible == false and .candidates == 2 and .iterations == 0'
+	# no more candidates per iteration than NSGA-II's population proposes
+	[ "$(jq .k p-8h.json)" -gt 5 ]
+	budget-plan -b 8h --subset-max 24000 --k-max 5 r.rec | rec2json |
+	    jq -e --slurpfile p p-8h.json '.k == 5 and .n_start + .iterations * .k == .candidates and
+	        .candidates == $p[0].candidates'
 	# a measured iteration instead of the default 30 s: cheaper iterations
 	# buy more candidates; --iter-overhead overrides it
 	rec2json r.rec | jq -c '.iter_probe_s = 2.5' | json2rec > it.rec
