@@ -47,7 +47,7 @@ killed_after() {
 # A tiny search (the made-up trainer: seconds, not minutes) killed with
 # SIGKILL at random moments, each time with every process of its session
 # (a crash), and resumed, ends with the archive of an uninterrupted run of
-# the same seed, byte for byte. KILLS and KILL_SEED pick the number of kills
+# the same seed, byte for byte but for each record's wall time. KILLS and KILL_SEED pick the number of kills
 # and their moments (make check: 3; the issue's figure: KILLS=10).
 @test "a search killed at random moments and resumed ends with the uninterrupted run's archive" {
 	load idx-helper
@@ -75,7 +75,12 @@ killed_after() {
 		echo "# kill $k after ${at} ms (a whole run: ${dur} ms): $([ -e run/archive.rec ] && nrec < run/archive.rec || echo 0) records$([ -e run/report.md ] && echo ', finished'); last step: $(tail -n 1 run/logs/nachos.log 2> /dev/null | cut -c 10-70)" >&3
 	done
 	if [ -e run/config ]; then nachos --resume run 2>> run.log; else nachos "${tiny[@]}" run 2>> run.log; fi
-	cmp ref/archive.rec run/archive.rec
+	# the same records, byte for byte once t_s is left out: the run's wall
+	# time when each joined the archive, which the kills change
+	for r in ref run; do
+		rec2json "$r/archive.rec" | jq -e -c 'select(.t_s >= 0) | del(.t_s)' | json2rec > "$r.rec"
+	done
+	cmp ref.rec run.rec
 	cmp ref/hv.rec run/hv.rec
 	[ "$(nrec < run/archive.rec)" -eq 5 ]
 }
