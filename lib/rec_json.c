@@ -407,21 +407,18 @@ rec_json_widen(const char *s, size_t len, size_t *outlen)
 				return NULL;
 		}
 		for (i = 0, o = 0, str = 0; i < len;) {
-			size_t j = i, nd;
-			int neg, plain = 1;
+			size_t j = i + 1, nd;
+			int neg, plain = 1, widen = 0;
 
 			if (str || s[i] == '"') {
 				/* a string, escapes included, copied as is */
 				if (s[i] == '\\' && str && i + 1 < len)
 					j = i + 2;
-				else {
-					if (s[i] == '"')
-						str = !str;
-					j = i + 1;
-				}
+				else if (s[i] == '"')
+					str = !str;
 			} else if (s[i] == '-' || (s[i] >= '0' && s[i] <= '9')) {
 				neg = s[i] == '-';
-				j += neg;
+				j = i + neg;
 				while (j < len && s[j] >= '0' && s[j] <= '9')
 					j++;
 				nd = j - i - neg;
@@ -430,24 +427,15 @@ rec_json_widen(const char *s, size_t len, size_t *outlen)
 					plain = 0;
 					j++;
 				}
-				if (plain && nd > 0 && !int64_fits(s + i + neg, nd, neg)) {
-					if (pass == 0) {
-						grow++;
-					} else {
-						memcpy(out + o, s + i, j - i);
-						o += j - i;
-						memcpy(out + o, ".0", 2);
-						o += 2;
-						i = j;
-						continue;
-					}
-				}
-			} else {
-				j = i + 1;
+				widen = plain && nd > 0 && !int64_fits(s + i + neg, nd, neg);
+				grow += pass == 0 && widen;
 			}
-			if (pass == 1)
+			if (pass == 1) {
 				memcpy(out + o, s + i, j - i);
-			o += j - i;
+				if (widen)
+					memcpy(out + o + (j - i), ".0", 2);
+			}
+			o += j - i + 2 * (size_t)widen;
 			i = j;
 		}
 	}
