@@ -333,6 +333,14 @@ read_stdin(const struct opts *op)
 		errx(EX_DATAERR, "stdin: no result records");
 }
 
+/* Record e may count: a network over a memory limit is as inadmissible
+ * as one its tuning marked infeasible. */
+static int
+admissible(const struct ee *e)
+{
+	return e->ok && e->mem_cv <= 0;
+}
+
 /* The best trade-off EENN of each run and its hypervolume per iteration
  * against ref (pareto_run, on the validation figures). */
 static void
@@ -348,9 +356,7 @@ analyse(struct run *u, const struct opts *op, const double *ref /* (2) */)
 		acc[i] = u->e[i].acc_val;
 		macs[i] = u->e[i].macs_val;
 		ts[i] = u->e[i].t_s;
-		/* a network over a memory limit is as inadmissible as one its
-		 * tuning marked infeasible */
-		ok[i] = u->e[i].ok && u->e[i].mem_cv <= 0;
+		ok[i] = admissible(&u->e[i]);
 		iter[i] = u->e[i].iter;
 	}
 	pareto_run(&pr, acc, macs, ok, iter, n, u->acc_min, u->macs_max, op->po.knee, ref);
@@ -713,7 +719,7 @@ table_at_macs(FILE *fp)
 				for (j = 0; j < u->n; j++) {
 					acc[j] = u->e[j].acc_val;
 					macs[j] = u->e[j].macs_val;
-					ok[j] = u->e[j].ok && u->e[j].mem_cv <= 0;
+					ok[j] = admissible(&u->e[j]);
 				}
 				k = pareto_best_under(acc, macs, ok, u->n, frac[f] * u->macs_max);
 				if (k >= 0) {
