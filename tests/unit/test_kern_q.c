@@ -1,0 +1,184 @@
+/* test_kern_q.c - the int8 convolution and linear kernels of
+ * export_kern.inc (tiled) against their plain twins below, bit for bit:
+ * pointwise, depthwise and full convolutions of every kernel size,
+ * stride and padding the exports use, maps from 1x1 up (windows all in
+ * the padding, all inside, and between), channel counts off the tiles'
+ * multiples, linear layers, an input clamped at its zero point (a ReLU
+ * as read) or not, and zero points, weights and inputs at the int8
+ * extremes. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn.h"
+#include "unit.h"
+
+#define K_NO_DISPATCH
+#include "export_kern.inc"
+
+/* The twin of k_conv_q: one output at a time, every tap checked; padding is real zero (x - zin = 0, so padded taps are
+ * skipped); in_min: the input clamped below (zin for a ReLU on the input,
+ * else -128). */
+static inline void
+ref_conv_q(int8_t *out, const int8_t *in, const int8_t *w, const int32_t *b,
+    const int32_t *mult, const int32_t *shift, int ci, int h, int wd, int co, int k,
+    int s, int p, int dw, int32_t zin, int32_t in_min, int32_t zout, int32_t lo,
+    int32_t hi)
+{
+	int ho = (h + 2 * p - k) / s + 1, wo = (wd + 2 * p - k) / s + 1, o, oy, ox;
+
+	for (o = 0; o < co; o++)
+		for (oy = 0; oy < ho; oy++)
+			for (ox = 0; ox < wo; ox++) {
+				int32_t acc = b[o];
+				int c0 = dw ? o : 0, c1 = dw ? o + 1 : ci, c, ky, kx;
+
+				for (c = c0; c < c1; c++) {
+					const int8_t *wk = w + ((long)o * (c1 - c0) + (c - c0)) * k * k;
+
+					for (ky = 0; ky < k; ky++) {
+						int iy = oy * s - p + ky;
+
+						if (iy < 0 || iy >= h)
+							continue;
+						for (kx = 0; kx < k; kx++) {
+							int ix = ox * s - p + kx;
+							int32_t v;
+
+							if (ix < 0 || ix >= wd)
+								continue;
+							v = in[((long)c * h + iy) * wd + ix];
+							v = v < in_min ? in_min : v;
+							acc += wk[ky * k + kx] * (v - zin);
+						}
+					}
+				}
+				out[((long)o * ho + oy) * wo + ox] =
+				    k_clamp8(zout + k_mbqm(acc, mult[o], shift[o]), lo, hi);
+			}
+}
+
+static inline void
+ref_linear_q(int8_t *out, const int8_t *in, const int8_t *w, const int32_t *b,
+    const int32_t *mult, const int32_t *shift, int ci, int co, int32_t zin,
+    int32_t zout, int32_t lo, int32_t hi)
+{
+	int o, i;
+
+	for (o = 0; o < co; o++) {
+		int32_t acc = b[o];
+
+		for (i = 0; i < ci; i++)
+			acc += w[(long)o * ci + i] * (in[i] - zin);
+		out[o] = k_clamp8(zout + k_mbqm(acc, mult[o], shift[o]), lo, hi);
+	}
+}
+
+
+static int8_t
+rand8(struct nn_rng *r, int extreme)
+{
+	uint32_t u = nn_rng_u32(r);
+
+	/* a quarter of the values at -128 or 127 when extreme */
+	if (extreme && u % 4 == 0)
+		return u & 4 ? 127 : -128;
+	return (int8_t)(u >> 24);
+}
+
+static void
+fill(int8_t *p, long n, struct nn_rng *r, int extreme)
+{
+	long i;
+
+	for (i = 0; i < n; i++)
+		p[i] = rand8(r, extreme);
+}
+
+/* one case: returns the outputs that differ */
+static long
+conv_case(struct nn_rng *r, int ci, int h, int wd, int co, int k, int s, int p, int dw,
+    int relu, int extreme)
+{
+	int ho = (h + 2 * p - k) / s + 1, wo = (wd + 2 * p - k) / s + 1, o;
+	long nin = (long)ci * h * wd, nw = (long)co * (dw ? 1 : ci) * k * k;
+	long nout = (long)co * ho * wo, i, bad = 0;
+	int8_t *in = malloc(nin), *w = malloc(nw), *y = malloc(nout), *yr = malloc(nout);
+	int32_t *b = malloc(co * sizeof *b), *mult = malloc(co * sizeof *mult);
+	int32_t *shift = malloc(co * sizeof *shift);
+	int32_t zin = extreme ? (nn_rng_u32(r) & 1 ? 127 : -128) : rand8(r, 0);
+	int32_t zout = rand8(r, extreme), lo = relu ? zout : -128;
+
+	fill(in, nin, r, extreme);
+	fill(w, nw, r, extreme);
+	for (o = 0; o < co; o++) {
+		b[o] = (int32_t)(nn_rng_u32(r) % 200001) - 100000;
+		mult[o] = (int32_t)((1u << 30) + (nn_rng_u32(r) >> 2));
+		shift[o] = (int32_t)(nn_rng_u32(r) % 20) - 16;
+	}
+	memset(y, 0x55, nout);
+	memset(yr, 0x2a, nout);
+	k_conv_q(y, in, w, b, mult, shift, ci, h, wd, co, k, s, p, dw, zin,
+	    relu ? zin : -128, zout, lo, 127);
+	ref_conv_q(yr, in, w, b, mult, shift, ci, h, wd, co, k, s, p, dw, zin,
+	    relu ? zin : -128, zout, lo, 127);
+	for (i = 0; i < nout; i++)
+		bad += y[i] != yr[i];
+	if (k == 1 && s == 1 && p == 0 && !dw && h == 1 && wd == 1 && !relu) {
+		k_linear_q(y, in, w, b, mult, shift, ci, co, zin, zout, lo, 127);
+		ref_linear_q(yr, in, w, b, mult, shift, ci, co, zin, zout, lo, 127);
+		for (i = 0; i < nout; i++)
+			bad += y[i] != yr[i];
+	}
+	free(in), free(w), free(y), free(yr), free(b), free(mult), free(shift);
+	return bad;
+}
+
+static void
+test_twins(void)
+{
+	/* kernel, stride, padding, depthwise: as the schedules use them */
+	static const int shape[][4] = {
+		{ 1, 1, 0, 0 }, { 3, 1, 1, 1 }, { 3, 2, 1, 1 }, { 5, 1, 2, 1 }, { 5, 2, 2, 1 },
+		{ 7, 1, 3, 1 }, { 7, 2, 3, 1 }, { 3, 2, 1, 0 }, { 3, 1, 0, 0 }, { 3, 1, 1, 0 },
+		{ 1, 1, 1, 0 }, { 2, 2, 0, 1 },
+	};
+	static const int maps[] = { 1, 2, 3, 4, 5, 7, 8, 9, 16 };
+	struct nn_rng r;
+	long bad = 0, cases = 0;
+	int sh, m, m2, it;
+
+	nn_rng_seed(&r, 3);
+	for (sh = 0; sh < (int)(sizeof(shape) / sizeof(shape[0])); sh++)
+		for (m = 0; m < (int)(sizeof(maps) / sizeof(maps[0])); m++)
+			for (it = 0; it < 6; it++) {
+				int k = shape[sh][0], s = shape[sh][1], p = shape[sh][2];
+				int dw = shape[sh][3], h = maps[m], wd;
+				int ci = 1 + (int)(nn_rng_u32(&r) % 13), co;
+
+				m2 = (int)(nn_rng_u32(&r) % (sizeof(maps) / sizeof(maps[0])));
+				wd = it < 3 ? h : maps[m2];
+				co = dw ? ci : 1 + (int)(nn_rng_u32(&r) % 11);
+				if (h + 2 * p < k || wd + 2 * p < k)
+					continue;
+				bad += conv_case(&r, ci, h, wd, co, k, s, p, dw, it & 1, it >= 4);
+				cases++;
+			}
+	/* linear layers (1x1 maps) of the heads' and the classifiers' sizes */
+	for (it = 0; it < 40; it++) {
+		int ci = 1 + (int)(nn_rng_u32(&r) % 300), co = 1 + (int)(nn_rng_u32(&r) % 40);
+
+		bad += conv_case(&r, ci, 1, 1, co, 1, 1, 0, 0, 0, it & 1);
+		cases++;
+	}
+	fprintf(stderr, "    int8 twins: %ld cases, %ld outputs differ\n", cases, bad);
+	CHECK(cases > 600);
+	CHECK_EQ_L(bad, 0);
+}
+
+int
+main(void)
+{
+	test_twins();
+	return unit_done("kern_q");
+}
