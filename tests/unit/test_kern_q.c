@@ -5,7 +5,9 @@
  * the padding, all inside, and between), channel counts off the tiles'
  * multiples, linear layers, an input clamped at its zero point (a ReLU
  * as read) or not, and zero points, weights and inputs at the int8
- * extremes. */
+ * extremes; and the requantisation's fixed-point steps against
+ * gemmlowp's formulation, on 3M arguments at and around the int32
+ * extremes and powers of two. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,35 @@
 
 #define K_NO_DISPATCH
 #include "export_kern.inc"
+
+/* The twins of k_srdhm, k_rdpot and k_mbqm: gemmlowp's own formulation. */
+static int32_t
+ref_srdhm(int32_t a, int32_t b)
+{
+	int64_t ab = (int64_t)a * b, nudge = ab >= 0 ? (1 << 30) : 1 - (1 << 30);
+
+	if (a == b && a == INT32_MIN)
+		return INT32_MAX;
+	return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+static int32_t
+ref_rdpot(int32_t x, int e)
+{
+	int32_t mask = (int32_t)(((int64_t)1 << e) - 1), rem = x & mask;
+	int32_t thr = (mask >> 1) + (x < 0);
+
+	return (x >> e) + (rem > thr);
+}
+
+static int32_t
+ref_mbqm(int32_t x, int32_t mult, int32_t shift)
+{
+	int64_t v = (int64_t)x * ((int64_t)1 << (shift > 0 ? shift : 0));
+
+	v = v > INT32_MAX ? INT32_MAX : v < INT32_MIN ? INT32_MIN : v;
+	return ref_rdpot(ref_srdhm((int32_t)v, mult), shift > 0 ? 0 : -shift);
+}
 
 /* The twin of k_conv_q: one output at a time, every tap checked; padding is real zero (x - zin = 0, so padded taps are
  * skipped); in_min: the input clamped below (zin for a ReLU on the input,
@@ -54,7 +85,7 @@ ref_conv_q(int8_t *out, const int8_t *in, const int8_t *w, const int32_t *b,
 					}
 				}
 				out[((long)o * ho + oy) * wo + ox] =
-				    k_clamp8(zout + k_mbqm(acc, mult[o], shift[o]), lo, hi);
+				    k_clamp8(zout + ref_mbqm(acc, mult[o], shift[o]), lo, hi);
 			}
 }
 
@@ -70,7 +101,7 @@ ref_linear_q(int8_t *out, const int8_t *in, const int8_t *w, const int32_t *b,
 
 		for (i = 0; i < ci; i++)
 			acc += w[(long)o * ci + i] * (in[i] - zin);
-		out[o] = k_clamp8(zout + k_mbqm(acc, mult[o], shift[o]), lo, hi);
+		out[o] = k_clamp8(zout + ref_mbqm(acc, mult[o], shift[o]), lo, hi);
 	}
 }
 
@@ -134,6 +165,44 @@ conv_case(struct nn_rng *r, int ci, int h, int wd, int co, int k, int s, int p, 
 	return bad;
 }
 
+/* x near 0, at and around powers of two and the int32 extremes */
+static int32_t
+rand32(struct nn_rng *r)
+{
+	uint32_t u = nn_rng_u32(r), v = nn_rng_u32(r);
+	int e = (int)(v % 32);
+
+	switch (u % 4) {
+	case 0: return (int32_t)v;
+	case 1: return (int32_t)(v % 4096) - 2048;
+	case 2: return (int32_t)((u & 8 ? -1 : 1) * (int64_t)((int64_t)1 << e) +
+	    (int32_t)(v % 5) - 2);
+	default: return u & 8 ? INT32_MIN + (int32_t)(v % 3) : INT32_MAX - (int32_t)(v % 3);
+	}
+}
+
+static void
+test_requant_twins(void)
+{
+	struct nn_rng r;
+	long it, bad_s = 0, bad_r = 0, bad_m = 0;
+
+	nn_rng_seed(&r, 9);
+	for (it = 0; it < 3000000; it++) {
+		int32_t a = rand32(&r), b = rand32(&r), e = (int32_t)(nn_rng_u32(&r) % 32);
+		int32_t mult = (int32_t)((1u << 30) + (nn_rng_u32(&r) >> 2));
+		int32_t shift = (int32_t)(nn_rng_u32(&r) % 40) - 31;
+
+		bad_s += k_srdhm(a, b) != ref_srdhm(a, b);
+		bad_r += k_rdpot(a, e) != ref_rdpot(a, e);
+		bad_m += k_mbqm(a, mult, shift) != ref_mbqm(a, mult, shift);
+	}
+	bad_s += k_srdhm(INT32_MIN, INT32_MIN) != ref_srdhm(INT32_MIN, INT32_MIN);
+	CHECK_EQ_L(bad_s, 0);
+	CHECK_EQ_L(bad_r, 0);
+	CHECK_EQ_L(bad_m, 0);
+}
+
 static void
 test_twins(void)
 {
@@ -179,6 +248,7 @@ test_twins(void)
 int
 main(void)
 {
+	test_requant_twins();
 	test_twins();
 	return unit_done("kern_q");
 }
