@@ -1090,14 +1090,15 @@ nl_report() {
 	nl_cons
 	local s
 	nl_final
-	s=$(nl_elapsed)
-	wall=$(printf '%dh%02dm%02ds' $((s / 3600)) $((s % 3600 / 60)) $((s % 60)))
 	nl_hv || nl_die 70 "hypervolume failed"
 	pareto -q -f rec --hv --ref "$(cat hvref)" "${NL_CONS[@]}" --plot plots/front.png archive.rec > /dev/null 2>> "logs/$NL_PROG.log" ||
 	    nl_log "pareto --plot failed (is gnuplot installed?), see logs/$NL_PROG.log"
 	pareto -q -f rec --split test "${NL_CONS[@]}" --plot plots/front-test.png archive.rec > /dev/null 2>> "logs/$NL_PROG.log"
 	best=$(pareto -q -f rec "${NL_CONS[@]}" archive.rec | rec2json | jq -c 'select(.knee)')
 	nl_export "$best"
+	# the wall time with the export, the last step that takes time
+	s=$(nl_elapsed)
+	wall=$(printf '%dh%02dm%02ds' $((s / 3600)) $((s % 3600 / 60)) $((s % 60)))
 	hvtab=$(rec2json hv.rec | jq -r '"| \(.iter) | \(.hv * 10000 | round / 10000) | \(.n) | \(.n_front) |"')
 	{
 		echo "# $title: $(basename "$PWD")"
