@@ -191,6 +191,23 @@ rates() {
 	[ "$(cat elapsed)" -le 120 ]
 }
 
+@test "--budget: random search draws more networks past its plan, within the deadline" {
+	jq -nc '{type: "rates", v: 1, jobs: 2, cand_probe_n: [50, 150],
+	    cand_min_probe_s: [20, 21], cand_max_probe_s: [30, 32]}' | json2rec > slow.rec
+	NACHOS_RATES=slow.rec run --separate-stderr random --data d --supernet none \
+	    --mu 1,1,1 --batch 32 --threads 1 -j 2 --patience 100 --budget 2m run
+	assert_success
+	[[ $stderr == *"beyond the plan's"* ]]
+	[[ $stderr != *"no new network"* ]]
+	cd run
+	planned=$(rec2json plan.rec | jq .iterations)
+	[ "$(ls -d iter/* | wc -l)" -gt $((planned + 1)) ]
+	# each network drawn once: the later draws are seeded apart
+	[ -z "$(rec2json archive.rec | jq -r .id | sort | uniq -d)" ]
+	[ -z "$(rec2json archive.rec | jq -c .genome | sort | uniq -d)" ]
+	[ "$(cat elapsed)" -le 120 ]
+}
+
 @test "--budget --eval shared: the candidate job timed at --subset itself, the supernet at its own subset" {
 	run --separate-stderr nachos "${tiny[@]}" --supernet "" --subset 240 --eval shared \
 	    --shared-mu 1,0 --ofa-args "--epochs 1 --subset 100 --calib 50 --batch 25 --threads 1" \
