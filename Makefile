@@ -225,7 +225,7 @@ install: all
 	install -m 644 pipelines/lib.sh $(DESTDIR)$(PREFIX)/share/nachos
 	install -m 644 examples/*.conf $(DESTDIR)$(PREFIX)/share/nachos/examples
 	install -d $(DESTDIR)$(PREFIX)/share/nachos/examples/mcu
-	install -m 644 examples/mcu/startup.c examples/mcu/mps2-an500.ld \
+	install -m 644 examples/mcu/startup.c examples/mcu/mps2-an500.ld examples/mcu/flags.sh \
 	    $(DESTDIR)$(PREFIX)/share/nachos/examples/mcu
 	install -m 755 examples/mcu/run.sh $(DESTDIR)$(PREFIX)/share/nachos/examples/mcu
 	for m in $(MAN); do install -m 644 $$m \

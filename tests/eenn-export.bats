@@ -264,6 +264,25 @@ for f in sys.argv[2:]:
 	    $4 < $5) { exit 1 } NR == 1 { a = $5 } $5 > 1.05 * a || $5 < 0.95 * a { exit 1 }'
 }
 
+@test "MCU: the int8 kernels with the Cortex-M7's DSP instructions equal their plain twins" {
+	# test_kern_q cross-compiled: there the pointwise tiles take the SMLAD
+	# path (K_DSP); its exit status comes back through semihosting
+	cd "$F"
+	. "$TOP/examples/mcu/flags.sh"
+	echo 'void cli_leak_check_at_exit(void) {}' > stub.c
+	# shellcheck disable=SC2086
+	arm-none-eabi-gcc $MCU_CFLAGS -std=gnu11 -Wall -Wextra -Werror -T "$TOP/examples/mcu/mps2-an500.ld" \
+	    -I"$TOP/lib" -o kq.elf "$TOP/examples/mcu/startup.c" "$TOP/tests/unit/test_kern_q.c" \
+	    "$TOP/tests/unit/unit.c" "$TOP/lib/rng.c" stub.c -lm 2> kq.log ||
+	    { cat kq.log; false; }
+	arm-none-eabi-objdump -d kq.elf | grep -q 'smlad'
+	run --separate-stderr timeout 600 qemu-system-arm -M mps2-an500 -cpu cortex-m7 -display none \
+	    -serial none -monitor none -semihosting-config enable=on,target=native -kernel kq.elf
+	assert_success
+	[[ $output == *"kern_q: 5 passed, 0 failed"* ]]
+	[[ $stderr == *"662 cases, 0 outputs differ"* ]]
+}
+
 @test "bad input: clear errors, exit codes of the table, nothing written" {
 	cd "$F"
 	mkdir -p bad

@@ -17,7 +17,8 @@ bats_require_minimum_version 1.5.0
 	[ ! -e "$p/bin/lib.sh" ]
 	[ -f "$p/share/nachos/lib.sh" ]
 	[ -f "$p/share/nachos/examples/quick.conf" ]
-	[ -x "$p/share/nachos/examples/mcu/run.sh" ] && [ -f "$p/share/nachos/examples/mcu/startup.c" ]
+	[ -x "$p/share/nachos/examples/mcu/run.sh" ] && [ -f "$p/share/nachos/examples/mcu/startup.c" ] &&
+	    [ -f "$p/share/nachos/examples/mcu/flags.sh" ]
 	for m in "$TOP"/man/*.[157]; do
 		s=${m##*.}
 		[ -f "$p/share/man/man$s/${m##*/}" ] || { echo "missing ${m##*/}"; return 1; }

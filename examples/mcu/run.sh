@@ -24,8 +24,10 @@ if [ -n "$count" ]; then
 else
 	main=$dir/${name}_main.c icount=
 fi
-arm-none-eabi-gcc -std=c99 -O2 -mcpu=cortex-m7 -mthumb -mfloat-abi=hard \
-    -mfpu=fpv5-d16 --specs=rdimon.specs -T "$here/mps2-an500.ld" -I"$dir" \
+# shellcheck source=examples/mcu/flags.sh
+. "$here/flags.sh"
+# shellcheck disable=SC2086
+arm-none-eabi-gcc $MCU_CFLAGS -T "$here/mps2-an500.ld" -I"$dir" \
     -o "$elf" "$here/startup.c" "$dir/$name.c" "$main" -lm
 arm-none-eabi-size "$elf" >&2
 elf=$(cd "$(dirname "$elf")" && pwd)/$(basename "$elf")

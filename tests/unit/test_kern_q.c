@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn.h"
+#include "rng.h"
 #include "unit.h"
 
 #define K_NO_DISPATCH
