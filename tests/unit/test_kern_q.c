@@ -7,7 +7,9 @@
  * as read) or not, and zero points, weights and inputs at the int8
  * extremes; and the requantisation's fixed-point steps against
  * gemmlowp's formulation, on 3M arguments at and around the int32
- * extremes and powers of two. */
+ * extremes and powers of two. Plain C99 over rng.c and unit.c, so
+ * tests/eenn-export.bats also builds it for the emulated Cortex-M7,
+ * where the pointwise tiles take their DSP path. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
