@@ -139,6 +139,16 @@ result_check_arch(const struct rec_in *r, const msgpack_object *m, const struct 
 	if (ra.space != a->space)
 		rec_fail(r, "space", "%s, the weights %s are of a %s network",
 		    arch_space_names[ra.space], wpath, arch_space_names[a->space]);
+	/* thresh-tune may change EDANAS and AEBNAS threshold genes, even to
+	 * "1, no exit" (pipelines/edanas): the weights are the same, and the
+	 * record's thresholds say how its exits fire */
+	for (i = 0; a->space != ARCH_NACHOS && i < ARCH_EXITS; i++)
+		if (a->exits[i]) {
+			if (!ra.exits[i])
+				memcpy(ra.mod[i], a->mod[i], sizeof(ra.mod[i]));
+			ra.exits[i] = 1;
+			ra.th[i] = a->th[i];
+		}
 	arch_to_genome(a, g);
 	arch_to_genome(&ra, rg);
 	for (i = 0; i < arch_genome_len(a->space); i++)

@@ -233,6 +233,37 @@ agree() {
 	[[ $stderr == *'another split'* ]]
 }
 
+@test "AEBNAS: threshold genes changed by the tuned thresholds, even to no exit, are the same weights" {
+	# the all-min AEBNAS EENN, every exit on at 0.1, a few steps of joint
+	# training; thresh-tune's thresholds written back into the genome as
+	# pipelines/edanas does
+	ofa-sample --extremes -n 1 --space aebnas --in-ch 1 --resolution 16 --classes 3 |
+	    eec-place > ae.rec
+	eenn-train --data "$F/h3" --method joint --epochs 1 --batch 16 --threads 1 \
+	    -o a.ckpt ae.rec > /dev/null 2>&1
+	eenn-infer --weights a.ckpt --data "$F/h3" --write-exo a.exo ae.rec > ax.rec 2> /dev/null
+	thresh-tune --rule margin --fixed 0.3,1,1,1 ax.rec | rec2json > t.json
+	jq -c '.exit_th = [0.2, 1, 1, 1] | .genome[45:49] = [1, 2, 2, 2] |
+	    .exits = [1, 0, 0, 0]' t.json | json2rec > off.rec
+	eenn-infer off.rec > i.rec 2> /dev/null
+	agree <(rec2json i.rec)
+	rec2json i.rec | jq -e '.infer_exit_count[1:4] == [0, 0, 0]'
+	cmp <(json2rec < t.json | eenn-infer 2> /dev/null | rec2json | jq -c '[.infer_exit_count, .infer_top1]') \
+	    <(rec2json i.rec | jq -c '[.infer_exit_count, .infer_top1]')
+	# the exporter takes it too
+	eenn-export -o out --dtype f32 --eval 1000 off.rec | rec2json |
+	    jq -e '.export_f32_exit_count[1:4] == [0, 0, 0]'
+	# an exit the weights do not have
+	rec2json ae.rec | jq -c '.exit_th = [0.1, 1, 0.1, 0.1] | del(.genome)' | json2rec |
+	    eec-place > ae2.rec
+	eenn-train --data "$F/h3" --method joint --epochs 0 --batch 16 --threads 1 \
+	    -o a2.ckpt ae2.rec > /dev/null 2>&1
+	jq -c '.weights = "a2.ckpt"' t.json | json2rec > on.rec
+	run --separate-stderr eenn-infer on.rec
+	assert_failure 65
+	[[ $stderr == *'on.rec: record 1: key "genome": gene 46 is 0, the weights a2.ckpt have 2'* ]]
+}
+
 @test "exit outputs computed in batches of 16, as a trainer does: last bits differ, exits do not" {
 	eenn-infer --batch 16 --weights "$F/h.ckpt" --data "$F/h3" --write-exo h16.exo \
 	    "$F/e.rec" > x16.rec 2> /dev/null
