@@ -545,11 +545,27 @@ set_exit_cost(struct arch_net *n, int i)
 	x->cost = arch_net_macs_to(n, x->after) + x->head_macs;
 }
 
+/* spent_i: the backbone to exit i and the heads up to it */
+static void
+set_spent(struct arch_net *n)
+{
+	long head_spent = 0;
+	int i;
+
+	for (i = 0; i < n->nexit; i++) {
+		struct arch_exit *x = &n->ex[i];
+
+		if (i < n->nexit - 1)
+			head_spent += x->head_macs;
+		x->spent = arch_net_macs_to(n, x->after) + head_spent +
+		    (i == n->nexit - 1 ? n->final_macs : 0);
+	}
+}
+
 void
 arch_net_build(struct arch_net *n, const struct arch *a)
 {
 	int s, j, c, h, w, i;
-	long head_spent = 0;
 
 	memset(n, 0, sizeof(*n));
 	n->a = *a;
@@ -648,14 +664,19 @@ arch_net_build(struct arch_net *n, const struct arch *a)
 			}
 			x->pool_failed = x->cost >= n->ex[i + 1].cost;
 		}
-	for (i = 0; i < n->nexit; i++) {
-		struct arch_exit *x = &n->ex[i];
+	set_spent(n);
+}
 
-		if (i < n->nexit - 1)
-			head_spent += x->head_macs;
-		x->spent = arch_net_macs_to(n, x->after) + head_spent +
-		    (i == n->nexit - 1 ? n->final_macs : 0);
-	}
+void
+arch_net_drop_exits(struct arch_net *n, unsigned mask)
+{
+	int i, k = 0;
+
+	for (i = 0; i < n->nexit; i++)
+		if (i == n->nexit - 1 || !(mask >> i & 1))
+			n->ex[k++] = n->ex[i];
+	n->nexit = k;
+	set_spent(n);
 }
 
 static int

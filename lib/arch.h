@@ -115,6 +115,11 @@ struct arch_net {
 /* Build the network description of a, and its exits with the placement
  * rule for NACHOS/EDANAS heads. */
 void arch_net_build(struct arch_net *n, const struct arch *a);
+/* Take the intermediate exits in mask (bit i: n->ex[i]) out of n; the
+ * others keep their heads as built, pools included (the placement rule
+ * chose them beside the exits taken out), and their spent MACs follow.
+ * n->a still has them. */
+void arch_net_drop_exits(struct arch_net *n, unsigned mask);
 /* Backbone MACs from the input up to and including block b. */
 long arch_net_macs_to(const struct arch_net *n, int b);
 

@@ -189,6 +189,30 @@ commit_dir(const char *tmp, const char *dst)
 	cli_rm_tree(old);
 }
 
+/* The intermediate exits of net that never fire (threshold 1) when the
+ * rule scores each exit alone: no later exit reads them, so they are left
+ * out of the export, their thresholds out of eps. An EENN needs one
+ * intermediate exit: when all are silent, all stay. Returns how many went. */
+static int
+drop_silent_exits(struct arch_net *net, double *eps, enum thr_rule rule)
+{
+	unsigned mask = 0;
+	int e, k = 0, n = 0;
+
+	for (e = 0; thr_rule_alone(rule) && e < net->nexit - 1; e++)
+		if (eps[e] >= 1) {
+			mask |= 1u << e;
+			n++;
+		}
+	if (n == 0 || n == net->nexit - 1)
+		return 0;
+	for (e = 0; e < net->nexit - 1; e++)
+		if (!(mask >> e & 1))
+			eps[k++] = eps[e];
+	arch_net_drop_exits(net, mask);
+	return n;
+}
+
 void
 export_record(struct rec_out *o, const struct export_opts *op, struct result_data *s,
     const struct rec_in *r, const msgpack_object *m, long recno)
@@ -200,7 +224,7 @@ export_record(struct rec_out *o, const struct export_opts *op, struct result_dat
 	struct xnet *x;
 	double eps[ARCH_EXITS + 1];
 	char wpath[4096], id[256], dst[4400], dir[4500], type[64];
-	int rule, conf, dt, B;
+	int rule, conf, dt, B, k, dropped, stages[ARCH_EXITS + 1];
 	struct evalres ev[SCHED_NDTYPE];
 	long flash_total[SCHED_NDTYPE];   /* --cc: the compiled NAME.c's flash */
 	struct onnx_file onnx[MODEL_MAX_EXITS];
@@ -219,10 +243,11 @@ export_record(struct rec_out *o, const struct export_opts *op, struct result_dat
 	arch_net_build(&net, &a);
 	rule = result_rule(&op->ro, r, m);
 	result_eps(eps, &op->ro, r, m, net.nexit - 1);
+	dropped = drop_silent_exits(&net, eps, rule);
 	conf = !result_joint(m);
 	result_load_data(s, &op->ro, r, m, &net);
 	model_build(&mdl, &net, 0, 1);
-	ckpt_load(&ck, &mdl, 0);
+	ckpt_load(&ck, &mdl, dropped ? CKPT_ALLOW_EXTRA : 0);
 	ckpt_close(&ck);
 
 	x = xnet_new(&mdl, s->ds.tr.c, s->ds.tr.h, s->ds.tr.w, &s->ds.nm, rule, eps, conf);
@@ -301,6 +326,9 @@ export_record(struct rec_out *o, const struct export_opts *op, struct result_dat
 	rec_put_str(o, "export_name", op->name);
 	rec_put_str(o, "export_rule", thr_rule_names[rule]);
 	rec_put_dbls(o, "export_thresholds", eps, B - 1);
+	for (k = 0; k < B; k++)
+		stages[k] = net.ex[k].stage;
+	rec_put_ints(o, "export_exit_stages", stages, B);
 	for (dt = 0; dt < SCHED_NDTYPE; dt++) {
 		const char *dn = sched_dtype_names[dt];
 		long to[ARCH_EXITS + 1];

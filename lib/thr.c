@@ -38,6 +38,12 @@ thr_score(const struct exo *e, enum thr_rule rule, int i, long j)
 }
 
 int
+thr_rule_alone(enum thr_rule rule)
+{
+	return rule != THR_CUMULATIVE && rule != THR_WEIGHT;
+}
+
+int
 thr_fires(double eps, float score)
 {
 	return eps < 1 && (double)score >= eps;

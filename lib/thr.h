@@ -27,6 +27,9 @@ extern const char *const thr_rule_names[];   /* NULL-terminated, enum order */
  * w_i = c_i prod_{k<i} (1 - c_k) (from the stored c, in double, rounded to
  * float); max softmax; margin; entropy score. */
 float thr_score(const struct exo *e, enum thr_rule rule, int i, long j);
+/* Does the rule score each exit from its own outputs alone (max softmax,
+ * margin, entropy)? Then an exit that never fires is read by none. */
+int thr_rule_alone(enum thr_rule rule);
 /* Does a score reach threshold eps (eps < 1 and score >= eps)? */
 int thr_fires(double eps, float score);
 /* The exit (0-based, B-1 = final) where sample j leaves. */

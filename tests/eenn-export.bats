@@ -191,6 +191,29 @@ flash_of() {
 	[ "$(ls -A o2)" = "s1-0" ]
 }
 
+@test "exits that never fire are left out when the rule scores exits alone (AEBNAS's no exit)" {
+	cd "$F"
+	rec2json t.rec | jq -c '.rule = "margin" | .thresholds = [0.3, 1, 0.4, 1]' | json2rec > m.rec
+	eenn-infer m.rec 2> /dev/null | rec2json > mi.json
+	eenn-export -o o3 --dtype f32 --eval 1000 m.rec 2> /dev/null | rec2json > mx.json
+	jq -e '.export_exit_stages == [1, 3, 5] and .export_thresholds == [0.3, 0.4]' mx.json
+	# what runs is what eenn-infer runs with the exits in place
+	jq -e --slurpfile i mi.json '.export_f32_top1 == $i[0].infer_top1 and
+	    .export_f32_exit_count == ($i[0].infer_exit_count | [.[0], .[2], .[4]]) and
+	    $i[0].infer_exit_count[1] == 0 and $i[0].infer_exit_count[3] == 0' mx.json
+	(cd o3/s1-0/f32 && cc -std=c99 -O2 -o run *.c -lm) && o3/s1-0/f32/run test.u8 > m.out
+	[ "$(cut -d ' ' -f 2 m.out | sort | uniq -c | awk '{ print $1 }' | paste -sd ,)" = \
+	    "$(jq -r '.export_f32_exit_count | map(select(. > 0)) | join(",")' mx.json)" ]
+	# their heads are not in the code
+	jq -e --slurpfile f <(rec2json x.rec) '.flash_bytes_f32 < $f[0].flash_bytes_f32' mx.json
+	grep -q 'exits\.1\.\|exits\.3\.' out/s1-0/f32/eenn.c
+	! grep -q 'exits\.1\.\|exits\.3\.' o3/s1-0/f32/eenn.c
+	# the cumulative rule reads every exit's confidence: all stay
+	rec2json t.rec | jq -c '.thresholds = [0.3, 1, 0.4, 1]' | json2rec |
+	    eenn-export -o o4 --dtype f32 2> /dev/null | rec2json |
+	    jq -e '.export_exit_stages == [1, 2, 3, 4, 5]'
+}
+
 @test "--onnx: one graph per segment beside the C, python3-onnx's checker accepts them" {
 	cd "$F"
 	run --separate-stderr eenn-export -o o3 --onnx --dtype f32 t.rec

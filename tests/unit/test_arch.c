@@ -215,6 +215,39 @@ test_placement(void)
 	CHECK_EQ_L(n.ex[4].cost, n.macs_backbone);
 }
 
+/* Exits taken out of a built net: the others keep their pools (exit 1's
+ * was chosen beside exit 2) and spent counts only the heads left. */
+static void
+test_drop_exits(void)
+{
+	struct arch a;
+	struct arch_net n, full;
+	int i;
+
+	arch_extreme(&a, ARCH_NACHOS, 0);
+	a.width = 1.0, a.resolution = 32, a.in_ch = 1, a.classes = 10;
+	arch_net_build(&full, &a);
+	n = full;
+	arch_net_drop_exits(&n, 1u << 1 | 1u << 3);
+	CHECK_EQ_L(n.nexit, 3);
+	CHECK_EQ_L(n.ex[0].stage, 1);
+	CHECK_EQ_L(n.ex[1].stage, 3);
+	CHECK_EQ_L(n.ex[2].stage, 5);
+	CHECK_EQ_L(n.ex[0].pool, full.ex[0].pool);
+	CHECK_EQ_L(n.ex[1].pool, full.ex[2].pool);
+	for (i = 0; i < 3; i++)
+		CHECK_EQ_L(n.ex[i].cost, full.ex[i == 0 ? 0 : 2 * i].cost);
+	CHECK_EQ_L(n.ex[0].spent, full.ex[0].spent);
+	CHECK_EQ_L(n.ex[1].spent, full.ex[2].spent - full.ex[1].head_macs);
+	CHECK_EQ_L(n.ex[2].spent, full.ex[4].spent - full.ex[1].head_macs -
+	    full.ex[3].head_macs);
+	/* the final exit is never taken out */
+	n = full;
+	arch_net_drop_exits(&n, 1u << 4);
+	CHECK_EQ_L(n.nexit, 5);
+	CHECK_EQ_L(n.ex[4].spent, full.ex[4].spent);
+}
+
 int
 main(void)
 {
@@ -226,5 +259,6 @@ main(void)
 	test_genome_rejects();
 	test_genome_repair();
 	test_placement();
+	test_drop_exits();
 	return unit_done("test_arch");
 }
