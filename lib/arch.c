@@ -222,6 +222,22 @@ arch_from_genome(struct arch *a, const int *g, int *bad)
 	return 0;
 }
 
+int
+arch_genome_mismatch(enum arch_space s, const int *net, const int *rec)
+{
+	int i, n = arch_genome_len(s);
+
+	for (i = 0; i < n; i++)
+		if (s != ARCH_NACHOS && i >= G_X && i < G_B) {
+			if (net[i] == 2 && rec[i] != 2)
+				return i;       /* an exit net lacks */
+		} else if (i >= G_B && rec[G_X + (i - G_B) / BR_GENES] == 2) {
+			continue;               /* the branch of an exit rec turns off */
+		} else if (net[i] != rec[i])
+			return i;
+	return -1;
+}
+
 void
 arch_genome_repair(const struct arch *base, int *g)
 {

@@ -60,6 +60,12 @@ void arch_to_genome(const struct arch *a, int *g);
  * Returns 0, or -1 with the offending gene's index in *bad. */
 int arch_from_genome(struct arch *a, const int *g, int *bad);
 
+/* The first gene where genome rec does not describe the network of
+ * genome net (both of space s), or -1. EDANAS and AEBNAS threshold genes
+ * leave the weights alone: thresh-tune's choice may change them, even to
+ * "1, no exit" for an exit net has (whose branch genes then do not
+ * count); an exit net lacks cannot be turned on. */
+int arch_genome_mismatch(enum arch_space s, const int *net, const int *rec);
 /* Make g (any integers) the canonical genome of a valid EENN of base's
  * space: genes clamped into their bounds, the last intermediate exit turned
  * on when none is (NSGA-II's repair). */

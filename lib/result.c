@@ -139,22 +139,11 @@ result_check_arch(const struct rec_in *r, const msgpack_object *m, const struct 
 	if (ra.space != a->space)
 		rec_fail(r, "space", "%s, the weights %s are of a %s network",
 		    arch_space_names[ra.space], wpath, arch_space_names[a->space]);
-	/* thresh-tune may change EDANAS and AEBNAS threshold genes, even to
-	 * "1, no exit" (pipelines/edanas): the weights are the same, and the
-	 * record's thresholds say how its exits fire */
-	for (i = 0; a->space != ARCH_NACHOS && i < ARCH_EXITS; i++)
-		if (a->exits[i]) {
-			if (!ra.exits[i])
-				memcpy(ra.mod[i], a->mod[i], sizeof(ra.mod[i]));
-			ra.exits[i] = 1;
-			ra.th[i] = a->th[i];
-		}
 	arch_to_genome(a, g);
 	arch_to_genome(&ra, rg);
-	for (i = 0; i < arch_genome_len(a->space); i++)
-		if (g[i] != rg[i])
-			rec_fail(r, "genome", "gene %d is %d, the weights %s have %d: weights of "
-			    "another EENN", i, rg[i], wpath, g[i]);
+	if ((i = arch_genome_mismatch(a->space, g, rg)) >= 0)
+		rec_fail(r, "genome", "gene %d is %d, the weights %s have %d: weights of "
+		    "another EENN", i, rg[i], wpath, g[i]);
 	if (ra.classes != a->classes || ra.in_ch != a->in_ch ||
 	    ra.resolution != a->resolution || ra.width != a->width)
 		rec_fail(r, "classes", "the record's network (%d classes, %d channels, %d "

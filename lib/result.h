@@ -75,10 +75,7 @@ void result_load_data(struct result_data *s, const struct result_opts *op,
     const struct rec_in *r, const msgpack_object *m, const struct arch_net *net);
 
 /* The record, when it describes a network, must describe the checkpoint's
- * (a, read from wpath), but for EDANAS and AEBNAS threshold genes, which do
- * not change the weights: thresh-tune's choice may have set them, even to
- * "1, no exit" for an exit the weights have (its threshold in the record
- * is then 1: the head is run but never fires). */
+ * (a, read from wpath), as arch_genome_mismatch allows. */
 void result_check_arch(const struct rec_in *r, const msgpack_object *m, const struct arch *a,
     const char *wpath);
 /* Joint training (eenn-train --method joint) leaves a NACHOS head's

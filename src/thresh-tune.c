@@ -57,16 +57,23 @@ check_match(const struct rec_in *r, const msgpack_object *m, const char *path,
 	static const char *const mkeys[] = { "exit_spent", "exit_cost" };
 	const msgpack_object *g = rec_arr(r, m, "genome", -1);
 	int gen[EXO_MAX_GENOME], i, k;
+	enum arch_space sp;
 	char s[512];
 
 	if ((int)g->via.array.size != e->ngenome)
 		rec_fail(r, "genome", "has %u genes, %s has %d: outputs of another EENN",
 		    g->via.array.size, path, e->ngenome);
 	rec_ints(r, m, "genome", gen, e->ngenome, -1000000, 1000000);
-	for (i = 0; i < e->ngenome; i++)
-		if (gen[i] != e->genome[i])
-			rec_fail(r, "genome", "gene %d is %d, %s has %d: outputs of another EENN",
-			    i, gen[i], path, e->genome[i]);
+	/* the threshold genes thresh-tune itself may have changed */
+	sp = rec_get(m, "space") ? rec_choice(r, m, "space", arch_space_names) : ARCH_NACHOS;
+	if (arch_genome_len(sp) == e->ngenome)
+		i = arch_genome_mismatch(sp, e->genome, gen);
+	else
+		for (i = 0; i < e->ngenome && gen[i] == e->genome[i]; i++)
+			;
+	if (i >= 0 && i < e->ngenome)
+		rec_fail(r, "genome", "gene %d is %d, %s has %d: outputs of another EENN",
+		    i, gen[i], path, e->genome[i]);
 	if (rec_get(m, "classes") &&
 	    rec_int(r, m, "classes", 2, 1L << 30) != e->classes)
 		rec_fail(r, "classes", "differs from %s (%d)", path, e->classes);

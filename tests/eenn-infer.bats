@@ -250,9 +250,13 @@ agree() {
 	rec2json i.rec | jq -e '.infer_exit_count[1:4] == [0, 0, 0]'
 	cmp <(json2rec < t.json | eenn-infer 2> /dev/null | rec2json | jq -c '[.infer_exit_count, .infer_top1]') \
 	    <(rec2json i.rec | jq -c '[.infer_exit_count, .infer_top1]')
-	# the exporter takes it too
+	# thresh-tune takes it again (its exit outputs keep the trained genes)
+	thresh-tune --rule margin --method fixed --fixed 0.2,1,1,1 off.rec | rec2json |
+	    jq -e --slurpfile i <(rec2json i.rec) '.top1_ee_test == $i[0].infer_top1'
+	# the exporter takes it too, without the exits that cannot fire
 	eenn-export -o out --dtype f32 --eval 1000 off.rec | rec2json |
-	    jq -e '.export_f32_exit_count[1:4] == [0, 0, 0]'
+	    jq -e --slurpfile i <(rec2json i.rec) '.export_exit_stages == [1, 5] and
+		.export_f32_exit_count == ($i[0].infer_exit_count | [.[0], .[4]])'
 	# an exit the weights do not have
 	rec2json ae.rec | jq -c '.exit_th = [0.1, 1, 0.1, 0.1] | del(.genome)' | json2rec |
 	    eec-place > ae2.rec

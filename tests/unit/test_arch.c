@@ -248,6 +248,45 @@ test_drop_exits(void)
 	CHECK_EQ_L(n.ex[4].spent, full.ex[4].spent);
 }
 
+/* Records whose threshold genes thresh-tune changed describe the same
+ * weights; anything else, or an exit the weights lack, does not. */
+static void
+test_genome_mismatch(void)
+{
+	struct arch a;
+	int net[ARCH_MAX_GENOME], rec[ARCH_MAX_GENOME], n, x = 45, b = 49;
+
+	arch_extreme(&a, ARCH_AEBNAS, 0);
+	a.th[0] = a.th[1] = a.th[2] = a.th[3] = 0;
+	a.mod[2][0].k = 5;
+	arch_canonical(&a);
+	arch_to_genome(&a, net);
+	n = arch_genome_len(ARCH_AEBNAS);
+	CHECK_EQ_L(n, 77);
+	memcpy(rec, net, sizeof(rec));
+	CHECK_EQ_L(arch_genome_mismatch(ARCH_AEBNAS, net, rec), -1);
+	rec[x + 1] = 1;                              /* 0.1 -> 0.2 */
+	CHECK_EQ_L(arch_genome_mismatch(ARCH_AEBNAS, net, rec), -1);
+	rec[x + 2] = 2;                              /* no exit, its branch zeroed */
+	memset(rec + b + 2 * 7, 0, 7 * sizeof(int));
+	CHECK_EQ_L(arch_genome_mismatch(ARCH_AEBNAS, net, rec), -1);
+	rec[b + 3 * 7] ^= 1;                         /* a live exit's branch */
+	CHECK_EQ_L(arch_genome_mismatch(ARCH_AEBNAS, net, rec), b + 3 * 7);
+	memcpy(rec, net, sizeof(rec));
+	rec[7] = (rec[7] + 1) % 3;                   /* the backbone */
+	CHECK_EQ_L(arch_genome_mismatch(ARCH_AEBNAS, net, rec), 7);
+	/* an exit the weights lack */
+	memcpy(rec, net, sizeof(rec));
+	net[x + 3] = 2;
+	CHECK_EQ_L(arch_genome_mismatch(ARCH_AEBNAS, net, rec), x + 3);
+	/* NACHOS: exit bits are the network */
+	arch_extreme(&a, ARCH_NACHOS, 0);
+	arch_to_genome(&a, net);
+	memcpy(rec, net, sizeof(rec));
+	rec[x] = 0;
+	CHECK_EQ_L(arch_genome_mismatch(ARCH_NACHOS, net, rec), x);
+}
+
 int
 main(void)
 {
@@ -260,5 +299,6 @@ main(void)
 	test_genome_repair();
 	test_placement();
 	test_drop_exits();
+	test_genome_mismatch();
 	return unit_done("test_arch");
 }
