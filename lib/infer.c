@@ -111,8 +111,13 @@ infer_early_exit(struct infer_res *res, struct model *m, const struct infer_spli
 		for (k = 0; k < N; k++)
 			live[k] = k;
 		for (i = 0; i < B && nlive; i++) {
-			const float *lg = model_step_exit(m, i);
+			const float *lg;
 			int nk = 0, no = m->nout[i];
+
+			/* an exit that cannot fire and no later score reads (thr.h) */
+			if (i < B - 1 && thr_rule_alone(rule) && eps[i] >= 1)
+				continue;
+			lg = model_step_exit(m, i);
 
 			for (k = 0; k < nlive; k++) {
 				const float *row = lg + (long)k * no;

@@ -1230,6 +1230,24 @@ lat_exits(double *exit_ms, const struct lat_table *t, const char *path, const st
 }
 
 void
+lat_heads(double *head_ms, const struct lat_table *t, const char *path, const struct rec_in *r,
+    const struct arch_net *net)
+{
+	double all[ARCH_EXITS + 1], less[ARCH_EXITS + 1];
+	int B = net->nexit, k;
+
+	lat_exits(all, t, path, r, net);
+	for (k = 0; k < B - 1; k++) {
+		struct arch_net n = *net;
+
+		arch_net_drop_exits(&n, 1u << k);
+		lat_exits(less, t, path, r, &n);
+		head_ms[k] = all[B - 1] - less[B - 2];
+	}
+	head_ms[B - 1] = 0;
+}
+
+void
 lat_cost_put(struct rec_out *o, const struct lat_cost *c, const double *exit_ms, int nexit)
 {
 	rec_put_str(o, "cost", lat_cost_names[c->kind]);

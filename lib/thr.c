@@ -43,6 +43,20 @@ thr_rule_alone(enum thr_rule rule)
 	return rule != THR_CUMULATIVE && rule != THR_WEIGHT;
 }
 
+void
+thr_spent_run(long *out, const long *spent, const long *cost, int B, enum thr_rule rule,
+    const double *eps)
+{
+	long off = 0;
+	int i;
+
+	for (i = 0; i < B; i++) {
+		out[i] = spent[i] - off;
+		if (i < B - 1 && thr_rule_alone(rule) && eps[i] >= 1)
+			off += spent[i + 1] - spent[i] - cost[i + 1] + cost[i];
+	}
+}
+
 int
 thr_fires(double eps, float score)
 {
@@ -94,6 +108,7 @@ thr_eval(struct thr_metrics *m, const struct exo *e, enum thr_rule rule, const d
 
 	memset(m, 0, sizeof(*m));
 	m->n = e->n;
+	thr_spent_run(m->spent, e->spent, e->cost, B, rule, eps);
 	for (j = 0; j < e->n; j++) {
 		int x = thr_exit(e, rule, eps, j);
 
@@ -111,7 +126,7 @@ thr_eval(struct thr_metrics *m, const struct exo *e, enum thr_rule rule, const d
 		m->acc_all[i] = (double)all[i] / e->n;
 		m->ece[i] = thr_ece(e->pred + (long)i * e->n, e->maxp + (long)i * e->n,
 		    e->label, e->n, THR_ECE_BINS);
-		spent += (double)m->count[i] * e->spent[i];
+		spent += (double)m->count[i] * m->spent[i];
 		cost += (double)m->count[i] * e->cost[i];
 	}
 	m->top1 = (double)m->correct / e->n;
@@ -178,6 +193,7 @@ thr_grid_build(struct thr_grid *t, const struct exo *e, enum thr_rule rule,
 	}
 	memcpy(t->spent, e->spent, sizeof(t->spent));
 	memcpy(t->cost, e->cost, sizeof(t->cost));
+	t->rule = rule;
 
 	/* level of sample j at exit k: grid values its score reaches, so exit
 	 * k fires under grid index t_k exactly when t_k < level. */
@@ -279,19 +295,27 @@ thr_grid_eval(const struct thr_grid *t, const int *idx /* (B-1) */, long *count 
 void
 thr_grid_all(const struct thr_grid *t, long *correct, int64_t *spent)
 {
+	/* a grid value of 1 under a rule scoring exits alone: spent varies */
+	int off = thr_rule_alone(t->rule) && t->g && t->grid[t->g - 1] >= 1;
 	long c;
 
 	for (c = 0; c < t->ncomb; c++) {
-		long cnt[EXO_MAX_EXITS], cor[EXO_MAX_EXITS];
+		long cnt[EXO_MAX_EXITS], cor[EXO_MAX_EXITS], run[EXO_MAX_EXITS];
+		double eps[EXO_MAX_EXITS];
 		int idx[EXO_MAX_EXITS], i;
 
 		thr_grid_idx(t, c, idx);
 		thr_grid_eval(t, idx, cnt, cor);
+		if (off) {
+			for (i = 0; i < t->nint; i++)
+				eps[i] = t->grid[idx[i]];
+			thr_spent_run(run, t->spent, t->cost, t->nexit, t->rule, eps);
+		}
 		correct[c] = 0;
 		spent[c] = 0;
 		for (i = 0; i < t->nexit; i++) {
 			correct[c] += cor[i];
-			spent[c] += (int64_t)cnt[i] * t->spent[i];
+			spent[c] += (int64_t)cnt[i] * (off ? run[i] : t->spent[i]);
 		}
 	}
 }

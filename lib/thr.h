@@ -7,7 +7,10 @@
  * A sample leaves at the first intermediate exit i < B whose score reaches
  * its threshold (score >= eps_i), else at the final exit B. A threshold of
  * exactly 1 switches its exit off (the EDANAS/AEBNAS gene "1 = no exit"),
- * even for a score of 1.
+ * even for a score of 1. Under a rule that scores each exit alone, such an
+ * exit's head is not run either (nothing reads it): the MACs a sample
+ * spends leave it out (thr_spent_run); the cumulative and weight rules
+ * read every earlier exit's confidence, so every head runs.
  */
 #ifndef THR_H
 #define THR_H
@@ -30,6 +33,13 @@ float thr_score(const struct exo *e, enum thr_rule rule, int i, long j);
 /* Does the rule score each exit from its own outputs alone (max softmax,
  * margin, entropy)? Then an exit that never fires is read by none. */
 int thr_rule_alone(enum thr_rule rule);
+/* Spent MACs of each exit (B) when the heads of exits that cannot fire
+ * (eps >= 1 under a rule scoring exits alone) are not run: spent_i less
+ * those heads before i (head_k = spent_{k+1} - spent_k - cost_{k+1} +
+ * cost_k, exo.h). The spent and cost of an exo give MACs; other units
+ * (latency) work alike when cost follows the same definition. */
+void thr_spent_run(long *out /* (B) */, const long *spent /* (B) */, const long *cost /* (B) */,
+    int B, enum thr_rule rule, const double *eps /* (B-1) */);
 /* Does a score reach threshold eps (eps < 1 and score >= eps)? */
 int thr_fires(double eps, float score);
 /* The exit (0-based, B-1 = final) where sample j leaves. */
@@ -38,7 +48,8 @@ int thr_exit(const struct exo *e, enum thr_rule rule, const double *eps /* (B-1)
 struct thr_metrics {
 	long n, correct;
 	double top1;                      /* early-exit accuracy */
-	double avg_spent, avg_cost;       /* sum_i U_i spent_i, sum_i U_i cost_i */
+	double avg_spent, avg_cost;       /* sum_i U_i spent_i (thr_spent_run), sum_i U_i cost_i */
+	long spent[EXO_MAX_EXITS];        /* thr_spent_run: what a sample leaving at i ran */
 	long count[EXO_MAX_EXITS];        /* samples leaving at exit i */
 	double util[EXO_MAX_EXITS];       /* U_i = count_i / N */
 	double acc_leave[EXO_MAX_EXITS];  /* accuracy of those leaving at i; NAN if none */
@@ -68,6 +79,7 @@ struct thr_grid {
 	int nexit;                        /* B */
 	long n, ncomb;                    /* samples, |G|^(B-1) */
 	long spent[EXO_MAX_EXITS], cost[EXO_MAX_EXITS];
+	enum thr_rule rule;
 	long stride[EXO_MAX_EXITS];       /* (|G|+1)^k */
 	int32_t *cnt[EXO_MAX_EXITS];      /* table i < B-1: dims 0..i; B-1: final */
 	int32_t *cor[EXO_MAX_EXITS];
@@ -80,7 +92,8 @@ void thr_grid_free(struct thr_grid *t);
 /* Grid indices of combination c, and back. */
 void thr_grid_idx(const struct thr_grid *t, long c, int *idx /* (B-1) */);
 long thr_grid_comb(const struct thr_grid *t, const int *idx /* (B-1) */);
-/* Every combination: correct samples and the sum of spent MACs. */
+/* Every combination: correct samples and the sum of spent MACs (heads of
+ * exits that cannot fire left out, thr_spent_run). */
 void thr_grid_all(const struct thr_grid *t, long *correct /* (ncomb) */,
     int64_t *spent /* (ncomb) */);
 

@@ -183,7 +183,13 @@ parse(struct run *u, const struct rec_in *r, const msgpack_object *m, const char
 	if (a->via.array.size < 1 || a->via.array.size > MAXB)
 		rec_fail(r, "exit_spent", "%u exits, not 1 to %d", a->via.array.size, MAXB);
 	e->nexit = (int)a->via.array.size;
-	rec_dbls(r, m, "exit_spent", e->spent, e->nexit, 0, INFINITY);
+	/* what a sample leaving there ran: without the heads of exits that
+	 * cannot fire (thr.h), when thresh-tune says */
+	if (rec_get(m, "exit_spent_run")) {
+		rec_arr(r, m, "exit_spent_run", e->nexit);
+		rec_dbls(r, m, "exit_spent_run", e->spent, e->nexit, 0, INFINITY);
+	} else
+		rec_dbls(r, m, "exit_spent", e->spent, e->nexit, 0, INFINITY);
 	rec_dbls(r, m, "exit_cost", e->cost, e->nexit, 0, INFINITY);
 	rec_dbls(r, m, "utilization", e->util, e->nexit, 0, 1);
 	rec_dbls(r, m, "ece", e->ece, e->nexit, 0, 1);
@@ -627,8 +633,9 @@ table_exits(FILE *fp)
 	fprintf(fp, "## Per-exit costs and utilisation, mean ± std over seeds (Table III)\n\n"
 	    "Exits are counted from the input; networks with fewer exits leave the later rows "
 	    "(the seeds column says how many have each). Spent MACs: a sample leaving at the exit ran "
-	    "the backbone up to it and every head up to it; cost: the backbone up to it and its own "
-	    "head (Eq. 13).\n\n"
+	    "the backbone up to it and every head up to it (but those of exits switched off by a "
+	    "threshold of 1 under a rule that scores exits alone); cost: the backbone up to it and "
+	    "its own head (Eq. 13).\n\n"
 	    "| method | exit | seeds | spent MACs (M) | cost MACs (M) | utilisation (%%) |\n"
 	    "|---|---|---:|---:|---:|---:|\n");
 	for (mth = 0; mth < nmethods; mth++) {

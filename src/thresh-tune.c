@@ -270,6 +270,8 @@ tune(struct rec_out *o, const struct opts *op, const struct rec_in *r, const msg
 	double eps[EXO_MAX_EXITS], acc_min, macs_max, t0, secs, mem_cv, lat[EXO_MAX_EXITS];
 	struct thr_metrics lv, lt;
 	long *cv, *ct, c = 0, macs_v[EXO_MAX_EXITS], macs_t[EXO_MAX_EXITS];
+	long cost_v[EXO_MAX_EXITS], cost_t[EXO_MAX_EXITS], before;
+	double head[EXO_MAX_EXITS];
 	int64_t *sv, *st;
 	int feasible = 0, i, B, islat = op->cost.kind == LAT_COST_LATENCY;
 
@@ -296,8 +298,15 @@ tune(struct rec_out *o, const struct opts *op, const struct rec_in *r, const msg
 		macs_max = 1e6 * opt_or_key(op->cost.max, r, m, "lat_max", INFINITY);
 		memcpy(macs_v, val.spent, sizeof(macs_v));
 		memcpy(macs_t, test.spent, sizeof(macs_t));
-		for (i = 0; i < B; i++)
+		memcpy(cost_v, val.cost, sizeof(cost_v));
+		memcpy(cost_t, test.cost, sizeof(cost_t));
+		/* cost as for MACs (exo.h): leaving at i, without earlier heads */
+		lat_heads(head, &op->cost.t, op->cost.path, r, &net);
+		for (i = 0, before = 0; i < B; i++) {
 			val.spent[i] = test.spent[i] = llround(lat[i] * 1e6);
+			val.cost[i] = test.cost[i] = val.spent[i] - before;
+			before += llround(head[i] * 1e6);
+		}
 	}
 	if (op->hi && (op->hi > B - 1 || op->hj > B - 1))
 		rec_fail(r, "exo", "--heatmap %d,%d: the EENN has %d intermediate exits",
@@ -353,6 +362,7 @@ tune(struct rec_out *o, const struct opts *op, const struct rec_in *r, const msg
 		/* the latency figures, then the MACs ones as without --cost */
 		lv = mv, lt = mt;
 		memcpy(val.spent, macs_v, sizeof(macs_v));
+		memcpy(val.cost, cost_v, sizeof(cost_v));
 		thr_eval(&mv, &val, op->rule, eps);
 	}
 	/* no threshold makes a network fit the board: the arch alone decides */
@@ -368,6 +378,7 @@ tune(struct rec_out *o, const struct opts *op, const struct rec_in *r, const msg
 	thr_grid_all(&tt, ct, st);
 	if (islat) {
 		memcpy(test.spent, macs_t, sizeof(macs_t));
+		memcpy(test.cost, cost_t, sizeof(cost_t));
 		thr_eval(&mt, &test, op->rule, eps);
 	}
 
@@ -396,6 +407,7 @@ tune(struct rec_out *o, const struct opts *op, const struct rec_in *r, const msg
 	put_dbls_nan(o, "exit_acc", mt.acc_leave, B);
 	rec_put_dbls(o, "exit_acc_all", mt.acc_all, B);
 	rec_put_longs(o, "exit_spent", test.spent, B);
+	rec_put_longs(o, "exit_spent_run", mt.spent, B);
 	rec_put_longs(o, "exit_cost", test.cost, B);
 	rec_put_dbls(o, "ece", mt.ece, B);
 	put_pareto(o, &tv, cv, sv, ct, st, test.n, islat);

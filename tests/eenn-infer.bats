@@ -34,7 +34,7 @@ agree() {
 	jq -e '.infer_top1 == .top1_ee_test and .infer_avg_macs == .avg_macs and
 	    .infer_utilization == .utilization and .infer_mismatch == 0 and
 	    .infer_thresholds == .thresholds and .infer_rule == .rule and
-	    ([.infer_exit_macs, .exit_spent] | transpose |
+	    ([.infer_exit_macs, .exit_spent_run] | transpose |
 	     all(.[0] == null or .[0] == .[1]))' "$@"
 }
 

@@ -134,6 +134,14 @@ is_png() {
 	# ECE: exit 1 .05 .06 .07 -> .06 ± .01
 	has "| A | 0.0600 ± 0.0100 | 0.1000 ± 0.0000 | 0.1000 | 0.0200 ± 0.0000 |"
 	has "| B | 0.1000 ± 0.0000 | 0.1000 ± 0.0000 | – | 0.0500 ± 0.0000 |"
+	# what ran, when thresh-tune says (exit 1's head not run, thr.h)
+	for d in B1 B2 B3; do
+		rec2json "$d/archive.rec" | jq -c '.exit_spent_run = [1e6, 1.7e6, 2.7e6]' |
+		    json2rec > x.rec && mv x.rec "$d/archive.rec"
+	done
+	run-report $ARGS > out.md
+	has "| B | 2 | 3 | 1.700 ± 0.000 | 1.500 ± 0.000 | 30.00 ± 0.00 |"
+	has "| B | final | 3 | 2.700 ± 0.000 | 2.500 ± 0.000 | 30.00 ± 0.00 |"
 }
 
 @test "Friedman: A better in every seed gives chi2 = seeds, p from the chi2 tail" {

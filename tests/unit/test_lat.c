@@ -220,6 +220,38 @@ test_predict(void)
 	free(key);
 }
 
+/* A head's latency: leaving at the final exit with it, less without it. In
+ * AEBNAS's space the other heads do not change when an exit goes (their
+ * pools are genes), so the network rebuilt without it is the reference. */
+static void
+test_heads(void)
+{
+	struct rec_in r = { .name = "test" };
+	struct lat_table t;
+	struct arch_net n, less;
+	double head[ARCH_EXITS + 1], full[ARCH_EXITS + 1], got[ARCH_EXITS + 1];
+	char what[LAT_KEY + 32];
+	int k;
+
+	net_of(&n, ARCH_AEBNAS, 5, 4);
+	table_of(&t, &n);
+	lat_heads(head, &t, "t", &r, &n);
+	CHECK_EQ_L(lat_predict(full, &t, &n, what, sizeof(what)), 0);
+	for (k = 0; k < n.nexit - 1; k++) {
+		struct arch b = n.a;
+
+		b.th[k] = 2;
+		arch_canonical(&b);
+		arch_net_build(&less, &b);
+		CHECK_EQ_L(less.nexit, n.nexit - 1);
+		CHECK_EQ_L(lat_predict(got, &t, &less, what, sizeof(what)), 0);
+		CHECK_NEAR(head[k], full[n.nexit - 1] - got[less.nexit - 1], 1e-12);
+		CHECK(head[k] > 0.01);          /* the head's parts and the exit's overhead */
+	}
+	CHECK_EQ_L((long)head[n.nexit - 1], 0);
+	lat_free(&t);
+}
+
 /* Timings made exactly by the model from a known machine: the fit gets
  * the parts' times, the curve and the overheads back. */
 static void
@@ -310,6 +342,7 @@ main(void)
 	test_op_parts();
 	test_ws_cost();
 	test_predict();
+	test_heads();
 	test_fit();
 	return unit_done("test_lat");
 }

@@ -135,6 +135,16 @@ test_rules(void)
 
 		CHECK_EQ_L(thr_exit(&e, THR_ENTROPY, eps, 0), 2);
 		CHECK(thr_fires(0.5, 0.5f) && !thr_fires(1, 1.0f) && !thr_fires(.5, .49f));
+		/* ... and its head is not run under a rule scoring exits alone:
+		 * head 1 = (250 - 100) - (220 - 90) = 20 */
+		thr_eval(&m, &e, THR_MARGIN, eps);
+		CHECK_EQ_L(m.spent[0], 100);
+		CHECK_EQ_L(m.spent[1], 230);
+		CHECK_EQ_L(m.spent[2], 380);
+		CHECK_NEAR(m.avg_spent, (2 * 230 + 3 * 380) / 5.0, 1e-9);  /* exits 2 3 2 3 3 */
+		/* the cumulative rule reads exit 1's confidence: it runs */
+		thr_eval(&m, &e, THR_CUMULATIVE, eps);
+		CHECK_EQ_L(m.spent[2], 400);
 	}
 	exo_free(&e);
 }
@@ -271,8 +281,9 @@ random_exo(struct exo *e, long n, int B, int K)
 
 	exo_alloc(e, "val", n, B, K);
 	for (i = 0; i < B; i++) {
+		/* as a network's: exit 0 spends its cost; head k is 100 + 37(2k + 1) */
 		e->spent[i] = 1000 * (i + 1) + 37 * i * i;
-		e->cost[i] = 900 * (i + 1);
+		e->cost[i] = 900 * i + 1000;
 	}
 	for (j = 0; j < n; j++) {
 		int y = (int)(urand() * K);
@@ -284,6 +295,27 @@ random_exo(struct exo *e, long n, int B, int K)
 		}
 		exo_fill(e, j, y, lg, cl);
 	}
+}
+
+/* The spent MACs of every sample, summed the plain way: the backbone and
+ * every head up to its exit (spent), less the heads of exits it passed
+ * whose threshold of 1 the rule never reads. */
+static int64_t
+spent_by_sample(const struct exo *e, enum thr_rule rule, const double *eps)
+{
+	int64_t sum = 0;
+	long j;
+	int k;
+
+	for (j = 0; j < e->n; j++) {
+		int x = thr_exit(e, rule, eps, j);
+
+		sum += e->spent[x];
+		for (k = 0; k < x; k++)
+			if (eps[k] >= 1 && rule != THR_CUMULATIVE && rule != THR_WEIGHT)
+				sum -= (e->spent[k + 1] - e->spent[k]) - (e->cost[k + 1] - e->cost[k]);
+	}
+	return sum;
 }
 
 static void
@@ -313,13 +345,12 @@ test_grid_vs_direct(void)
 			for (i = 0; i < 3; i++)
 				eps[i] = t.grid[idx[i]];
 			thr_eval(&m, &e, r, eps);
-			bad += m.correct != cor[c] ||
-			    m.count[0] * e.spent[0] + m.count[1] * e.spent[1] +
-			    m.count[2] * e.spent[2] + m.count[3] * e.spent[3] != sp[c];
+			bad += m.correct != cor[c] || spent_by_sample(&e, r, eps) != sp[c];
 		}
 		CHECK_EQ_L(bad, 0);
-		/* a grid value of 1 switches the exit off: nobody leaves early */
-		CHECK_EQ_L(sp[t.ncomb - 1], 300L * e.spent[3]);
+		/* a grid value of 1 switches the exit off: nobody leaves early,
+		 * and no head runs when the rule scores exits alone */
+		CHECK_EQ_L(sp[t.ncomb - 1], 300L * (thr_rule_alone(r) ? e.cost[3] : e.spent[3]));
 		free(cor);
 		free(sp);
 		thr_grid_free(&t);
