@@ -191,8 +191,8 @@ commit_dir(const char *tmp, const char *dst)
 
 /* The intermediate exits of net that never fire (threshold 1) when the
  * rule scores each exit alone: no later exit reads them, so they are left
- * out of the export, their thresholds out of eps. An EENN needs one
- * intermediate exit: when all are silent, all stay. Returns how many went. */
+ * out of the export, their thresholds out of eps (all of them: the final
+ * exit alone remains). Returns how many went. */
 static int
 drop_silent_exits(struct arch_net *net, double *eps, enum thr_rule rule)
 {
@@ -204,7 +204,7 @@ drop_silent_exits(struct arch_net *net, double *eps, enum thr_rule rule)
 			mask |= 1u << e;
 			n++;
 		}
-	if (n == 0 || n == net->nexit - 1)
+	if (n == 0)
 		return 0;
 	for (e = 0; e < net->nexit - 1; e++)
 		if (!(mask >> e & 1))

@@ -388,14 +388,21 @@ long
 thr_pick_aebnas(const struct thr_grid *t, const long *correct, const int64_t *spent,
     double acc_min, double macs_max, double target, double lambda, int *feas)
 {
+	/* AEBNAS's space has an intermediate exit: thresholds all 1 do not
+	 * count when the grid offers another */
+	int need = t->nint > 0 && t->grid[0] < 1;
 	long c, best = -1;
 	double bs = -INFINITY;
 
 	for (c = 0; c < t->ncomb; c++) {
 		double m = (double)spent[c] / t->n;
 		double s = 100.0 * correct[c] / t->n - lambda * fabs(m - target) / target * 100;
+		int idx[EXO_MAX_EXITS], k, open = 0;
 
-		if (s > bs) {
+		thr_grid_idx(t, c, idx);
+		for (k = 0; k < t->nint; k++)
+			open |= t->grid[idx[k]] < 1;
+		if (s > bs && (open || !need)) {
 			bs = s;
 			best = c;
 		}

@@ -109,7 +109,9 @@ long thr_pick_nachos(const struct thr_grid *t, const long *correct, const int64_
  * if none, the most accurate within macs_max; if none, the cheapest. */
 long thr_pick_best(const struct thr_grid *t, const long *correct, const int64_t *spent,
     double acc_min, double macs_max, int *feasible);
-/* AEBNAS: maximise 100 acc - lambda |avg MACs - target| / target 100. */
+/* AEBNAS: maximise 100 acc - lambda |avg MACs - target| / target 100,
+ * over the combinations that leave an intermediate exit on (threshold
+ * below 1), when the grid has any. */
 long thr_pick_aebnas(const struct thr_grid *t, const long *correct, const int64_t *spent,
     double acc_min, double macs_max, double target, double lambda, int *feasible);
 /* The exact Pareto set (max accuracy, min avg MACs): combinations written

@@ -208,6 +208,13 @@ flash_of() {
 	jq -e --slurpfile f <(rec2json x.rec) '.flash_bytes_f32 < $f[0].flash_bytes_f32' mx.json
 	grep -q 'exits\.1\.\|exits\.3\.' out/s1-0/f32/eenn.c
 	! grep -q 'exits\.1\.\|exits\.3\.' o3/s1-0/f32/eenn.c
+	# all of them: the backbone and its final exit alone
+	rec2json t.rec | jq -c '.rule = "entropy" | .thresholds = [1, 1, 1, 1]' | json2rec |
+	    eenn-export -o o5 --dtype int8 --eval 1000 2> /dev/null | rec2json > m5.json
+	jq -e '.export_exit_stages == [5] and .export_thresholds == [] and
+	    .export_int8_exit_count == [120]' m5.json
+	(cd o5/s1-0/int8 && cc -std=c99 -Wall -Wextra -Werror -O2 -o run *.c -lm) &&
+	    o5/s1-0/int8/run test.u8 | cut -d ' ' -f 2 | sort -u | grep -qx 1
 	# the cumulative rule reads every exit's confidence: all stay
 	rec2json t.rec | jq -c '.thresholds = [0.3, 1, 0.4, 1]' | json2rec |
 	    eenn-export -o o4 --dtype f32 2> /dev/null | rec2json |

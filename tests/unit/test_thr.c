@@ -318,6 +318,42 @@ spent_by_sample(const struct exo *e, enum thr_rule rule, const double *eps)
 	return sum;
 }
 
+/* AEBNAS's pick keeps an intermediate exit on: with the margin rule all
+ * thresholds at 1 would be the backbone alone, the cheapest network here
+ * (no sample reaches .5, the heads of switched-off exits are not run). */
+static void
+test_aebnas_keeps_an_exit(void)
+{
+	static const double grid[] = { .5, 1 };
+	struct exo e;
+	struct thr_grid t;
+	long cor[4];
+	int64_t sp[4];
+	int idx[2], feas, j;
+	long c;
+
+	exo_alloc(&e, "val", 4, 3, 2);
+	e.spent[0] = e.cost[0] = 100;
+	e.spent[1] = 250, e.cost[1] = 220;      /* head 1: 150 - 120 = 30 */
+	e.spent[2] = 400, e.cost[2] = 350;      /* head 2: 150 - 130 = 20 */
+	for (j = 0; j < 4; j++) {
+		e.label[j] = 0;
+		e.pred[j] = e.pred[4 + j] = 1;
+		e.margin[j] = e.margin[4 + j] = .25f;
+	}
+	CHECK(thr_grid_build(&t, &e, THR_MARGIN, grid, 2) == 0);
+	thr_grid_all(&t, cor, sp);
+	CHECK_EQ_L(sp[3], 4 * 350);             /* (1, 1): 400 - 30 - 20 */
+	CHECK_EQ_L(sp[1], 4 * 380);             /* (.5, 1) */
+	CHECK_EQ_L(sp[2], 4 * 370);             /* (1, .5) */
+	c = thr_pick_aebnas(&t, cor, sp, 0, INFINITY, 1, 1, &feas);
+	thr_grid_idx(&t, c, idx);
+	CHECK_EQ_L(c, 2);                       /* the cheapest with an exit on */
+	CHECK(t.grid[idx[0]] == 1 && t.grid[idx[1]] == .5);
+	thr_grid_free(&t);
+	exo_free(&e);
+}
+
 static void
 test_grid_vs_direct(void)
 {
@@ -453,6 +489,7 @@ main(void)
 {
 	test_rules();
 	test_nachos_repair();
+	test_aebnas_keeps_an_exit();
 	test_grid_vs_direct();
 	test_pareto_brute();
 	test_ece();
