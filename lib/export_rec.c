@@ -189,18 +189,17 @@ commit_dir(const char *tmp, const char *dst)
 	cli_rm_tree(old);
 }
 
-/* The intermediate exits of net that never fire (threshold 1) when the
- * rule scores each exit alone: no later exit reads them, so they are left
- * out of the export, their thresholds out of eps (all of them: the final
- * exit alone remains). Returns how many went. */
+/* The silent intermediate exits of net (thr_exit_silent) are left out of
+ * the export, their thresholds out of eps (all of them: the final exit
+ * alone remains). Returns how many went. */
 static int
 drop_silent_exits(struct arch_net *net, double *eps, enum thr_rule rule)
 {
 	unsigned mask = 0;
 	int e, k = 0, n = 0;
 
-	for (e = 0; thr_rule_alone(rule) && e < net->nexit - 1; e++)
-		if (eps[e] >= 1) {
+	for (e = 0; e < net->nexit - 1; e++)
+		if (thr_exit_silent(rule, eps[e])) {
 			mask |= 1u << e;
 			n++;
 		}

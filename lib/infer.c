@@ -114,9 +114,8 @@ infer_early_exit(struct infer_res *res, struct model *m, const struct infer_spli
 			const float *lg;
 			int nk = 0, no = m->nout[i];
 
-			/* an exit that cannot fire and no later score reads (thr.h) */
-			if (i < B - 1 && thr_rule_alone(rule) && eps[i] >= 1)
-				continue;
+			if (i < B - 1 && thr_exit_silent(rule, eps[i]))
+				continue;       /* its head need not run */
 			lg = model_step_exit(m, i);
 
 			for (k = 0; k < nlive; k++) {

@@ -217,12 +217,12 @@ void lat_cost_free(struct lat_cost *c);
  * table t (read from path, lat_predict), or exit EX_DATAERR via rec_fail naming record
  * r's key that differs from the table (width, resolution, ...) or the part
  * the table lacks. */
+void lat_exits(double *exit_ms, const struct lat_table *t, const char *path,
+    const struct rec_in *r, const struct arch_net *net);
 /* The latency of each intermediate exit's head on t (lat_exits' way): of
  * leaving at net's final exit, less that of leaving there with that exit
  * taken out (arch_net_drop_exits); head_ms[B-1] = 0. */
 void lat_heads(double *head_ms, const struct lat_table *t, const char *path,
-    const struct rec_in *r, const struct arch_net *net);
-void lat_exits(double *exit_ms, const struct lat_table *t, const char *path,
     const struct rec_in *r, const struct arch_net *net);
 
 /* The cost keys of a record: cost ("macs" or "latency"), and with latency

@@ -38,9 +38,9 @@ thr_score(const struct exo *e, enum thr_rule rule, int i, long j)
 }
 
 int
-thr_rule_alone(enum thr_rule rule)
+thr_exit_silent(enum thr_rule rule, double eps)
 {
-	return rule != THR_CUMULATIVE && rule != THR_WEIGHT;
+	return eps >= 1 && rule != THR_CUMULATIVE && rule != THR_WEIGHT;
 }
 
 void
@@ -52,7 +52,7 @@ thr_spent_run(long *out, const long *spent, const long *cost, int B, enum thr_ru
 
 	for (i = 0; i < B; i++) {
 		out[i] = spent[i] - off;
-		if (i < B - 1 && thr_rule_alone(rule) && eps[i] >= 1)
+		if (i < B - 1 && thr_exit_silent(rule, eps[i]))
 			off += spent[i + 1] - spent[i] - cost[i + 1] + cost[i];
 	}
 }
@@ -296,7 +296,7 @@ void
 thr_grid_all(const struct thr_grid *t, long *correct, int64_t *spent)
 {
 	/* a grid value of 1 under a rule scoring exits alone: spent varies */
-	int off = thr_rule_alone(t->rule) && t->g && t->grid[t->g - 1] >= 1;
+	int off = t->g && thr_exit_silent(t->rule, t->grid[t->g - 1]);
 	long c;
 
 	for (c = 0; c < t->ncomb; c++) {

@@ -9,7 +9,7 @@
  * exactly 1 switches its exit off (the EDANAS/AEBNAS gene "1 = no exit"),
  * even for a score of 1. Under a rule that scores each exit alone, such an
  * exit's head is not run either (nothing reads it): the MACs a sample
- * spends leave it out (thr_spent_run); the cumulative and weight rules
+ * spends leave it out (thr_exit_silent, thr_spent_run); the cumulative and weight rules
  * read every earlier exit's confidence, so every head runs.
  */
 #ifndef THR_H
@@ -30,11 +30,13 @@ extern const char *const thr_rule_names[];   /* NULL-terminated, enum order */
  * w_i = c_i prod_{k<i} (1 - c_k) (from the stored c, in double, rounded to
  * float); max softmax; margin; entropy score. */
 float thr_score(const struct exo *e, enum thr_rule rule, int i, long j);
-/* Does the rule score each exit from its own outputs alone (max softmax,
- * margin, entropy)? Then an exit that never fires is read by none. */
-int thr_rule_alone(enum thr_rule rule);
-/* Spent MACs of each exit (B) when the heads of exits that cannot fire
- * (eps >= 1 under a rule scoring exits alone) are not run: spent_i less
+/* Is an intermediate exit at threshold eps silent: it never fires (eps >=
+ * 1) and the rule scores each exit from its own outputs alone (max
+ * softmax, margin, entropy), so no later exit reads it? Its head need not
+ * run. */
+int thr_exit_silent(enum thr_rule rule, double eps);
+/* Spent MACs of each exit (B) when the heads of silent exits
+ * (thr_exit_silent) are not run: spent_i less
  * those heads before i (head_k = spent_{k+1} - spent_k - cost_{k+1} +
  * cost_k, exo.h). The spent and cost of an exo give MACs; other units
  * (latency) work alike when cost follows the same definition. */

@@ -386,7 +386,7 @@ test_grid_vs_direct(void)
 		CHECK_EQ_L(bad, 0);
 		/* a grid value of 1 switches the exit off: nobody leaves early,
 		 * and no head runs when the rule scores exits alone */
-		CHECK_EQ_L(sp[t.ncomb - 1], 300L * (thr_rule_alone(r) ? e.cost[3] : e.spent[3]));
+		CHECK_EQ_L(sp[t.ncomb - 1], 300L * (thr_exit_silent(r, 1) ? e.cost[3] : e.spent[3]));
 		free(cor);
 		free(sp);
 		thr_grid_free(&t);
