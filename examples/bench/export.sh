@@ -106,7 +106,10 @@ for e in $list; do
 	d=$tmp/x-$net
 	bin/eenn-export -o "$d" --onnx ${th:+--thresholds "$th"} "$r" > "$d.rec" 2> /dev/null
 	x=$(bin/rec2json "$d.rec" | jq -r .export_dir)
-	th=$(bin/rec2json "$d.rec" | jq -r '.export_thresholds // .thresholds | join(",")')
+	# the engine runs the record's network, ONNX Runtime the exported
+	# segments (silent exits left out, eenn-export(1))
+	tx=$(bin/rec2json "$d.rec" | jq -r '.export_thresholds | join(",")')
+	rule=$(bin/rec2json "$d.rec" | jq -r .export_rule)
 	w=$(bin/rec2json "$d.rec" | jq -r .weights)
 	for dt in f32 int8; do
 		(cd "$x/$dt" && cc -std=c99 -Wall -Wextra -Werror -O2 -o run2 ./*.c -lm &&
@@ -120,8 +123,8 @@ for e in $list; do
 		echo "q2 $(ctime "$x/int8/run2" 1)"
 		echo "q3 $(ctime "$x/int8/run3" 1)"
 		echo "en $(bin/eenn-infer --weights "$w" --data "$data" --limit "$n" --threads 1 \
-		    --thresholds "$th" "$r" 2> /dev/null | bin/rec2json | jq -r .infer_latency_ms)"
-		echo "or $(node examples/bench/onnx-latency.js --thresholds "$th" "$x/onnx" \
+		    ${th:+--thresholds "$th"} "$r" 2> /dev/null | bin/rec2json | jq -r .infer_latency_ms)"
+		echo "or $(node examples/bench/onnx-latency.js --rule "$rule" --thresholds "$tx" "$x/onnx" \
 		    "$tmp/img.u8" 1 28 28 | jq -r .latency_ms)"
 		round=$((round + 1))
 	done > "$tmp/t"

@@ -41,7 +41,8 @@ function args(argv) {
 	o.dir = pos[0], o.images = pos[1];
 	[o.c, o.h, o.w] = pos.slice(2).map(Number);
 	o.threads = Number(o.threads), o.repeat = Number(o.repeat), o.warmup = Number(o.warmup);
-	o.eps = o.thresholds.split(',').map(Number);
+	// none: the final exit alone (every intermediate one left out)
+	o.eps = o.thresholds === '' ? [] : o.thresholds.split(',').map(Number);
 	for (const v of [o.c, o.h, o.w, o.threads, o.repeat])
 		if (!(Number.isInteger(v) && v >= 1))
 			throw new Error(USAGE);
