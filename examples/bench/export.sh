@@ -95,8 +95,15 @@ ctime() {
 med() { sort -g | sed -n "$(((rounds + 1) / 2))p"; }
 min() { sort -g | sed -n 1p; }
 list="min:$cache/min.r.rec:1,1,1,1 mid:$cache/mid.r.rec:1,1,1,1 max:$cache/max.r.rec:1,1,1,1"
+# a record's paths (weights, exit outputs) may be relative to its run
+# directory (the pipelines write them so): made absolute here
 for r in "$@"; do
-	list="$list $(basename "$r" .rec):$r:"
+	a=$tmp/$(basename "$r")
+	d=$(cd "$(dirname "$r")" && pwd)
+	bin/rec2json "$r" | jq -c --arg d "$d" 'reduce ("weights", "exo") as $k (.;
+	    if .[$k] == null or (.[$k] | startswith("/")) then . else
+	    .[$k] = $d + "/" + .[$k] end)' | bin/json2rec > "$a"
+	list="$list $(basename "$r" .rec):$a:"
 done
 echo "export: $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), batch 1, 1 thread," \
     "$n images x $reps, fastest / median of $rounds rounds; latency ms per image"
@@ -104,7 +111,8 @@ echo "export: load before:$(uptime | sed 's/.*load average://')"
 for e in $list; do
 	net=${e%%:*} r=${e#*:} th=${r#*:} r=${r%%:*}
 	d=$tmp/x-$net
-	bin/eenn-export -o "$d" --onnx ${th:+--thresholds "$th"} "$r" > "$d.rec" 2> /dev/null
+	bin/eenn-export -o "$d" --onnx ${th:+--thresholds "$th"} "$r" > "$d.rec" 2> "$d.err" ||
+	    { cat "$d.err" >&2; exit 1; }
 	x=$(bin/rec2json "$d.rec" | jq -r .export_dir)
 	# the engine runs the record's network, ONNX Runtime the exported
 	# segments (silent exits left out, eenn-export(1))
@@ -122,10 +130,14 @@ for e in $list; do
 		echo "f3 $(ctime "$x/f32/run3")"
 		echo "q2 $(ctime "$x/int8/run2" 1)"
 		echo "q3 $(ctime "$x/int8/run3" 1)"
-		echo "en $(bin/eenn-infer --weights "$w" --data "$data" --limit "$n" --threads 1 \
-		    ${th:+--thresholds "$th"} "$r" 2> /dev/null | bin/rec2json | jq -r .infer_latency_ms)"
-		echo "or $(node examples/bench/onnx-latency.js --rule "$rule" --thresholds "$tx" "$x/onnx" \
-		    "$tmp/img.u8" 1 28 28 | jq -r .latency_ms)"
+		v=$(bin/eenn-infer --weights "$w" --data "$data" --limit "$n" --threads 1 \
+		    ${th:+--thresholds "$th"} "$r" 2> "$d.err" | bin/rec2json | jq -r .infer_latency_ms)
+		[ -n "$v" ] || { cat "$d.err" >&2; exit 1; }
+		echo "en $v"
+		v=$(node examples/bench/onnx-latency.js --rule "$rule" --thresholds "$tx" "$x/onnx" \
+		    "$tmp/img.u8" 1 28 28 | jq -r .latency_ms)
+		[ -n "$v" ] || exit 1
+		echo "or $v"
 		round=$((round + 1))
 	done > "$tmp/t"
 	line="$net $st"

@@ -7,9 +7,8 @@
  * kernels without the compiler's vectors) and its build for the compiler's
  * default target only (-DK_NO_DISPATCH: on x86-64 the default build runs
  * the AVX2 copy of the kernels where the CPU has it, this one SSE2). The
- * network of test_generated reaches every vector path of the float
- * kernels (pointwise rows, pixel tiles and block tiles, k x k tiles and
- * small-map pixels, depthwise bands and channel lanes). */
+ * two networks of test_generated reach every vector path of the float
+ * kernels (main says which). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -189,8 +188,9 @@ static const char driver[] =
     "\t\t\tprintf(\"%a\\n\", st.conf[e]);\n\t\t}\n"
     "\t\tc = t_run(img, &x);\n\t\tprintf(\"%d %d\\n\", c, x);\n\t}\n\treturn 0;\n}\n";
 
+/* The network at resolution res, stage 1's kernel ks1; side the images'. */
 static void
-test_generated(void)
+test_generated(int res, int ks1, int side)
 {
 	struct arch a;
 	struct arch_net n;
@@ -200,7 +200,8 @@ test_generated(void)
 	double eps[ARCH_EXITS] = { 0.9, 0.8, 0.7, 0.9 };
 	char dir[] = "/tmp/test_export.XXXXXX", cmd[8192], path[4200];
 	enum { NIMG = 12 };
-	uint8_t img[NIMG * 14 * 14];
+	uint8_t img[NIMG * 36 * 36];
+	long isz = (long)side * side;
 	struct xnet *x;
 	int dt, bad = 0, badrun = 0, j, e, k;
 	FILE *fp;
@@ -210,19 +211,20 @@ test_generated(void)
 		return;
 	}
 	arch_extreme(&a, ARCH_NACHOS, 0);
-	a.width = 0.25, a.resolution = 16, a.in_ch = 1, a.classes = 3;
+	a.width = 0.25, a.resolution = res, a.in_ch = 1, a.classes = 3;
 	a.ks[4] = 5, a.e[4] = 4, a.d[1] = 3;                   /* not all uniform */
+	a.ks[0] = ks1;
 	arch_net_build(&n, &a);
 	model_build(&m, &n, 0, 1);
 	randomise(&m, 7);
-	x = xnet_new(&m, 1, 14, 14, &nm, 2 /* max-softmax */, eps, 1);
+	x = xnet_new(&m, 1, side, side, &nm, 2 /* max-softmax */, eps, 1);
 	nn_rng_seed(&r, 5);
-	random_images(img, sizeof(img), &r);
+	random_images(img, NIMG * isz, &r);
 	xnet_calibrate(x, img, NIMG);
 	xnet_quantise(x);
 	snprintf(path, sizeof(path), "%s/img", dir);
 	fp = fopen(path, "wb");
-	fwrite(img, 1, sizeof(img), fp);
+	fwrite(img, 1, (size_t)(NIMG * isz), fp);
 	fclose(fp);
 	snprintf(path, sizeof(path), "%s/drv.c", dir);
 	fp = fopen(path, "w");
@@ -250,7 +252,7 @@ test_generated(void)
 			for (e = 0; e < x->s.nseg; e++) {
 				char *p = line, *q;
 
-				xnet_segment(x, dt, arena, img + j * 196, e, lg, &conf);
+				xnet_segment(x, dt, arena, img + j * isz, e, lg, &conf);
 				if (!fgets(line, sizeof(line), fp))
 					break;
 				for (k = 0; k < 4; k++) {
@@ -261,7 +263,7 @@ test_generated(void)
 				}
 				bad += strtof(p, NULL) != conf;
 			}
-			cls = xnet_predict(x, dt, arena, img + j * 196, &ex, NULL);
+			cls = xnet_predict(x, dt, arena, img + j * isz, &ex, NULL);
 			if (!fgets(line, sizeof(line), fp) || sscanf(line, "%d %d", &c2, &x2) != 2)
 				x2 = -1;
 			badrun += c2 != cls || x2 != ex + 1;
@@ -283,6 +285,11 @@ int
 main(void)
 {
 	test_engine();
-	test_generated();
+	/* every vector path of the float kernels: at 16x16, pointwise rows,
+	 * pixel tiles and block tiles, k x k tiles and small-map pixels,
+	 * depthwise blocks at a pixel and padded runs; at 40x40 with 7x7 in
+	 * stage 1, the depthwise band (a map too wide for the padded copy) */
+	test_generated(16, 3, 14);
+	test_generated(40, 7, 36);
 	return unit_done("export");
 }
