@@ -45,26 +45,12 @@ tensor(const struct model *m, const char *fmt, const char *pre)
 	return m->param + t->off;
 }
 
-void
-xnet_pack(float *dst, const float *w, int co, long per)
-{
-	int o;
-	long t;
-
-	for (o = 0; o < co; o++) {
-		int o0 = o / K_L * K_L, nb = co - o0 < K_L ? co - o0 : K_L;
-
-		for (t = 0; t < per; t++)
-			dst[(long)o0 * per + t * nb + o - o0] = w[(long)o * per + t];
-	}
-}
-
 static float *
 packed(const float *w, int co, long per)
 {
 	float *p = xcalloc(co * per, sizeof(float));
 
-	xnet_pack(p, w, co, per);
+	nn_b1_pack(p, w, co, per);
 	return p;
 }
 

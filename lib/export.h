@@ -33,7 +33,7 @@ struct xop {
 	/* f32, BN folded: conv (co, ci, k, k), dw (c, k, k), linear (co, ci);
 	 * SK_SE: w, b the reduce (mid, c), w2, b2 the expand (c, mid) */
 	float *w, *b, *w2, *b2;
-	/* w, w2 packed for the kernels (xnet_pack) */
+	/* w, w2 packed for the kernels (nn_b1_pack) */
 	float *wp, *w2p;
 	/* int8 (TFLite convention, quant.h) */
 	int8_t *qw, *qw2;
@@ -87,10 +87,6 @@ int xnet_predict(const struct xnet *x, enum sched_dtype dt, void *arena,
  * the confidence (0 without one). */
 void xnet_segment(const struct xnet *x, enum sched_dtype dt, void *arena,
     const uint8_t *img, int e, float *logits, float *conf);
-
-/* dst = w (co, per) packed in blocks of output channels, as the float
- * kernels read dense weights (export_kern.inc): the same co * per numbers. */
-void xnet_pack(float *dst, const float *w, int co, long per);
 
 /* The int8 parameters of buffer b as op i reads it: those of the last op
  * before i that wrote it (in-place ops change them). */

@@ -44,6 +44,10 @@ struct model_op {
 	long mask;             /* L_DROP: the uint8 keep mask */
 	long se_p, se_r, se_rr, se_e, se_s; /* L_SE, each (C, N) */
 	long pk;               /* L_CONV: its packed weights in m->pack, -1 none */
+	long fk;               /* L_CONV, L_DW: at batch 1, the BN after it folded
+	                        * in: weights (nn_b1_pack) then bias in m->pack,
+	                        * -1 none */
+	int b1skip;            /* L_BN: at batch 1, done by the op before (fk) */
 };
 
 #define ALIGN 16           /* floats: 64-byte alignment of every block */
@@ -152,6 +156,7 @@ add_op(struct builder *B, int kind, long in, int ci, int h, int wd)
 	o->kind = kind;
 	o->w = o->b = -1;
 	o->pk = -1;
+	o->fk = -1;
 	o->in = in;
 	o->ci = o->co = ci;
 	o->h = o->ho = h;
@@ -580,6 +585,53 @@ packable(const struct model_op *o)
 	    hw >= 2 && hw <= NN_PACK_N;
 }
 
+/* A convolution (no bias) whose output only the BN after it reads: at
+ * batch 1 the two run as one (nn_b1_conv_fwd), BN folded in. For depthwise
+ * and k x k convolutions, and 1x1 ones on maps of up to NN_PACK_N pixels:
+ * on larger maps the engine's GEMM is as fast or faster (measured beside
+ * ONNX Runtime by examples/bench/train.sh). */
+static int
+foldable(const struct model *m, int i)
+{
+	const struct model_op *o = &m->op[i];
+	int kind = o->kind == L_DW || (o->kind == L_CONV && (o->k > 1 ||
+	    o->h * o->wd <= NN_PACK_N));
+
+	return kind && o->b < 0 && i + 1 < m->nop && m->op[i + 1].kind == L_BN &&
+	    m->op[i + 1].ein == o->eout;
+}
+
+/* Weights per output of convolution o */
+static long
+conv_per(const struct model_op *o)
+{
+	return o->kind == L_DW ? (long)o->k * o->k : (long)o->ci * o->k * o->k;
+}
+
+/* o's weights with BN op bn folded in, as export.c folds them (a = gamma /
+ * sqrt(var + eps), b = beta - mean a: the exported code's numbers), packed
+ * at dst, then the bias. */
+static void
+fold_bn(struct model *m, float *dst, const struct model_op *o, const struct model_op *bn)
+{
+	long per = conv_per(o), j;
+	float *w = arena(o->co * per), *b = dst + aligned(o->co * per);
+	const float *g = m->param + m->t[bn->w].off, *be = m->param + m->t[bn->w + 1].off;
+	const float *mu = m->param + m->t[bn->w + 2].off, *var = m->param + m->t[bn->w + 3].off;
+	int c;
+
+	memcpy(w, m->param + m->t[o->w].off, o->co * per * sizeof(float));
+	for (c = 0; c < o->co; c++) {
+		float a = g[c] / sqrtf(var[c] + m->bn_eps);
+
+		for (j = 0; j < per; j++)
+			w[c * per + j] *= a;
+		b[c] = be[c] - mu[c] * a;
+	}
+	nn_b1_pack(dst, w, o->co, per);
+	free(w);
+}
+
 void
 model_pack(struct model *m)
 {
@@ -589,6 +641,11 @@ model_pack(struct model *m)
 	model_unpack(m);
 	for (i = 0; i < m->nop; i++) {
 		struct model_op *o = &m->op[i];
+		if (foldable(m, i)) {
+			o->fk = n;
+			n += aligned(o->co * conv_per(o)) + aligned(o->co);
+			m->op[i + 1].b1skip = 1;
+		}
 		if (packable(o)) {
 			o->pk = n;
 			n += aligned(nn_pack_size(o->co, o->ci));
@@ -603,6 +660,8 @@ model_pack(struct model *m)
 	m->npack = n;
 	for (i = 0; i < m->nop; i++) {
 		struct model_op *o = &m->op[i];
+		if (o->fk >= 0)
+			fold_bn(m, m->pack + o->fk, o, o + 1);
 		if (o->pk < 0)
 			continue;
 		const float *w = m->param + m->t[o->w].off;
@@ -623,8 +682,11 @@ model_unpack(struct model *m)
 	free(m->pack);
 	m->pack = NULL;
 	m->npack = 0;
-	for (i = 0; i < m->nop; i++)
+	for (i = 0; i < m->nop; i++) {
 		m->op[i].pk = -1;
+		m->op[i].fk = -1;
+		m->op[i].b1skip = 0;
+	}
 }
 
 void
@@ -733,6 +795,14 @@ op_fwd(struct model *m, struct model_op *o, const float *x, int N, int train)
 	int hw = o->h * o->wd;
 	long n = (long)o->ci * N * hw;
 
+	if (!train && N == 1 && o->fk >= 0) {   /* with the BN after it */
+		nn_b1_conv_fwd(A(o[1].eout), in, m->pack + o->fk,
+		    m->pack + o->fk + aligned(o->co * conv_per(o)), o->ci, o->h, o->wd, o->co,
+		    o->k, o->s, o->p, o->kind == L_DW, o[1].act);
+		return;
+	}
+	if (!train && N == 1 && o->b1skip)
+		return;
 	switch (o->kind) {
 	case L_CONV:
 		if (!train && o->pk >= 0 && N * hw >= 2 && N * hw <= NN_PACK_N) {

@@ -182,13 +182,17 @@ float *model_feature(struct model *m, int i);
  * Batch-1 inference with weights that no longer change: model_pack copies
  * the weights of the 1x1 convolutions on maps of 2 to NN_PACK_N pixels
  * into nn_gemm_packed's panels, which eval-mode forwards then use while
- * a layer's product is at most NN_PACK_N wide (batch 1 on 2x2 and 4x4
- * maps: 1.5-2x faster there when the weights are in cache), and computes
- * every BN's eval affine once (nn_bn_eval_coef: the same bits). Until
+ * a layer's product is at most NN_PACK_N wide (small batches on 2x2 and
+ * 4x4 maps: 1.5-2x faster there when the weights are in cache), and
+ * computes every BN's eval affine once (nn_bn_eval_coef: the same bits).
+ * At batch 1, a depthwise or k x k convolution, or a 1x1 one on a map of
+ * up to NN_PACK_N pixels, and the BN after it run as one: the BN folded
+ * into a packed copy of the weights and the exported code's kernels
+ * (nn_b1_conv_fwd), the same arithmetic as eenn-export's C. Until
  * model_unpack (or model_free), writes into m->param do not reach those
  * layers in eval mode: pack again after them. The outputs differ from the
- * unpacked forward's by rounding only (each packed output sums in k
- * order). Training forwards never use the copies.
+ * unpacked forward's by rounding only. Training forwards never use the
+ * copies.
  */
 void model_pack(struct model *m);
 void model_unpack(struct model *m);

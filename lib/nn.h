@@ -54,6 +54,18 @@ void nn_pack_a(float *Ap, const float *A, int M, int K);
 void nn_gemm_packed(float *C, const float *Ap, const float *B, int M, int N, int K,
     int ldb, int ldc);
 
+/* Batch-1 inference (nn_b1.c): the exported code's float kernels.
+ * nn_b1_pack writes w (co, per) into co * per floats in their layout
+ * (blocks of 8 outputs, tap after tap, the block's outputs side by side);
+ * nn_b1_conv_fwd computes out (co, ho, wo) = act(wp * in + b) for one
+ * image in (ci, h, wd): a dense convolution (per = ci k k) or, dw, a
+ * depthwise one (co = ci, per = k k), stride s, zero padding p, b (co) or
+ * NULL. Each output sums the bias, then its taps by input channel, kernel
+ * row and column. */
+void nn_b1_pack(float *dst, const float *w, int co, long per);
+void nn_b1_conv_fwd(float *out, const float *in /* (ci, h, wd) */, const float *wp,
+    const float *b, int ci, int h, int wd, int co, int k, int s, int p, int dw, int act);
+
 /* Convolution, groups = 1, square kernel k, stride s, zero padding p.
  * in (Ci, N, H, W) -> out (Co, N, Ho, Wo), Ho = (H + 2p - k)/s + 1.
  * w (Co, Ci*k*k), b (Co) or NULL. col: scratch of nn_conv_col_size floats

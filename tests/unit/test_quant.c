@@ -155,7 +155,7 @@ test_conv_q(void)
 			quant_weights(qw, sw, w, co, per);
 			for (i = 0; i < co * per; i++)
 				wd[i] = qw[i] * sw[i / per];
-			xnet_pack(wp, wd, co, per);
+			nn_b1_pack(wp, wd, co, per);
 			k_conv_f32(y, xd, wp, b, CI, H, W, co, K, 1, 1, dw, relu ? K_ID : K_RELU,
 			    relu);
 			lo = 1e9, hi = -1e9;
