@@ -286,9 +286,11 @@ main(void)
 {
 	test_engine();
 	/* every vector path of the float kernels: at 16x16, pointwise rows,
-	 * pixel tiles and block tiles, k x k tiles and small-map pixels,
-	 * depthwise blocks at a pixel and padded runs; at 40x40 with 7x7 in
-	 * stage 1, the depthwise band (a map too wide for the padded copy) */
+	 * pixel tiles and block tiles; k x k tiles, 8-pixel runs (the first
+	 * convolution), the 2x2 heads' kernel and 1x1 pixels; depthwise
+	 * blocks at a pixel and padded 8-pixel runs, with the 8x8 transposes
+	 * in and out; at 40x40 with 7x7 in stage 1, the depthwise band (a map
+	 * too wide for the padded copy) */
 	test_generated(16, 3, 14);
 	test_generated(40, 7, 36);
 	return unit_done("export");
