@@ -58,29 +58,14 @@ packed(const float *w, int co, long per)
 static void
 fold_bias(struct xop *x, const struct sched_op *o, const struct model *m, long per)
 {
-	long i;
-	int c;
-
 	x->b = xcalloc(o->co, sizeof(float));
 	if (!o->bn) {
 		memcpy(x->b, tensor(m, "%s.bias", o->name), o->co * sizeof(float));
 		return;
 	}
-	{
-		const float *g = tensor(m, "%s.bn.weight", o->name);
-		const float *be = tensor(m, "%s.bn.bias", o->name);
-		const float *mu = tensor(m, "%s.bn.running_mean", o->name);
-		const float *var = tensor(m, "%s.bn.running_var", o->name);
-
-		/* the engine's eval BN: a = gamma / sqrt(var + eps), b = beta - mean a */
-		for (c = 0; c < o->co; c++) {
-			float a = g[c] / sqrtf(var[c] + m->bn_eps);
-
-			for (i = 0; i < per; i++)
-				x->w[c * per + i] *= a;
-			x->b[c] = be[c] - mu[c] * a;
-		}
-	}
+	nn_b1_fold(x->w, x->b, tensor(m, "%s.bn.weight", o->name),
+	    tensor(m, "%s.bn.bias", o->name), tensor(m, "%s.bn.running_mean", o->name),
+	    tensor(m, "%s.bn.running_var", o->name), o->co, per, m->bn_eps);
 }
 
 /* Copy (and fold BN into) the float weights of op o. */

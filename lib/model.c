@@ -614,20 +614,13 @@ conv_per(const struct model_op *o)
 static void
 fold_bn(struct model *m, float *dst, const struct model_op *o, const struct model_op *bn)
 {
-	long per = conv_per(o), j;
+	long per = conv_per(o);
 	float *w = arena(o->co * per), *b = dst + aligned(o->co * per);
-	const float *g = m->param + m->t[bn->w].off, *be = m->param + m->t[bn->w + 1].off;
-	const float *mu = m->param + m->t[bn->w + 2].off, *var = m->param + m->t[bn->w + 3].off;
-	int c;
 
 	memcpy(w, m->param + m->t[o->w].off, o->co * per * sizeof(float));
-	for (c = 0; c < o->co; c++) {
-		float a = g[c] / sqrtf(var[c] + m->bn_eps);
-
-		for (j = 0; j < per; j++)
-			w[c * per + j] *= a;
-		b[c] = be[c] - mu[c] * a;
-	}
+	nn_b1_fold(w, b, m->param + m->t[bn->w].off, m->param + m->t[bn->w + 1].off,
+	    m->param + m->t[bn->w + 2].off, m->param + m->t[bn->w + 3].off, o->co, per,
+	    m->bn_eps);
 	nn_b1_pack(dst, w, o->co, per);
 	free(w);
 }

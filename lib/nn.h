@@ -63,6 +63,11 @@ void nn_gemm_packed(float *C, const float *Ap, const float *B, int M, int N, int
  * NULL. Each output sums the bias, then its taps by input channel, kernel
  * row and column. */
 void nn_b1_pack(float *dst, const float *w, int co, long per);
+/* BN (gamma g, beta be, running mean mu and var, eps) folded into w (co,
+ * per) in place, as the engine's eval BN computes it: a = g / sqrt(var +
+ * eps), w *= a, b (co) = be - mu a. */
+void nn_b1_fold(float *w, float *b, const float *g, const float *be, const float *mu,
+    const float *var, int co, long per, float eps);
 void nn_b1_conv_fwd(float *out, const float *in /* (ci, h, wd) */, const float *wp,
     const float *b, int ci, int h, int wd, int co, int k, int s, int p, int dw, int act);
 

@@ -41,3 +41,19 @@ nn_b1_conv_fwd(float *out, const float *in, const float *wp, const float *b, int
 {
 	k_conv_f32(out, in, wp, b, ci, h, wd, co, k, s, p, dw, act, 0);
 }
+
+void
+nn_b1_fold(float *w, float *b, const float *g, const float *be, const float *mu,
+    const float *var, int co, long per, float eps)
+{
+	long i;
+	int c;
+
+	for (c = 0; c < co; c++) {
+		float a = g[c] / sqrtf(var[c] + eps);
+
+		for (i = 0; i < per; i++)
+			w[c * per + i] *= a;
+		b[c] = be[c] - mu[c] * a;
+	}
+}
