@@ -32,9 +32,13 @@ int nn_nthreads(void);
 /* Run fn(ctx, i) for every i in [0, n) over the pool, the calling thread
  * included; returns when all are done. Tasks are claimed one at a time, so
  * a thread the OS does not run delays only the task it holds. Serial when
- * work (elements touched, about) is below NN_PAR, with one thread, or
- * inside a task. */
+ * work (elements touched, about) is below NN_PAR, with one thread, inside
+ * a task, or while the caller alone measures faster (a busy machine). */
 void nn_par(long n, long work, void (*fn)(void *ctx, long i), void *ctx);
+/* With on = 0 every job that may go parallel runs with the helpers; by
+ * default the pool runs each kind of job the way it measured faster
+ * (nn_par.c). For tests. */
+void nn_par_adapt(int on);
 
 /* Row-major C (M, N) = alpha * op(A) op(B) + beta * C, op = transpose if
  * ta / tb; cblas_sgemm split over the engine's threads, except skinny

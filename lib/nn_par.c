@@ -17,12 +17,19 @@
  * task of a newer job as one of the old.
  *
  * When the machine is busy the helpers still cost something: a task a
- * helper holds when the OS preempts it waits for its next time slice. So
- * each job also estimates what the caller alone would have taken (its own
- * time per task times the tasks) and, when the helpers' jobs ran slower
- * than that over a window, the pool runs jobs on the caller alone for a
- * while, then tries the helpers again (backing off while they keep losing).
- * Results do not change: they never depend on who runs a task.
+ * helper holds when the OS preempts it waits for its next time slice, and
+ * beside one busy process two threads of ours share two cores with it. So
+ * the pool measures which way is faster. It runs every job one way (at
+ * first with the helpers) and now and then, for PROBE seconds, the other
+ * way; at the end of such a try it compares the try's jobs with what the
+ * same kinds of job (function, tasks, work: the same layer's op in every
+ * step) took the usual way lately, and keeps the faster way. Tries come
+ * more rarely while they confirm the choice. Per-job choices did worse: a
+ * helper that only some jobs use falls asleep between them and wakes too
+ * late for the next, so every job looked faster alone. An estimate from
+ * the caller's own pace while helped did worse too: the caller is
+ * preempted as well, and two busy cores each run slower than one. Results
+ * do not change: they never depend on who runs a task.
  */
 #define _GNU_SOURCE
 #include <cblas.h>
@@ -59,16 +66,40 @@ static struct {
 	_Atomic int busy;              /* a caller is using the pool */
 } P = { .nthreads = 1 };
 
-/* Judging the helpers: windows of jobs with them, pauses without. */
-#define WINDOW 0.02      /* seconds of helped jobs per verdict */
-#define PAUSE_MIN 0.05   /* seconds alone after a losing window, doubling */
-#define PAUSE_MAX 2.0
+/* Kinds of jobs: a direct-mapped table probed over KIND_WAYS slots. */
+#define KINDS 4096
+#define KIND_WAYS 4
+/* A try of the other way lasts PROBE seconds, of which the first SETTLE
+ * are not compared (helpers asleep during the usual way wake slowly: the
+ * OS lets a busy process finish its time slice first). The next try comes
+ * GAP_MIN seconds after a switch, twice as late after each try that
+ * confirms the choice, up to GAP_MAX. */
+#define PROBE 0.05
+#define SETTLE 0.01
+#define GAP_MIN 0.2
+#define GAP_MAX 2.0
+/* Seconds of compared jobs after which a try 25% slower ends. */
+#define LOSING 0.01
+
+struct kind {
+	void (*fn)(void *, long);
+	long n, work;
+	double t;                      /* moving average of seconds the usual way */
+	int way;                       /* the way t is of: 0 alone, 1 helped, -1 none */
+	int runs;                      /* jobs the usual way since it became so */
+};
+
+static struct kind K[KINDS];
 
 static struct {
-	double helped, alone;        /* this window: actual seconds, the caller-alone estimate */
-	double until;                /* run alone until then */
-	double pause;                /* the next pause */
-} J = { .pause = PAUSE_MIN };
+	int usual;                     /* 1: with the helpers, 0: the caller alone */
+	int way;                       /* the way jobs run now */
+	double until;                  /* the try ends, or the next one starts */
+	double gap;                    /* seconds between tries */
+	double tried, usually;         /* the try's jobs: seconds, the usual way's */
+	double from;                   /* the try's jobs are compared from then */
+	int on;                        /* nn_par_adapt */
+} W = { 1, 1, 0, GAP_MIN, 0, 0, 0, 1 };
 
 static __thread int in_par;        /* inside a task: nested calls run serially */
 
@@ -101,32 +132,28 @@ now(void)
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Claim and run tasks of generation g until none is left; returns how many
- * this thread ran. */
-static long
+/* Claim and run tasks of generation g until none is left. */
+static void
 work(uint32_t g)
 {
-	long ran = 0;
-
 	uint64_t v = atomic_load(&P.next);
 
 	for (;;) {
 		long i, n;
 
 		if ((uint32_t)(v >> 32) != g)
-			return ran;
+			return;
 		/* n before the exchange: the caller moves the counter to the
 		 * next generation before it sets the next job's n, so an n read
 		 * after that makes the exchange fail */
 		i = (long)(uint32_t)v;
 		if (i >= (n = atomic_load(&P.n)))
-			return ran;
+			return;
 		if (!atomic_compare_exchange_weak(&P.next, &v, v + 1))
 			continue;
 		/* a task claimed and not done keeps job g current: fn and ctx
 		 * are g's until then */
 		P.fn(P.ctx, i);
-		ran++;
 		if (atomic_fetch_add(&P.done, 1) + 1 == n && atomic_load(&P.waiting))
 			futex_wake(&P.done);
 		v = atomic_load(&P.next);
@@ -184,44 +211,111 @@ nn_nthreads(void)
 	return P.nthreads;
 }
 
-/* One helped job took `took` seconds, the caller alone about `alone`. */
-static void
-judge(double took, double alone, double t)
+void
+nn_par_adapt(int on)
 {
-	J.helped += took;
-	J.alone += alone;
-	if (J.helped < WINDOW)
-		return;
-	if (J.helped > J.alone) {
-		J.until = t + J.pause;
-		J.pause = J.pause * 2 < PAUSE_MAX ? J.pause * 2 : PAUSE_MAX;
-	} else {
-		J.until = 0;
-		J.pause = PAUSE_MIN;
+	W.on = on;
+	W.usual = W.way = 1;
+}
+
+static struct kind *
+kind_of(void (*fn)(void *, long), long n, long work)
+{
+	uint64_t h = (uint64_t)(uintptr_t)fn * 0x9e3779b97f4a7c15u ^
+	    (uint64_t)n * 0xc2b2ae3d27d4eb4fu ^ (uint64_t)work * 0x165667b19e3779f9u;
+	struct kind *k, *home = &K[(h >> 40) % KINDS];
+	int w;
+
+	for (w = 0; w < KIND_WAYS; w++) {
+		k = &K[(home - K + w) % KINDS];
+		if (k->fn == fn && k->n == n && k->work == work)
+			return k;
+		if (!k->fn)
+			break;
 	}
-	J.helped = J.alone = 0;
+	/* a new kind: a free slot, else the home slot's kind is forgotten */
+	if (w == KIND_WAYS)
+		k = home;
+	*k = (struct kind){ .fn = fn, .n = n, .work = work, .way = -1 };
+	return k;
+}
+
+/* A job of kind k took `took` seconds; t is now. */
+static void
+learn(struct kind *k, double took, double t)
+{
+	if (W.way != W.usual) {
+		/* the first job of a kind the usual way is not compared: it
+		 * may have touched its memory for the first time */
+		if (k->way == W.usual && k->runs > 1 && t - took >= W.from) {
+			W.tried += took;
+			W.usually += k->t;
+		}
+		/* the verdict at the try's end, or as soon as it clearly loses */
+		if (t < W.until && !(W.usually > LOSING && W.tried > 1.25 * W.usually))
+			return;
+		if (W.tried < W.usually) {
+			W.usual = W.way;
+			W.gap = GAP_MIN;
+		} else {
+			W.way = W.usual;
+			W.gap = W.gap * 2 < GAP_MAX ? W.gap * 2 : GAP_MAX;
+		}
+		W.until = t + W.gap;
+		return;
+	}
+	if (k->way != W.way) {
+		k->way = W.way;
+		k->runs = 0;
+	}
+	if (k->runs++ < 2)
+		k->t = took;
+	else
+		k->t += (took - k->t) / 4;
+	if (!W.on || t < W.until)
+		return;
+	if (W.until > 0) {
+		W.way = !W.usual;
+		W.tried = W.usually = 0;
+		W.from = t + SETTLE;
+		W.until = t + PROBE;
+	} else
+		W.until = t + W.gap;
 }
 
 void
 nn_par(long n, long work_elems, void (*fn)(void *ctx, long i), void *ctx)
 {
+	struct kind *k;
 	uint32_t g;
-	long i, mine;
+	long i;
 	int d, s;
-	double t0, t1, t2;
+	double t0, t1;
 
 	if (n <= 0)
 		return;
-	/* serial: small, one thread, inside a task, the pool resting, or
-	 * another thread of the program using it */
+	/* serial: small, one thread, inside a task, or another thread of the
+	 * program using the pool */
 	if (P.nthreads < 2 || n < 2 || work_elems < NN_PAR || in_par ||
-	    (J.until > 0 && (t0 = now()) < J.until) || atomic_exchange(&P.busy, 1)) {
+	    atomic_exchange(&P.busy, 1)) {
 		for (i = 0; i < n; i++)
 			fn(ctx, i);
 		return;
 	}
 	if (n > INT_MAX)
 		errx(EX_SOFTWARE, "nn_par: %ld tasks", n);
+	k = kind_of(fn, n, work_elems);
+	t0 = now();
+	if (!W.way) {
+		in_par = 1;
+		for (i = 0; i < n; i++)
+			fn(ctx, i);
+		in_par = 0;
+		t1 = now();
+		learn(k, t1 - t0, t1);
+		atomic_store(&P.busy, 0);
+		return;
+	}
 	/* the new generation in the counter before the job's fields: a
 	 * helper still claiming in the last job then cannot win a claim
 	 * with this job's n (work) */
@@ -234,11 +328,9 @@ nn_par(long n, long work_elems, void (*fn)(void *ctx, long i), void *ctx)
 	atomic_store(&P.gen, (int)g);
 	if (atomic_load(&P.sleepers) > 0)
 		futex_wake(&P.gen);
-	t0 = now();
 	in_par = 1;
-	mine = work(g);
+	work(g);
 	in_par = 0;
-	t1 = now();
 	/* wait for the tasks helpers still hold */
 	for (s = 0; (d = atomic_load(&P.done)) < n; s++) {
 		if (s < SPIN) {
@@ -250,7 +342,7 @@ nn_par(long n, long work_elems, void (*fn)(void *ctx, long i), void *ctx)
 			futex_wait(&P.done, d);
 		atomic_store(&P.waiting, 0);
 	}
-	t2 = now();
-	judge(t2 - t0, mine ? (t1 - t0) / mine * n : t2 - t0, t2);
+	t1 = now();
+	learn(k, t1 - t0, t1);
 	atomic_store(&P.busy, 0);
 }

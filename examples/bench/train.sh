@@ -15,7 +15,10 @@
 #     that alternate between them; the ratio is of the fastest forwards
 #     (other jobs only add time), the medians' ratio beside it;
 #   - 2 threads over 1 thread, unloaded (training target >= 1.6x) and beside
-#     one busy process (yes) at nice 19 and at nice 0 (target >= 1x).
+#     one busy process (yes) at nice 19 and at nice 0 (target >= 1x); the
+#     loaded pairs run LOAD_ROUNDS times (default 3), 1 and 2 threads one
+#     after the other, and the median round's ratio is given, since the OS's
+#     time slices make a single pair vary by 20%.
 # Each model runs in its own processes. Other jobs on the machine disturb
 # absolute figures; the ratios come from runs made one right after the
 # other.
@@ -77,10 +80,14 @@ done
 for load in 19 0; do
 	nice -n "$load" yes > /dev/null &
 	busy=$!
-	for m in $models; do
-		for t in 1 2; do
-			c_bench "$m" "$t" "$(( (steps + 1) / 2 ))" > "$tmp/$m.n$load.c$t"
+	r=0
+	while [ "$r" -lt "${LOAD_ROUNDS:-3}" ]; do
+		for m in $models; do
+			for t in 1 2; do
+				c_bench "$m" "$t" "$steps" >> "$tmp/$m.n$load.c$t"
+			done
 		done
+		r=$((r + 1))
 	done
 	kill "$busy"
 	wait "$busy" 2> /dev/null || true
@@ -123,13 +130,18 @@ for m in models:
         cm, c50, om, o50, cm / om, mark(cm / om <= 0.8), c50 / o50, j(m, "pt1")["latency_ms"],
         j(m, "c2")["rss_kb"] / 1024, j(m, "pt2")["rss_kb"] / 1024))
 print("train: 2 threads over 1 thread (targets: unloaded training >= 1.6, beside a busy "
-      "process >= 1)")
+      "process >= 1); loaded: medians of %d pairs" % len(lines(models[0], "n0.c1")))
 print("train: %-8s %-14s %8s %8s %6s %4s %8s %8s %6s %4s" % ("model", "load", "train t1",
     "t2", "t2/t1", "", "infer t1", "t2", "t2/t1", ""))
+def med(x):
+    return sorted(x)[len(x) // 2]
 for m in models:
     for load, s, want in (("none", "", 1.6), ("yes, nice 19", "n19.", 1), ("yes, nice 0", "n0.", 1)):
-        a, b = j(m, s + "c1"), j(m, s + "c2")
-        rt, ri = b["train_ips"] / a["train_ips"], b["infer_ips"] / a["infer_ips"]
+        ra, rb = lines(m, s + "c1"), lines(m, s + "c2")
+        a = {k: med([x[k] for x in ra]) for k in ("train_ips", "infer_ips")}
+        b = {k: med([x[k] for x in rb]) for k in ("train_ips", "infer_ips")}
+        rt = med([y["train_ips"] / x["train_ips"] for x, y in zip(ra, rb)])
+        ri = med([y["infer_ips"] / x["infer_ips"] for x, y in zip(ra, rb)])
         print("train: %-8s %-14s %8.0f %8.0f %6.2f %4s %8.0f %8.0f %6.2f %4s" % (
             m, load, a["train_ips"], b["train_ips"], rt, mark(rt >= want), a["infer_ips"],
             b["infer_ips"], ri, mark(ri >= 1)))

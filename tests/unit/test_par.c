@@ -3,9 +3,11 @@
  * serially, and the split ops give the same bits at 1, 2 and 3 threads
  * (GEMM tiles and K chunks, convolutions, depthwise, batch norm), close
  * to a double-precision product. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nn.h"
 #include "unit.h"
@@ -58,7 +60,6 @@ mark(void *ctx, long i)
 	const struct job *j = ctx;
 	volatile int spin;
 
-	/* long enough that helping pays, so the pool keeps its helpers */
 	for (spin = 0; spin < 200; spin++)
 		;
 	if (i < j->n)
@@ -77,8 +78,10 @@ test_back_to_back(void)
 	long bad = 0, k;
 
 	/* more threads than this machine's cores: helpers are preempted
-	 * anywhere, between a claim's load and its exchange too */
+	 * anywhere, between a claim's load and its exchange too; every job
+	 * with them, though it would run faster without */
 	nn_threads(4);
+	nn_par_adapt(0);
 	for (k = 0; k < JOBS; k++) {
 		struct job j = { .id = (int)k, .n = 2 + (int)(k % 3), .seen = seen };
 
@@ -89,6 +92,7 @@ test_back_to_back(void)
 	if (bad)
 		fprintf(stderr, "test_par: %ld task counts wrong\n", bad);
 	unit_report(bad == 0, __FILE__, __LINE__, "back-to-back jobs: every task once");
+	nn_par_adapt(1);
 	nn_threads(1);
 	free(seen);
 }
@@ -119,6 +123,87 @@ test_tasks(void)
 	(void)nested_ok;
 	nn_threads(1);
 	CHECK(nn_nthreads() == 1);
+}
+
+static pthread_t caller;
+
+static double
+secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void
+nap(long us)
+{
+	struct timespec ts = { 0, us * 1000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Tasks that take 2 ms on a helper and 50 us on the caller (long enough
+ * that a helper claims one): helpers lose. */
+static void
+slow_helper(void *ctx, long i)
+{
+	double t0 = secs();
+
+	(void)i;
+	if (!pthread_equal(pthread_self(), caller)) {
+		__atomic_store_n((int *)ctx, 1, __ATOMIC_RELAXED);
+		nap(2000);
+	} else
+		while (secs() - t0 < 50e-6)
+			;
+}
+
+/* Tasks that wait 300 us wherever they run: helpers win. */
+static void
+waiting(void *ctx, long i)
+{
+	(void)i;
+	if (!pthread_equal(pthread_self(), caller))
+		__atomic_store_n((int *)ctx, 1, __ATOMIC_RELAXED);
+	nap(300);
+}
+
+/* The pool's choice of way (nn_par.c): over its last half-second of jobs,
+ * the share that helpers took part in. */
+static double
+helped_share(void (*fn)(void *, long), double seconds)
+{
+	double t0 = secs(), t;
+	long jobs = 0, helped = 0;
+
+	while ((t = secs()) - t0 < seconds) {
+		int h = 0;
+
+		nn_par(4, 1L << 30, fn, &h);
+		if (t - t0 > seconds - 0.5)
+			jobs++, helped += h;
+	}
+	return (double)helped / jobs;
+}
+
+static void
+test_adapt(void)
+{
+	double s;
+
+	caller = pthread_self();
+	nn_threads(4);
+	s = helped_share(slow_helper, 2.0);
+	if (s > 0.2)
+		fprintf(stderr, "test_par: helpers in %.0f%% of jobs they slow\n", 100 * s);
+	unit_report(s <= 0.2, __FILE__, __LINE__, "slow helpers: the caller works alone");
+	s = helped_share(waiting, 2.0);
+	if (s < 0.8)
+		fprintf(stderr, "test_par: helpers in %.0f%% of jobs they speed\n", 100 * s);
+	unit_report(s >= 0.8, __FILE__, __LINE__, "helpers that pay: they keep working");
+	nn_threads(1);
 }
 
 /* C (M, N) = op(A) op(B) in double, the reference */
@@ -239,6 +324,7 @@ main(void)
 	nn_rng_seed(&rng, 7);
 	test_tasks();
 	test_back_to_back();
+	test_adapt();
 	test_gemm();
 	test_ops();
 	return unit_done("test_par");
