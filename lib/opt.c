@@ -15,63 +15,86 @@ void
 opt_sgd_init(struct opt_sgd *o, const struct opt_seg *seg, int nseg, long nparam,
     double momentum, double wd, int nesterov)
 {
+	int s;
+
 	memset(o, 0, sizeof(*o));
 	o->momentum = momentum;
 	o->wd = wd;
 	o->nesterov = nesterov;
 	o->nseg = nseg;
 	if ((o->seg = malloc((nseg ? nseg : 1) * sizeof(*seg))) == NULL ||
+	    (o->start = malloc((nseg + 1) * sizeof(*o->start))) == NULL ||
 	    (o->buf = calloc(nparam ? nparam : 1, sizeof(float))) == NULL)
 		err(EX_SOFTWARE, "opt_sgd_init");
 	memcpy(o->seg, seg, nseg * sizeof(*seg));
+	o->start[0] = 0;
+	for (s = 0; s < nseg; s++)
+		o->start[s + 1] = o->start[s] + seg[s].n;
 }
 
 void
 opt_sgd_free(struct opt_sgd *o)
 {
 	free(o->seg);
+	free(o->start);
 	free(o->buf);
 	memset(o, 0, sizeof(*o));
 }
 
-/* One SGD update over a chunk of a segment (elementwise: the chunks do not
- * change the result). */
-#define SGD_CHUNK 65536L
+/* The update is elementwise, so it runs over all segments as one range in
+ * chunks of the same size (segments of a few floats to a few hundred
+ * thousand: one job per segment left most of them serial and split the
+ * others unevenly). */
+#define SGD_CHUNK 16384L
 
 struct sgd_job {
-	float *p, *v;
+	const struct opt_sgd *o;
+	float *p;
 	const float *g;
-	long n;
-	float mu, wd, lr;
-	int nesterov;
+	float lr;
 };
 
 static void
 sgd_task(void *arg, long t)
 {
 	const struct sgd_job *j = arg;
-	long i, hi = (t + 1) * SGD_CHUNK < j->n ? (t + 1) * SGD_CHUNK : j->n;
+	const struct opt_sgd *o = j->o;
+	long a = t * SGD_CHUNK, b = a + SGD_CHUNK, i;
+	int lo = 0, hi = o->nseg - 1, s;
+	float mu = (float)o->momentum;
 
-	for (i = t * SGD_CHUNK; i < hi; i++) {
-		float d = j->g[i] + j->wd * j->p[i];
-		j->v[i] = j->mu * j->v[i] + d;
-		d = j->nesterov ? d + j->mu * j->v[i] : j->v[i];
-		j->p[i] -= j->lr * d;
+	/* the last segment starting at or before a */
+	while (lo < hi) {
+		int mid = (lo + hi + 1) / 2;
+		if (o->start[mid] <= a)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	for (s = lo; s < o->nseg && o->start[s] < b; s++) {
+		long off = o->seg[s].off - o->start[s];
+		long i0 = a > o->start[s] ? a : o->start[s];
+		long i1 = b < o->start[s + 1] ? b : o->start[s + 1];
+		float wd = o->seg[s].decay ? (float)o->wd : 0.0f;
+		float *p = j->p + off, *v = o->buf + off;
+		const float *g = j->g + off;
+
+		for (i = i0; i < i1; i++) {
+			float d = g[i] + wd * p[i];
+			v[i] = mu * v[i] + d;
+			d = o->nesterov ? d + mu * v[i] : v[i];
+			p[i] -= j->lr * d;
+		}
 	}
 }
 
 void
 opt_sgd_step(struct opt_sgd *o, float *param, const float *grad, double lr)
 {
-	int s;
+	struct sgd_job j = { o, param, grad, (float)lr };
+	long n = o->start[o->nseg];
 
-	for (s = 0; s < o->nseg; s++) {
-		struct sgd_job j = { param + o->seg[s].off, o->buf + o->seg[s].off,
-			grad + o->seg[s].off, o->seg[s].n, (float)o->momentum,
-			o->seg[s].decay ? (float)o->wd : 0.0f, (float)lr, o->nesterov };
-
-		nn_par((j.n + SGD_CHUNK - 1) / SGD_CHUNK, j.n > 65536 ? j.n : 0, sgd_task, &j);
-	}
+	nn_par((n + SGD_CHUNK - 1) / SGD_CHUNK, 4 * n, sgd_task, &j);
 }
 
 double

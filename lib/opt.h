@@ -18,6 +18,7 @@ struct opt_sgd {
 	int nesterov;
 	int nseg;
 	struct opt_seg *seg;         /* copy of the segments */
+	long *start;                 /* (nseg + 1): segment s's first float among all segments' */
 	float *buf;                  /* momentum buffers, laid out like param */
 };
 
