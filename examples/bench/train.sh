@@ -16,9 +16,11 @@
 #     (other jobs only add time), the medians' ratio beside it;
 #   - 2 threads over 1 thread, unloaded (training target >= 1.6x) and beside
 #     one busy process (yes) at nice 19 and at nice 0 (target >= 1x); the
-#     loaded pairs run LOAD_ROUNDS times (default 3), 1 and 2 threads one
-#     after the other, and the median round's ratio is given, since the OS's
-#     time slices make a single pair vary by 20%.
+#     loaded pairs run 3x the steps (the pool takes a few steps to find
+#     that its helpers lose; a search trains for minutes), LOAD_ROUNDS times
+#     (default 3), 1 and 2 threads one after the other, and the median
+#     round's ratio is given, since the OS's time slices make a single pair
+#     vary by 20%.
 # Each model runs in its own processes. Other jobs on the machine disturb
 # absolute figures; the ratios come from runs made one right after the
 # other.
@@ -84,7 +86,7 @@ for load in 19 0; do
 	while [ "$r" -lt "${LOAD_ROUNDS:-3}" ]; do
 		for m in $models; do
 			for t in 1 2; do
-				c_bench "$m" "$t" "$steps" >> "$tmp/$m.n$load.c$t"
+				c_bench "$m" "$t" "$((3 * steps))" >> "$tmp/$m.n$load.c$t"
 			done
 		done
 		r=$((r + 1))
