@@ -72,13 +72,13 @@ static struct {
 /* A try of the other way lasts PROBE seconds, of which the first SETTLE
  * are not compared (helpers asleep during the usual way wake slowly: the
  * OS lets a busy process finish its time slice first). The next try comes
- * GAP_MIN seconds after a switch, twice as late after each try that
+ * GAP_MIN seconds after a switch, four times as late after each try that
  * confirms the choice, up to GAP_MAX. */
 #define PROBE 0.05
 #define SETTLE 0.01
 #define GAP_MIN 0.2
-#define GAP_MAX 2.0
-/* Seconds of compared jobs after which a try 25% slower ends. */
+#define GAP_MAX 4.0
+/* Seconds of compared jobs after which a try 10% slower ends. */
 #define LOSING 0.01
 
 struct kind {
@@ -252,14 +252,14 @@ learn(struct kind *k, double took, double t)
 			W.usually += k->t;
 		}
 		/* the verdict at the try's end, or as soon as it clearly loses */
-		if (t < W.until && !(W.usually > LOSING && W.tried > 1.25 * W.usually))
+		if (t < W.until && !(W.usually > LOSING && W.tried > 1.1 * W.usually))
 			return;
 		if (W.tried < W.usually) {
 			W.usual = W.way;
 			W.gap = GAP_MIN;
 		} else {
 			W.way = W.usual;
-			W.gap = W.gap * 2 < GAP_MAX ? W.gap * 2 : GAP_MAX;
+			W.gap = W.gap * 4 < GAP_MAX ? W.gap * 4 : GAP_MAX;
 		}
 		W.until = t + W.gap;
 		return;
