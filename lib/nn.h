@@ -35,9 +35,9 @@ int nn_nthreads(void);
  * work (elements touched, about) is below NN_PAR, with one thread, inside
  * a task, or while the caller alone measures faster (a busy machine). */
 void nn_par(long n, long work, void (*fn)(void *ctx, long i), void *ctx);
-/* With on = 0 every job that may go parallel runs with the helpers; by
- * default the pool runs each kind of job the way it measured faster
- * (nn_par.c). For tests. */
+/* With on = 0 every job that may go parallel runs with the helpers; with
+ * on = 1 (the default) the pool runs jobs the way it measured faster
+ * (nn_par.c), starting afresh with the helpers. For tests. */
 void nn_par_adapt(int on);
 
 /* Row-major C (M, N) = alpha * op(A) op(B) + beta * C, op = transpose if

@@ -216,6 +216,8 @@ nn_par_adapt(int on)
 {
 	W.on = on;
 	W.usual = W.way = 1;
+	W.until = 0;
+	W.gap = GAP_MIN;
 }
 
 static struct kind *
