@@ -256,7 +256,9 @@ learn(struct kind *k, double took, double t)
 		/* the verdict at the try's end, or as soon as it clearly loses */
 		if (t < W.until && !(W.usually > LOSING && W.tried > 1.1 * W.usually))
 			return;
-		if (W.tried < W.usually) {
+		if (W.usually < LOSING / 2)
+			W.way = W.usual;   /* too few kinds seen both ways to tell */
+		else if (W.tried < W.usually) {
 			W.usual = W.way;
 			W.gap = GAP_MIN;
 		} else {
