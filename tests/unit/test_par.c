@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli.h"
 #include "nn.h"
 #include "unit.h"
 
@@ -127,15 +128,6 @@ test_tasks(void)
 
 static pthread_t caller;
 
-static double
-secs(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void
 nap(long us)
 {
@@ -149,14 +141,14 @@ nap(long us)
 static void
 slow_helper(void *ctx, long i)
 {
-	double t0 = secs();
+	double t0 = cli_now();
 
 	(void)i;
 	if (!pthread_equal(pthread_self(), caller)) {
 		__atomic_store_n((int *)ctx, 1, __ATOMIC_RELAXED);
 		nap(2000);
 	} else
-		while (secs() - t0 < 50e-6)
+		while (cli_now() - t0 < 50e-6)
 			;
 }
 
@@ -176,10 +168,10 @@ waiting(void *ctx, long i)
 static double
 helped_share(void (*fn)(void *, long), double from, double until, double seconds)
 {
-	double t0 = secs(), w = t0 + from, t;
+	double t0 = cli_now(), w = t0 + from, t;
 	long jobs = 0, helped = 0;
 
-	while ((t = secs()) - t0 < seconds) {
+	while ((t = cli_now()) - t0 < seconds) {
 		int h = 0;
 
 		nn_par(4, 1L << 30, fn, &h);
