@@ -748,7 +748,7 @@ model_init(struct model *m, uint64_t seed)
 void
 model_zero_grad(struct model *m)
 {
-	memset(m->grad, 0, m->nparam * sizeof(float));
+	nn_copy(m->grad, NULL, m->nparam);
 }
 
 float *
@@ -1142,8 +1142,7 @@ model_backward_heads(struct model *m, const float *const *dlogits)
 	for (e = 0; e < m->nexit; e++) {
 		const float *g = dlogits[e];
 
-		memset(m->dfeat[e], 0, (long)m->feat_c[e] * N * m->feat_h[e] * m->feat_w[e] *
-		    sizeof(float));
+		nn_copy(m->dfeat[e], NULL, (long)m->feat_c[e] * N * m->feat_h[e] * m->feat_w[e]);
 		if (g == NULL)
 			continue;
 		for (i = m->head_op[e + 1] - 1; i >= m->head_op[e]; i--) {
@@ -1154,7 +1153,7 @@ model_backward_heads(struct model *m, const float *const *dlogits)
 				continue;
 			gn = i == m->head_op[e] ? m->dfeat[e] : other_buf(m, g);
 			if (gn != m->dfeat[e])
-				memset(gn, 0, (long)o->ci * N * o->h * o->wd * sizeof(float));
+				nn_copy(gn, NULL, (long)o->ci * N * o->h * o->wd);
 			need_input(m, i, N);
 			op_bwd(m, o, gn, g, N);
 			g = gn;
@@ -1187,7 +1186,7 @@ model_backward(struct model *m, const float *const *dlogits)
 			/* The shortcut's gradient starts the block input's gradient;
 			 * the block's first op accumulates onto it. */
 			hold = m->rbuf[m->rbuf[0] == g];
-			memcpy(hold, g, n * sizeof(float));
+			nn_copy(hold, g, n);
 			hold_at = o->res;
 			continue;
 		}
@@ -1198,7 +1197,7 @@ model_backward(struct model *m, const float *const *dlogits)
 			hold = NULL;
 		} else {
 			gn = other_buf(m, g);
-			memset(gn, 0, n * sizeof(float));
+			nn_copy(gn, NULL, n);
 		}
 		need_input(m, i, N);
 		op_bwd(m, o, gn, g, N);

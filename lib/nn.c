@@ -1064,6 +1064,26 @@ nn_acc(float *acc /* (n) */, const float *x /* (n) */, long n)
 }
 
 static void
+copy_task(void *p, long t)
+{
+	const struct ew_job *j = p;
+	long hi, lo = ew_range(j, t, &hi);
+
+	if (j->a)
+		memcpy(j->out + lo, j->a + lo, (hi - lo) * sizeof(float));
+	else
+		memset(j->out + lo, 0, (hi - lo) * sizeof(float));
+}
+
+void
+nn_copy(float *out /* (n) */, const float *x /* (n) or NULL */, long n)
+{
+	struct ew_job j = { out, x, NULL, n, 0 };
+
+	nn_par(EW_TASKS(n), n, copy_task, &j);
+}
+
+static void
 maxpool_fwd_task(void *p, long t)
 {
 	const struct plane_job *j = p;

@@ -150,6 +150,9 @@ void nn_scale_bwd(float *din, float *ds, const float *dout, const float *in,
 void nn_add_fwd(float *out, const float *a, const float *b, long n);
 /* acc += x (n): residual and fan-out gradients. */
 void nn_acc(float *acc, const float *x, long n);
+/* out = x (n), or 0 where x is NULL: the backward's gradient buffers, which
+ * one thread alone would fill while the other waits. */
+void nn_copy(float *out, const float *x, long n);
 
 /* Max pool, window = stride = k, no padding: in (C, N, H, W) ->
  * out (C, N, H/k, W/k); argmax (same size as out) saved for backward. */

@@ -2,7 +2,7 @@
  * every task runs exactly once whatever the threads, nested calls run
  * serially, and the split ops give the same bits at 1, 2 and 3 threads
  * (GEMM tiles and K chunks, convolutions, depthwise, batch norm), close
- * to a double-precision product. */
+ * to a double-precision product; nn_copy copies and zeroes everything. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,6 +327,26 @@ test_ops(void)
 	free(rm), free(rv), free(ga), free(be);
 }
 
+/* nn_copy over chunks at 2 threads: every element copied, or zeroed. */
+static void
+test_copy(void)
+{
+	long n = 100003, i, bad = 0;
+	float *x = rnd(n), *y = rnd(n);
+
+	nn_threads(2);
+	nn_par_adapt(0);
+	nn_copy(y, x, n);
+	bad += memcmp(x, y, n * sizeof(float)) != 0;
+	nn_copy(y, NULL, n);
+	for (i = 0; i < n; i++)
+		bad += y[i] != 0;
+	CHECK(bad == 0);
+	nn_par_adapt(1);
+	nn_threads(1);
+	free(x), free(y);
+}
+
 int
 main(void)
 {
@@ -336,5 +356,6 @@ main(void)
 	test_adapt();
 	test_gemm();
 	test_ops();
+	test_copy();
 	return unit_done("test_par");
 }
