@@ -72,12 +72,12 @@ sgd_task(void *arg, long t)
 			hi = mid - 1;
 	}
 	for (s = lo; s < o->nseg && o->start[s] < b; s++) {
-		long off = o->seg[s].off - o->start[s];
-		long i0 = a > o->start[s] ? a : o->start[s];
-		long i1 = b < o->start[s + 1] ? b : o->start[s + 1];
+		/* this chunk's part of segment s, as indices into it */
+		long i0 = (a > o->start[s] ? a : o->start[s]) - o->start[s];
+		long i1 = (b < o->start[s + 1] ? b : o->start[s + 1]) - o->start[s];
 		float wd = o->seg[s].decay ? (float)o->wd : 0.0f;
-		float *p = j->p + off, *v = o->buf + off;
-		const float *g = j->g + off;
+		float *p = j->p + o->seg[s].off, *v = o->buf + o->seg[s].off;
+		const float *g = j->g + o->seg[s].off;
 
 		for (i = i0; i < i1; i++) {
 			float d = g[i] + wd * p[i];

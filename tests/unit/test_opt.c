@@ -1,8 +1,11 @@
 /* test_opt.c - SGD steps computed by hand (and equal to torch.optim.SGD's:
- * the values below were also printed by PyTorch 1.13), clipping, schedules. */
+ * the values below were also printed by PyTorch 1.13), the same steps over
+ * many large segments in chunks at 2 threads, clipping, schedules. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "nn.h"
 #include "opt.h"
 #include "unit.h"
 
@@ -101,11 +104,61 @@ test_sched(void)
 	CHECK(strcmp(opt_sched_names[OPT_COSINE], "cosine") == 0);
 }
 
+/* Segments of 1 to 50000 floats, out of order in memory, with gaps (floats
+ * in no segment) and both decay flags, so the step's chunks start inside
+ * segments and span several: every float equals the update written out
+ * element by element, and the gaps stay as they were. */
+static void
+test_chunks(void)
+{
+	enum { NSEG = 40, STEPS = 3 };
+	struct opt_seg seg[NSEG];
+	struct opt_sgd o;
+	long nparam = 0, i, bad = 0;
+	float *p, *q, *g, *v;
+	int s, k, nest;
+
+	for (s = 0; s < NSEG; s++) {
+		long n = s % 4 == 0 ? 50000 : s % 4 == 1 ? 1 : s % 4 == 2 ? 3000 : 17000;
+		seg[s] = (struct opt_seg){ nparam + 5, n, s % 3 != 0 };
+		nparam += n + 5;
+	}
+	/* out of memory order */
+	for (s = 0; s + 1 < NSEG; s += 2) {
+		struct opt_seg t = seg[s];
+		seg[s] = seg[s + 1], seg[s + 1] = t;
+	}
+	p = malloc(nparam * sizeof(float)), q = malloc(nparam * sizeof(float));
+	g = malloc(nparam * sizeof(float)), v = calloc(nparam, sizeof(float));
+	nn_threads(2);
+	for (nest = 0; nest < 2; nest++) {
+		for (i = 0; i < nparam; i++)
+			p[i] = q[i] = (float)(i % 13) - 6, g[i] = (float)(i % 7) * 0.1f, v[i] = 0;
+		opt_sgd_init(&o, seg, NSEG, nparam, 0.9, 0.01, nest);
+		for (k = 0; k < STEPS; k++) {
+			opt_sgd_step(&o, p, g, 0.1);
+			for (s = 0; s < NSEG; s++)
+				for (i = seg[s].off; i < seg[s].off + seg[s].n; i++) {
+					float d = g[i] + (seg[s].decay ? 0.01f : 0.0f) * q[i];
+					v[i] = 0.9f * v[i] + d;
+					d = nest ? d + 0.9f * v[i] : v[i];
+					q[i] -= 0.1f * d;
+				}
+		}
+		bad += memcmp(p, q, nparam * sizeof(float)) != 0;
+		opt_sgd_free(&o);
+	}
+	nn_threads(1);
+	CHECK(bad == 0);
+	free(p), free(q), free(g), free(v);
+}
+
 int
 main(void)
 {
 	test_momentum();
 	test_nesterov();
+	test_chunks();
 	test_clip();
 	test_sched();
 	return unit_done("test_opt");
