@@ -310,7 +310,7 @@ for f in sys.argv[2:]:
 	    -serial none -monitor none -semihosting-config enable=on,target=native -kernel kq.elf
 	assert_success
 	[[ $output == *"kern_q: 5 passed, 0 failed"* ]]
-	[[ $stderr == *"662 cases, 0 outputs differ"* ]]
+	[[ $stderr == *"782 cases (0 pointwise on vectors), 0 outputs differ"* ]]
 }
 
 @test "bad input: clear errors, exit codes of the table, nothing written" {

@@ -8,13 +8,17 @@
 #   - the CPU, the OpenBLAS core the tools run (lib/cpu.h) and OpenBLAS's
 #     own sgemm peak on it;
 #   - training and inference images/s at 1 and 2 threads, C over PyTorch
-#     (targets: training >= 4x, inference >= 2x);
+#     (targets: training >= 4x, inference >= 2x), each the best of
+#     TRAIN_ROUNDS rounds (default 3) in which the two alternate: other
+#     jobs on the machine only take speed away, and a single run of either
+#     varied by 20%;
 #   - batch-1 latency on one thread, C over ONNX Runtime (target <= 0.8x),
 #     PyTorch's beside it: the engine (latbench.c) and ONNX Runtime
 #     (ort_latency.js) time single forwards, in LAT_ROUNDS rounds (default 3)
 #     that alternate between them; the ratio is of the fastest forwards
 #     (other jobs only add time), the medians' ratio beside it;
-#   - 2 threads over 1 thread, unloaded (training target >= 1.6x) and beside
+#   - 2 threads over 1 thread, unloaded (training target >= 1.6x; the
+#     median round's ratio) and beside
 #     one busy process (yes) at nice 19 and at nice 0 (target >= 1x); the
 #     loaded pairs run 3x the steps (the pool takes a few steps to find
 #     that its helpers lose; a search trains for minutes), LOAD_ROUNDS times
@@ -57,12 +61,18 @@ arch mid 5 4 3
 arch all-max 7 6 4
 
 # Speed beside PyTorch and ONNX Runtime.
-for m in $models; do
-	for t in 1 2; do
-		c_bench "$m" "$t" "$steps" > "$tmp/$m.c$t"
-		"$py" examples/bench/train_bench.py bench "$tmp/$m.json" --steps "$steps" \
-		    --batch 128 --threads "$t" > "$tmp/$m.pt$t"
+r=0
+while [ "$r" -lt "${TRAIN_ROUNDS:-3}" ]; do
+	for m in $models; do
+		for t in 1 2; do
+			c_bench "$m" "$t" "$steps" >> "$tmp/$m.c$t"
+			"$py" examples/bench/train_bench.py bench "$tmp/$m.json" --steps "$steps" \
+			    --batch 128 --threads "$t" >> "$tmp/$m.pt$t"
+		done
 	done
+	r=$((r + 1))
+done
+for m in $models; do
 	"$py" examples/bench/train_bench.py onnx "$tmp/$m.json" --out "$tmp/$m.onnx" \
 	    > /dev/null 2>&1
 done
@@ -100,11 +110,18 @@ done
 import json, sys
 tmp, peak = sys.argv[1], {1: float(sys.argv[2]), 2: float(sys.argv[3])}
 models = sys.argv[4:]
+def lines(m, s):
+    return [json.loads(l) for l in open("%s/%s.%s" % (tmp, m, s))]
 def j(m, s):
-    return json.load(open("%s/%s.%s" % (tmp, m, s)))
+    """The best of the rounds: each rate's highest, each time's and the
+    peak RSS's lowest."""
+    r = lines(m, s)
+    return {k: (min if k in ("rss_kb", "latency_ms") else max)(x[k] for x in r)
+            for k in ("train_ips", "infer_ips", "train_gflops", "rss_kb", "latency_ms") if k in r[0]}
 def mark(ok):
     return "ok" if ok else "MISS"
-print("train: batch 128, images/s; C over PyTorch 1.13 (targets: training >= 4, inference >= 2)")
+print("train: batch 128, images/s, best of %d rounds; C over PyTorch 1.13 (targets: training "
+      ">= 4, inference >= 2)" % len(lines(models[0], "c1")))
 print("train: %-8s %3s %9s %9s %6s %4s %9s %9s %6s %4s %7s %6s" % ("model", "thr",
     "C train", "PT train", "ratio", "", "C infer", "PT infer", "ratio", "", "C GF/s", "%peak"))
 for m in models:
@@ -115,8 +132,6 @@ for m in models:
             m, t, c["train_ips"], p["train_ips"], rt, mark(rt >= 4), c["infer_ips"],
             p["infer_ips"], ri, mark(ri >= 2), c["train_gflops"],
             100 * c["train_gflops"] / peak[t]))
-def lines(m, s):
-    return [json.loads(l) for l in open("%s/%s.%s" % (tmp, m, s))]
 ort = lines(models[0], "ortlat")[0]["ort"]
 print("train: batch-1 latency, 1 thread, ms: fastest single forward (median) over %d runs "
       "each of C and ONNX Runtime %s, alternating; C over ORT (target <= 0.8)" % (
@@ -132,7 +147,8 @@ for m in models:
         cm, c50, om, o50, cm / om, mark(cm / om <= 0.8), c50 / o50, j(m, "pt1")["latency_ms"],
         j(m, "c2")["rss_kb"] / 1024, j(m, "pt2")["rss_kb"] / 1024))
 print("train: 2 threads over 1 thread (targets: unloaded training >= 1.6, beside a busy "
-      "process >= 1); loaded: medians of %d pairs" % len(lines(models[0], "n0.c1")))
+      "process >= 1): the median round's, of %d pairs unloaded and %d loaded" % (
+      len(lines(models[0], "c1")), len(lines(models[0], "n0.c1"))))
 print("train: %-8s %-14s %8s %8s %6s %4s %8s %8s %6s %4s" % ("model", "load", "train t1",
     "t2", "t2/t1", "", "infer t1", "t2", "t2/t1", ""))
 def med(x):

@@ -17,8 +17,13 @@
 #include "rng.h"
 #include "unit.h"
 
-#define K_NO_DISPATCH
 #include "export_kern.inc"
+#ifdef K_DISPATCH
+#define K_AVX2_PASS
+#include "export_kern_vec.inc"
+#undef K_AVX2_PASS
+#endif
+#include "export_kern_vec.inc"
 
 /* The twins of k_srdhm, k_rdpot and k_mbqm: gemmlowp's own formulation. */
 static int32_t
@@ -128,6 +133,33 @@ fill(int8_t *p, long n, struct nn_rng *r, int extreme)
 		p[i] = rand8(r, extreme);
 }
 
+static long pw_vec;   /* pointwise cases the vector path ran */
+
+/* The vector path of k_pw_q (export_kern_vec.inc) into y, where this
+ * build and CPU have one: returns 1, else copies nothing and returns 0
+ * (y keeps k_pw_q's outputs). */
+static int
+vec_pw(int8_t *y, const int8_t *in, const int8_t *w, const int32_t *b, const int32_t *mult,
+    const int32_t *shift, int ci, int hw, int co, int32_t zin, int32_t zout, int32_t lo)
+{
+#ifdef K_DISPATCH
+	if (__builtin_cpu_supports("avx2")) {
+		memset(y, 0x55, (size_t)co * hw);
+		k_pw_qv_avx2(y, in, w, b, mult, shift, ci, hw, co, zin, zout, lo, 127);
+		return 1;
+	}
+#endif
+#ifdef K_QV
+	memset(y, 0x55, (size_t)co * hw);
+	k_pw_qv(y, in, w, b, mult, shift, ci, hw, co, zin, zout, lo, 127);
+	return 1;
+#else
+	(void)y, (void)in, (void)w, (void)b, (void)mult, (void)shift, (void)ci, (void)hw;
+	(void)co, (void)zin, (void)zout, (void)lo;
+	return 0;
+#endif
+}
+
 /* one case: returns the outputs that differ */
 static long
 conv_case(struct nn_rng *r, int ci, int h, int wd, int co, int k, int s, int p, int dw,
@@ -157,6 +189,16 @@ conv_case(struct nn_rng *r, int ci, int h, int wd, int co, int k, int s, int p, 
 	    relu ? zin : -128, zout, lo, 127);
 	for (i = 0; i < nout; i++)
 		bad += y[i] != yr[i];
+	if (k == 1 && s == 1 && p == 0 && !dw && !relu) {
+		/* the pointwise tiles, whichever way k_conv_q took */
+		memset(y, 0x55, nout);
+		k_pw_q(y, in, w, b, mult, shift, ci, h * wd, co, zin, zout, lo, 127);
+		for (i = 0; i < nout; i++)
+			bad += y[i] != yr[i];
+		pw_vec += vec_pw(y, in, w, b, mult, shift, ci, h * wd, co, zin, zout, lo);
+		for (i = 0; i < nout; i++)
+			bad += y[i] != yr[i];
+	}
 	if (k == 1 && s == 1 && p == 0 && !dw && h == 1 && wd == 1 && !relu) {
 		k_linear_q(y, in, w, b, mult, shift, ci, co, zin, zout, lo, 127);
 		ref_linear_q(yr, in, w, b, mult, shift, ci, co, zin, zout, lo, 127);
@@ -242,8 +284,19 @@ test_twins(void)
 		bad += conv_case(&r, ci, 1, 1, co, 1, 1, 0, 0, 0, it & 1);
 		cases++;
 	}
-	fprintf(stderr, "    int8 twins: %ld cases, %ld outputs differ\n", cases, bad);
-	CHECK(cases > 600);
+	/* pointwise layers wide enough for the vector path's runs of 16
+	 * channels or pixels, on maps of 1, 4, 16, 25, 64 and 256 pixels */
+	for (it = 0; it < 120; it++) {
+		static const int side[] = { 1, 2, 4, 5, 8, 16 };
+		int ci = 1 + (int)(nn_rng_u32(&r) % 200), co = 1 + (int)(nn_rng_u32(&r) % 20);
+
+		m = (int)(nn_rng_u32(&r) % (sizeof(side) / sizeof(side[0])));
+		bad += conv_case(&r, ci, side[m], side[m], co, 1, 1, 0, 0, it & 1, it % 3 == 0);
+		cases++;
+	}
+	fprintf(stderr, "    int8 twins: %ld cases (%ld pointwise on vectors), %ld outputs "
+	    "differ\n", cases, pw_vec, bad);
+	CHECK(cases > 700);
 	CHECK_EQ_L(bad, 0);
 }
 
