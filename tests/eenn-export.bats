@@ -313,6 +313,26 @@ for f in sys.argv[2:]:
 	[[ $stderr == *"782 cases (0 pointwise on vectors), 0 outputs differ"* ]]
 }
 
+@test "int8 vector kernels: gcc and clang, SSE4.1 and AVX2, equal their plain twins" {
+	# the portable form (SSE4.1: the products widened) and AVX2's
+	# multiply-add of pairs, each compiler's shuffles; the host build
+	# (tests/unit) runs only the AVX2 copy of K_DISPATCH
+	cd "$F"
+	grep -q avx2 /proc/cpuinfo || skip "this CPU has no AVX2"
+	echo 'void cli_leak_check_at_exit(void) {}' > stub.c
+	for cc in gcc clang; do
+		for isa in -msse4.1 -mavx2; do
+			$cc $isa -std=gnu11 -Wall -Wextra -Werror -O2 -DK_NO_DISPATCH -I"$TOP/lib" \
+			    -o kq "$TOP/tests/unit/test_kern_q.c" "$TOP/tests/unit/unit.c" \
+			    "$TOP/lib/rng.c" stub.c -lm
+			run --separate-stderr ./kq
+			assert_success
+			[[ $stderr == *"vector requantisation: 1.6M outputs, 0 differ"* ]]
+			[[ $stderr == *"782 cases (127 pointwise on vectors), 0 outputs differ"* ]]
+		done
+	done
+}
+
 @test "bad input: clear errors, exit codes of the table, nothing written" {
 	cd "$F"
 	mkdir -p bad

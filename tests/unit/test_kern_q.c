@@ -247,6 +247,62 @@ test_requant_twins(void)
 	CHECK_EQ_L(bad_m, 0);
 }
 
+/* The vector requantisation (k_put8_qv) against k_put_q, where this build
+ * and CPU have it: sums at and around the int32 extremes, every shift
+ * from -31 to 31. Returns the outputs that differ, or -1 without one. */
+static long
+vec_put_diff(struct nn_rng *r)
+{
+	void (*put8)(int8_t *, const int32_t *, int32_t, int32_t, int32_t, int32_t, int32_t,
+	    int32_t) = NULL;
+	int32_t a[8];
+	int8_t y[8];
+	long it, bad = 0;
+	int j;
+
+#ifdef K_QV
+	put8 = k_put8_qv;
+#endif
+#ifdef K_DISPATCH
+	if (__builtin_cpu_supports("avx2"))
+		put8 = k_put8_qv_avx2;
+#endif
+	if (put8 == NULL)
+		return -1;
+	for (it = 0; it < 200000; it++) {
+		int32_t b = rand32(r) / 2, mult = (int32_t)((1u << 30) + (nn_rng_u32(r) >> 2));
+		int32_t shift = (int32_t)(it % 63) - 31, zout = rand8(r, 1);
+		int32_t lo = it & 1 ? zout : -128, hi = it & 2 || lo > 100 ? 127 : 100;
+
+		for (j = 0; j < 8; j++)
+			a[j] = rand32(r) / 2;
+		put8(y, a, b, mult, shift, zout, lo, hi);
+		for (j = 0; j < 8; j++) {
+			int8_t want;
+
+			k_put_q(&want, a[j], b, mult, shift, zout, lo, hi);
+			bad += y[j] != want;
+		}
+	}
+	return bad;
+}
+
+static void
+test_vec_put(void)
+{
+	struct nn_rng r;
+	long bad;
+
+	nn_rng_seed(&r, 11);
+	bad = vec_put_diff(&r);
+	if (bad < 0) {
+		fprintf(stderr, "    vector requantisation: none in this build\n");
+		return;
+	}
+	fprintf(stderr, "    vector requantisation: 1.6M outputs, %ld differ\n", bad);
+	CHECK_EQ_L(bad, 0);
+}
+
 static void
 test_twins(void)
 {
@@ -304,6 +360,7 @@ int
 main(void)
 {
 	test_requant_twins();
+	test_vec_put();
 	test_twins();
 	return unit_done("kern_q");
 }
