@@ -133,7 +133,7 @@ fill(int8_t *p, long n, struct nn_rng *r, int extreme)
 		p[i] = rand8(r, extreme);
 }
 
-static long pw_vec;   /* pointwise cases the vector path ran */
+static long pw_vec, dw_vec;   /* cases the vector paths ran */
 
 /* The vector path of k_pw_q (export_kern_vec.inc) into y, where this
  * build and CPU have one: returns 1, else copies nothing and returns 0
@@ -160,6 +160,27 @@ vec_pw(int8_t *y, const int8_t *in, const int8_t *w, const int32_t *b, const int
 #endif
 }
 
+/* The vector path of k_dw_q into y, where this build, CPU and shape have
+ * one: returns 1, else 0 (y untouched). */
+static int
+vec_dw(int8_t *y, const int8_t *in, const int8_t *w, const int32_t *b, const int32_t *mult,
+    const int32_t *shift, int c, int h, int wd, int k, int s, int p, int32_t zin,
+    int32_t in_min, int32_t zout, int32_t lo)
+{
+#ifdef K_DISPATCH
+	if (__builtin_cpu_supports("avx2"))
+		return k_dw_qv_avx2(y, in, w, b, mult, shift, c, h, wd, k, s, p, zin, in_min, zout,
+		    lo, 127);
+#endif
+#ifdef K_QV
+	return k_dw_qv(y, in, w, b, mult, shift, c, h, wd, k, s, p, zin, in_min, zout, lo, 127);
+#else
+	(void)y, (void)in, (void)w, (void)b, (void)mult, (void)shift, (void)c, (void)h;
+	(void)wd, (void)k, (void)s, (void)p, (void)zin, (void)in_min, (void)zout, (void)lo;
+	return 0;
+#endif
+}
+
 /* one case: returns the outputs that differ */
 static long
 conv_case(struct nn_rng *r, int ci, int h, int wd, int co, int k, int s, int p, int dw,
@@ -174,6 +195,8 @@ conv_case(struct nn_rng *r, int ci, int h, int wd, int co, int k, int s, int p, 
 	int32_t zin = extreme ? (nn_rng_u32(r) & 1 ? 127 : -128) : rand8(r, 0);
 	int32_t zout = rand8(r, extreme), lo = relu ? zout : -128;
 
+	if (nout < 1)	/* callers give maps the kernel fits */
+		abort();
 	fill(in, nin, r, extreme);
 	fill(w, nw, r, extreme);
 	for (o = 0; o < co; o++) {
@@ -189,6 +212,21 @@ conv_case(struct nn_rng *r, int ci, int h, int wd, int co, int k, int s, int p, 
 	    relu ? zin : -128, zout, lo, 127);
 	for (i = 0; i < nout; i++)
 		bad += y[i] != yr[i];
+	if (dw) {
+		/* the plain loops, whichever way k_conv_q took */
+		memset(y, 0x55, nout);
+		k_dw_q(y, in, w, b, mult, shift, ci, h, wd, k, s, p, zin, relu ? zin : -128, zout,
+		    lo, 127);
+		for (i = 0; i < nout; i++)
+			bad += y[i] != yr[i];
+		memset(y, 0x55, nout);
+		if (vec_dw(y, in, w, b, mult, shift, ci, h, wd, k, s, p, zin, relu ? zin : -128,
+		    zout, lo)) {
+			dw_vec++;
+			for (i = 0; i < nout; i++)
+				bad += y[i] != yr[i];
+		}
+	}
 	if (k == 1 && s == 1 && p == 0 && !dw && !relu) {
 		/* the pointwise tiles, whichever way k_conv_q took */
 		memset(y, 0x55, nout);
@@ -350,8 +388,8 @@ test_twins(void)
 		bad += conv_case(&r, ci, side[m], side[m], co, 1, 1, 0, 0, it & 1, it % 3 == 0);
 		cases++;
 	}
-	fprintf(stderr, "    int8 twins: %ld cases (%ld pointwise on vectors), %ld outputs "
-	    "differ\n", cases, pw_vec, bad);
+	fprintf(stderr, "    int8 twins: %ld cases (%ld pointwise and %ld depthwise on vectors), "
+	    "%ld outputs differ\n", cases, pw_vec, dw_vec, bad);
 	CHECK(cases > 700);
 	CHECK_EQ_L(bad, 0);
 }
