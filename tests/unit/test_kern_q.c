@@ -388,12 +388,14 @@ test_twins(void)
 		bad += conv_case(&r, ci, side[m], side[m], co, 1, 1, 0, 0, it & 1, it % 3 == 0);
 		cases++;
 	}
-	/* 3x3 convolutions on 2x2 maps (an exit's first, its input clamped
-	 * at zin or not): k_conv_q takes k_cv22_qv where there are vectors */
-	for (it = 0; it < 60; it++) {
+	/* 3x3 convolutions on 2x2 and 4x4 maps (an exit's first, its input
+	 * clamped at zin or not): k_conv_q takes k_cv22_qv and k_cv44_qv where
+	 * there are vectors */
+	for (it = 0; it < 80; it++) {
 		int ci = 1 + (int)(nn_rng_u32(&r) % 100), co = 1 + (int)(nn_rng_u32(&r) % 20);
 
-		bad += conv_case(&r, ci, 2, 2, co, 3, 1, 1, 0, it & 1, it % 3 == 0);
+		bad += conv_case(&r, ci, 2 + (it & 2), 2 + (it & 2), co, 3, 1, 1, 0, it & 1,
+		    it % 3 == 0);
 		cases++;
 	}
 	fprintf(stderr, "    int8 twins: %ld cases (%ld pointwise and %ld depthwise on vectors), "
