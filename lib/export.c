@@ -400,7 +400,7 @@ op_q(const struct xnet *x, int i, int8_t *A, const uint8_t *img)
 		k_linear_q(t0, t1, p->qw2, p->qb2, p->mul2, p->sh2, o->se_mid, o->ci, p->q_red.z,
 		    p->q_exp.z, -128, 127);
 		k_lut_q(t0, o->ci, p->lut);
-		k_scale_q(out, t0, o->ci, hw, qi->z, p->q_sig.z, p->m[1], p->s[1], p->q_out.z);
+		k_scale_qs(out, t0, o->ci, hw, qi->z, p->q_sig.z, p->m[1], p->s[1], p->q_out.z);
 		return;
 	}
 	case SK_ADD: {

@@ -197,7 +197,7 @@ call(struct out *o, const struct xnet *x, enum sched_dtype dt, int i)
 			    "%ld, %ld, -128, 127);\n", A, BUF(op->tmp[0]), A, BUF(op->tmp[1]), i, i,
 			    i, i, op->se_mid, op->ci, (long)p->q_red.z, (long)p->q_exp.z);
 			pr(o, "\tk_lut_q(%s + %ld, %d, lut%d);\n", A, BUF(op->tmp[0]), op->ci, i);
-			pr(o, "\tk_scale_q(%s + %ld, %s + %ld, %d, %d, %ld, %ld, %ld, %ld, %ld);\n",
+			pr(o, "\tk_scale_qs(%s + %ld, %s + %ld, %d, %d, %ld, %ld, %ld, %ld, %ld);\n",
 			    A, BUF(op->out), A, BUF(op->tmp[0]), op->ci, hw, (long)qi->z,
 			    (long)p->q_sig.z, (long)p->m[1], (long)p->s[1], (long)p->q_out.z);
 			return;

@@ -341,6 +341,48 @@ test_vec_put(void)
 	CHECK_EQ_L(bad, 0);
 }
 
+/* The SE multiply on vectors (k_scale_qv) against k_scale_q, where this
+ * build and CPU have it: maps of 1 to 64 pixels, channel counts off the
+ * multiples of 8, values and zero points at the int8 extremes. */
+static void
+test_vec_scale(void)
+{
+	static const int side[] = { 1, 2, 3, 4, 8 };
+	struct nn_rng r;
+	long bad = 0, runs = 0, i, n;
+	int it;
+
+	nn_rng_seed(&r, 13);
+	for (it = 0; it < 400; it++) {
+		int c = 1 + (int)(nn_rng_u32(&r) % 70), hw = side[it % 5] * side[it % 5];
+		int32_t zx = rand8(&r, 1), zs = rand8(&r, 1), zout = rand8(&r, 1);
+		int32_t mult = (int32_t)((1u << 30) + (nn_rng_u32(&r) >> 2));
+		int32_t shift = (int32_t)(nn_rng_u32(&r) % 24) - 20;
+		int8_t *x, *y, *sc = malloc((size_t)c);
+
+		n = (long)c * hw;
+		x = malloc((size_t)n), y = malloc((size_t)n);
+		fill(x, n, &r, it & 1);
+		fill(sc, c, &r, it & 2);
+		memcpy(y, x, (size_t)n);
+		k_scale_q(x, sc, c, hw, zx, zs, mult, shift, zout);
+#ifdef K_DISPATCH
+		if (__builtin_cpu_supports("avx2")) {
+			k_scale_qv_avx2(y, sc, c, hw, zx, zs, mult, shift, zout);
+			runs++;
+		}
+#elif defined(K_QV)
+		k_scale_qv(y, sc, c, hw, zx, zs, mult, shift, zout);
+		runs++;
+#endif
+		for (i = 0; runs && i < n; i++)
+			bad += x[i] != y[i];
+		free(x), free(y), free(sc);
+	}
+	fprintf(stderr, "    SE multiply: %ld runs on vectors, %ld outputs differ\n", runs, bad);
+	CHECK_EQ_L(bad, 0);
+}
+
 static void
 test_twins(void)
 {
@@ -409,6 +451,7 @@ main(void)
 {
 	test_requant_twins();
 	test_vec_put();
+	test_vec_scale();
 	test_twins();
 	return unit_done("kern_q");
 }
