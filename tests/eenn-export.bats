@@ -98,6 +98,21 @@ setup() {
 	diff want f32.out
 }
 
+@test "gcc -O3 -march=native and clang build both dtypes without a warning, with the -O2 build's predictions" {
+	# other vector widths and each compiler's shuffles and dispatch; the
+	# plain build too
+	cd "$F"
+	for d in f32 int8; do
+		for cc in "gcc -O3 -march=native" "clang -O2" "clang -O3 -march=native" \
+		    "gcc -O2 -DK_PLAIN"; do
+			(cd "out/s1-0/$d" && $cc -std=c99 -Wall -Wextra -Werror -o run2 *.c -lm) ||
+			    { echo "$d: $cc"; return 1; }
+			"out/s1-0/$d/run2" test.u8 > o2.out
+			cmp "$d.out" o2.out || { echo "$d: $cc"; return 1; }
+		done
+	done
+}
+
 @test "float C: accuracy and exit histogram equal eenn-infer's and the record's" {
 	cd "$F"
 	c=$(paste -d' ' f32.out <(zcat -f h3/t10k-labels-idx1-ubyte | tail -c +9 | od -An -v -tu1 -w1) |
